@@ -1,0 +1,422 @@
+"""ParallelExecutor: run tools with the most parallelism their dependencies allow.
+
+A thin facade over :mod:`~huskycat.core.graph` (validation, levels, paths),
+:mod:`~huskycat.core.scheduler` (the run loop), :mod:`~huskycat.core.backend` (where
+calls run) and :mod:`~huskycat.core.stats`. Its public names are the seed design's::
+
+    from huskycat.core.parallel_executor import ParallelExecutor, ToolResult
+
+    executor = ParallelExecutor(max_workers=4, timeout_per_tool=60.0)
+    results = executor.execute_tools({"black": run_black, "mypy": run_mypy})
+
+A tool starts as soon as its own dependencies are done and a slot is free (no level
+barriers), longest remaining path first. Only the tools passed to ``execute_tools`` run
+and get a result, exactly one each.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
+
+from huskycat.core import graph, stats
+from huskycat.core.backend import Backend, ThreadBackend
+from huskycat.core.process import KILL_GRACE
+from huskycat.core.results import (
+    SKIP_DEPENDENCY,
+    ToolEvent,
+    ToolResult,
+    ToolStatus,
+)
+from huskycat.core.scheduler import Scheduler, Task
+
+__all__ = [
+    "TOOL_DEPENDENCIES",
+    "ParallelExecutor",
+    "ProgressCallback",
+    "ToolEvent",
+    "ToolResult",
+    "ToolStatus",
+]
+
+# The seed's graph of HuskyCat's 15 default tools. Values are what each tool needs.
+TOOL_DEPENDENCIES: dict[str, list[str]] = {
+    # Python formatters/linters (Level 0)
+    "black": [],
+    "isort": [],
+    "autoflake": [],
+    "ruff": [],
+    # Python analyzers (Level 1)
+    "mypy": ["black", "isort"],
+    "flake8": ["black", "isort"],
+    "bandit": ["black"],
+    # Config/YAML tools (Level 0)
+    "yamllint": [],
+    "taplo": [],
+    # Infrastructure tools (Level 1)
+    "gitlab-ci": ["yamllint"],
+    "ansible-lint": ["yamllint"],
+    "helm-lint": ["yamllint"],
+    # Shell/Docker tools (Level 0)
+    "shellcheck": [],
+    "hadolint": [],
+    # Language-specific (Level 0)
+    "chapel-format": [],
+}
+
+DEFAULT_TIMEOUT = 300.0  # seconds per tool; None disables
+
+
+class ProgressCallback(Protocol):
+    def __call__(self, tool_name: str, status: str) -> None: ...
+
+
+ToolCallable = Callable[[], object]
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+class ParallelExecutor:
+    """Runs tool callables over a dependency DAG with at most ``max_workers`` at once.
+
+    Args:
+        tool_dependencies: ``{tool: [tools it requires]}``; None means
+            :data:`TOOL_DEPENDENCIES`. An empty map is an empty map. A dependency must
+            succeed (or be skipped as not applicable) for its dependent to run.
+        max_workers: worker slots; None means :func:`available_cpus`. A computed value
+            below 1 counts as 1, so ``os.cpu_count() - 2`` works on two cores.
+        timeout_per_tool: seconds before a tool is TIMEOUT and its processes are killed;
+            None for no limit.
+        fail_fast: after the first failure or timeout start nothing new, cancel what
+            runs, and skip the rest.
+        after: ``{tool: [tools it runs after]}``: ordering only; the dependent still
+            runs when such a dependency failed with findings (see the scheduler).
+        expected_durations: seconds per tool, for priorities and estimates; otherwise
+            the durations this executor measured in earlier runs, otherwise 1 each.
+        tool_resources: worker slots per tool (capped at ``max_workers``).
+        tool_timeouts: per-tool timeouts overriding ``timeout_per_tool`` (None: none).
+        backend: a factory ``(slots) -> Backend``; defaults to a thread pool.
+        kill_grace: seconds between SIGTERM and SIGKILL for a tool's processes.
+    """
+
+    def __init__(
+        self,
+        tool_dependencies: Mapping[str, Iterable[str]] | None = None,
+        max_workers: int | None = None,
+        timeout_per_tool: float | None = DEFAULT_TIMEOUT,
+        fail_fast: bool = False,
+        *,
+        after: Mapping[str, Iterable[str]] | None = None,
+        expected_durations: Mapping[str, float] | None = None,
+        tool_resources: Mapping[str, int] | None = None,
+        tool_timeouts: Mapping[str, float | None] | None = None,
+        backend: Callable[[int], Backend] | None = None,
+        kill_grace: float = KILL_GRACE,
+    ) -> None:
+        deps = TOOL_DEPENDENCIES if tool_dependencies is None else tool_dependencies
+        if not isinstance(deps, Mapping):
+            raise TypeError(f"tool_dependencies must be a mapping, got {deps!r}")
+        requires = graph.normalize(deps, what="tool_dependencies")
+        order = {name: list(v) for name, v in (after or {}).items()}
+        for name in order:
+            requires.setdefault(name, ())
+        for name in requires:
+            order.setdefault(name, [])
+        self._after = graph.normalize(order, what="after")
+        self._requires = requires
+        self._combined = graph.normalize(graph.merge(self._requires, self._after))
+        self.tool_dependencies = {n: list(d) for n, d in self._requires.items()}
+        self.max_workers = _workers(max_workers)
+        self.timeout_per_tool = _seconds(timeout_per_tool, "timeout_per_tool")
+        self.fail_fast = bool(fail_fast)
+        self.expected_durations = {
+            n: _seconds(v, f"expected_durations[{n!r}]", allow_zero=True) or 0.0
+            for n, v in (expected_durations or {}).items()
+        }
+        self.tool_resources = {n: _weight(n, w) for n, w in (tool_resources or {}).items()}
+        self.tool_timeouts = {
+            n: _seconds(v, f"tool_timeouts[{n!r}]") for n, v in (tool_timeouts or {}).items()
+        }
+        self.kill_grace = kill_grace
+        self._backend_factory = backend or ThreadBackend
+        self._measured: dict[str, float] = {}
+        self._last_run: dict[str, Any] | None = None
+        self.last_results: list[ToolResult] = []
+
+    # --- running -----------------------------------------------------------------------
+    def execute_tools(
+        self,
+        tools: Mapping[str, ToolCallable],
+        progress_callback: ProgressCallback | Callable[[str, str], object] | None = None,
+        *,
+        event_callback: Callable[[ToolEvent], object] | None = None,
+    ) -> list[ToolResult]:
+        """Run ``tools`` (``{name: callable}``) and return one result per tool, in the
+        order given. Dependencies on tools not passed are ignored; tools the map does
+        not mention run with no dependencies.
+
+        ``progress_callback(name, status)`` gets "running", then one of "success",
+        "failed", "skipped", "timeout"; ``event_callback`` gets the same changes as
+        :class:`ToolEvent` objects carrying the final :class:`ToolResult`. Both are
+        called from the calling thread, never concurrently.
+        """
+        if not isinstance(tools, Mapping):
+            raise TypeError(f"tools must be a mapping of name to callable, got {tools!r:.80}")
+        for name, fn in tools.items():
+            if not isinstance(name, str):
+                raise TypeError(f"tool names must be strings, got {name!r}")
+            if not callable(fn):
+                raise TypeError(f"tool {name!r} is not callable: {fn!r:.80}")
+        names = list(tools)
+        requires = graph.restrict(self._requires, names)
+        after = graph.restrict(self._after, names)
+        combined = graph.merge(requires, after)
+        durations = {n: self._expected(n) for n in names}
+        priority = graph.bottom_levels(combined, durations)
+        level_of, barriers = self._levels_for(names)
+        tasks = [
+            Task(
+                name=name,
+                fn=tools[name],
+                requires=requires[name],
+                after=tuple(d for d in after[name] if d not in requires[name]),
+                weight=self.tool_resources.get(name, 1),
+                timeout=self.tool_timeouts.get(name, self.timeout_per_tool),
+                priority=priority[name],
+                level=level_of.get(name, 0),
+            )
+            for name in names
+        ]
+
+        def on_event(event: ToolEvent) -> None:
+            # Both callbacks get every event even if the first one raises.
+            try:
+                if progress_callback is not None:
+                    progress_callback(event.tool_name, event.status.value)
+            finally:
+                if event_callback is not None:
+                    event_callback(event)
+
+        scheduler = Scheduler(
+            tasks,
+            slots=self.max_workers,
+            backend=self._backend_factory(self.max_workers),
+            fail_fast=self.fail_fast,
+            barriers=barriers,
+            on_event=on_event if (progress_callback or event_callback) else None,
+            kill_grace=self.kill_grace,
+        )
+        try:
+            results = scheduler.run()
+        finally:
+            self.last_results = [scheduler.results[n] for n in names if n in scheduler.results]
+        for name in names:
+            if name not in results:  # a custom order that can never be satisfied
+                results[name] = ToolResult(
+                    name,
+                    False,
+                    0.0,
+                    status=ToolStatus.SKIPPED,
+                    error_message="not scheduled: the execution order never allowed it",
+                    metadata={"skip_reason": SKIP_DEPENDENCY},
+                )
+        ordered = [results[n] for n in names]
+        self.last_results = ordered
+        for result in ordered:
+            if result.status in (ToolStatus.SUCCESS, ToolStatus.FAILED):
+                self._measured[result.tool_name] = result.duration
+        self._last_run = {
+            "deps": combined,
+            "durations": {r.tool_name: r.duration for r in ordered},
+            "expected": durations,
+            "wall_time": scheduler.record.wall_time,
+            "peak_busy": scheduler.record.peak_busy,
+            "starts": dict(scheduler.record.starts),
+            "ends": dict(scheduler.record.ends),
+        }
+        return ordered
+
+    def _expected(self, name: str) -> float:
+        if name in self.expected_durations:
+            return self.expected_durations[name]
+        return self._measured.get(name, 1.0)
+
+    def _levels_for(self, names: list[str]) -> tuple[dict[str, int], bool]:
+        """Barrier levels when a subclass overrides ``_get_execution_order``."""
+        if type(self)._get_execution_order is ParallelExecutor._get_execution_order:
+            return {}, False
+        order = self._get_execution_order()
+        level_of: dict[str, int] = {}
+        for index, level in enumerate(order):
+            for name in level:
+                level_of.setdefault(name, index)
+        last = len(order)
+        return {n: level_of.get(n, last) for n in names}, True
+
+    # --- plans and pictures --------------------------------------------------------------
+    def _get_execution_order(self) -> list[list[str]]:
+        """Levels of the whole map: a tool's level is its longest dependency chain."""
+        return graph.levels(self._combined)
+
+    def get_execution_plan(self) -> list[tuple[int, list[str]]]:
+        """``[(level, [tools])]``, sorted by name within a level."""
+        return [(i, sorted(level)) for i, level in enumerate(self._get_execution_order())]
+
+    def visualize_dependencies(self, format: str = "text") -> str:
+        """The graph as the seed's text plan, or as "mermaid" or "dot"."""
+        if format == "text":
+            return _text_plan(self.get_execution_plan(), self._requires, self._after)
+        if format == "mermaid":
+            return _mermaid(self._requires, self._after)
+        if format == "dot":
+            return _dot(self._requires, self._after)
+        raise ValueError(f"unknown graph format {format!r}; expected 'text', 'mermaid' or 'dot'")
+
+    # --- statistics ----------------------------------------------------------------------
+    def get_statistics(self) -> dict[str, Any]:
+        """Estimated plan statistics; after a run, also what that run measured.
+
+        ``speedup_factor`` is an estimate: the sum of expected durations over the
+        makespan of a simulated schedule with ``max_workers`` slots
+        (``speedup_is_estimate`` says so). Before any run it describes the whole map;
+        after a run, the tools of that run.
+        """
+        if self._last_run is None:
+            deps: Mapping[str, tuple[str, ...]] = self._combined
+            durations = {n: self._expected(n) for n in deps}
+        else:
+            deps = self._last_run["deps"]
+            durations = self._last_run["expected"]
+        source = (
+            "expected_durations"
+            if all(n in self.expected_durations for n in deps)
+            else "measured"
+            if all(n in self._measured or n in self.expected_durations for n in deps)
+            else "default 1 unit per tool where nothing is known"
+        )
+        result = stats.plan_statistics(
+            deps,
+            durations,
+            slots=self.max_workers,
+            weights=self.tool_resources,
+            duration_source=source,
+        )
+        if self._last_run is not None:
+            result["measured"] = True
+            result.update(
+                stats.run_statistics(
+                    deps,
+                    self._last_run["durations"],
+                    wall_time=self._last_run["wall_time"],
+                    slots=self.max_workers,
+                    peak_busy=self._last_run["peak_busy"],
+                )
+            )
+        else:
+            result["measured"] = False
+        return result
+
+
+# --- argument checks -------------------------------------------------------------------
+def _workers(value: int | None) -> int:
+    if value is None:
+        return available_cpus()
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"max_workers must be an int or None, got {value!r}")
+    return max(1, value)
+
+
+def _seconds(value: float | None, what: str, *, allow_zero: bool = False) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{what} must be a number of seconds or None, got {value!r}")
+    if value < 0 or (value == 0 and not allow_zero) or value != value:
+        raise ValueError(f"{what} must be a positive number of seconds, got {value!r}")
+    return float(value)
+
+
+def _weight(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"tool_resources[{name!r}] must be an int >= 1, got {value!r}")
+    return value
+
+
+# --- renderings ------------------------------------------------------------------------
+def _text_plan(
+    plan: list[tuple[int, list[str]]],
+    requires: Mapping[str, tuple[str, ...]],
+    after: Mapping[str, tuple[str, ...]],
+) -> str:
+    blocks = []
+    for level, names in plan:
+        lines = [f"Level {level} ({len(names)} tools in parallel):"]
+        free = [n for n in names if not requires.get(n) and not after.get(n)]
+        bound = [n for n in names if n not in free]
+        for line in _wrap_names(free, width=44):
+            lines.append(f"  - {line}")
+        for name in bound:
+            parts = []
+            if requires.get(name):
+                parts.append("depends on: " + ", ".join(requires[name]))
+            if after.get(name):
+                parts.append("after: " + ", ".join(after[name]))
+            lines.append(f"  - {name} ({'; '.join(parts)})")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _wrap_names(names: list[str], *, width: int) -> list[str]:
+    """Comma-separated names, as many to a line as fit in ``width``."""
+    lines: list[str] = []
+    for name in names:
+        if lines and len(lines[-1]) + 2 + len(name) <= width:
+            lines[-1] += ", " + name
+        else:
+            lines.append(name)
+    return lines
+
+
+def _mermaid_id(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", name)
+
+
+def _mermaid(requires: Mapping[str, tuple[str, ...]], after: Mapping[str, tuple[str, ...]]) -> str:
+    lines = ["graph TD"]
+    linked: set[str] = set()
+    for name in sorted(requires):
+        for dep in requires[name]:
+            lines.append(f"    {_mermaid_id(dep)}[{dep}] --> {_mermaid_id(name)}[{name}]")
+            linked.update((dep, name))
+        for dep in after.get(name, ()):
+            if dep not in requires[name]:
+                lines.append(f"    {_mermaid_id(dep)}[{dep}] -.-> {_mermaid_id(name)}[{name}]")
+                linked.update((dep, name))
+    for name in sorted(requires):
+        if name not in linked:
+            lines.append(f"    {_mermaid_id(name)}[{name}]")
+    return "\n".join(lines)
+
+
+def _dot(requires: Mapping[str, tuple[str, ...]], after: Mapping[str, tuple[str, ...]]) -> str:
+    def q(name: str) -> str:
+        return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    lines = ["digraph dependencies {", "    rankdir=LR;"]
+    for name in sorted(requires):
+        lines.append(f"    {q(name)};")
+    for name in sorted(requires):
+        for dep in requires[name]:
+            lines.append(f"    {q(dep)} -> {q(name)};")
+        for dep in after.get(name, ()):
+            if dep not in requires[name]:
+                lines.append(f"    {q(dep)} -> {q(name)} [style=dashed];")
+    lines.append("}")
+    return "\n".join(lines)

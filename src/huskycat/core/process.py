@@ -1,0 +1,362 @@
+"""Run one command so that it can always be killed: the only way tools start processes.
+
+Every command runs the same way: an argv list (never a shell), stdin from /dev/null, a
+new session (so the command and everything it starts share one process group), stdout
+and stderr captured up to a size cap, and a deadline. At the deadline, or when the run
+is cancelled, the whole group gets SIGTERM, then after :data:`KILL_GRACE` seconds
+SIGKILL. When the command exits by itself, whatever it left behind in its group is
+killed too, so no process started by a tool outlives it.
+
+The deadline and the cancellation come from the :class:`RunContext` of the tool being
+run, which the scheduler sets in a context variable before it calls the tool: a tool
+calls :func:`run` and never passes its deadline along. ::
+
+    scheduler thread                     worker thread
+    ----------------                     -------------
+    ctx = RunContext(deadline)  ----->   with ctx.active(): tool()
+                                             run(argv) -> registers its Popen in ctx
+    at the deadline / fail-fast:             waits on pipes, pidfd, ctx wake-up pipe
+    ctx.cancel()   ------------------>       wakes, TERM -> grace -> KILL the group
+    ctx.kill_all() (bounded by grace)        returns a ProcessResult(cancelled=True)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+import selectors
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL
+OUTPUT_LIMIT = 16 * 1024 * 1024  # bytes kept per stream; the rest is counted and dropped
+_READ_SIZE = 65536
+_POLL_INTERVAL = 0.05  # only where pidfd_open is missing
+
+
+class Cancelled(Exception):
+    """Raised by :func:`check_cancelled` in a tool whose run was cancelled."""
+
+
+class RunContext:
+    """The deadline and cancellation of one tool call, and the processes it started.
+
+    Created by the scheduler; shared by the scheduler thread (cancel, kill_all) and the
+    worker thread running the tool (register, unregister), hence the lock.
+    """
+
+    def __init__(self, deadline: float | None = None, *, kill_grace: float = KILL_GRACE) -> None:
+        self.deadline = deadline  # time.monotonic() value, or None for no deadline
+        self.kill_grace = kill_grace
+        self.cancelled = threading.Event()
+        self.cancel_reason = ""
+        self._lock = threading.Lock()
+        self._procs: set[subprocess.Popen[bytes]] = set()
+        self._wake_r = -1
+        self._wake_w = -1
+        self._finished: list[ProcessResult] = []
+
+    # --- used by the scheduler -------------------------------------------------------
+    def cancel(self, reason: str = "cancelled") -> None:
+        """Ask the tool to stop: wake its waits and SIGTERM every process it started."""
+        with self._lock:
+            if self.cancelled.is_set():
+                return
+            self.cancel_reason = reason
+            self.cancelled.set()
+            if self._wake_w >= 0:
+                with contextlib.suppress(OSError):
+                    os.write(self._wake_w, b"x")
+            procs = list(self._procs)
+        for proc in procs:
+            _signal_group(proc, signal.SIGTERM)
+
+    def kill_all(self, grace: float | None = None) -> None:
+        """After :meth:`cancel`: wait up to the grace period, then SIGKILL what is left."""
+        grace = self.kill_grace if grace is None else grace
+        end = time.monotonic() + grace
+        with self._lock:
+            procs = list(self._procs)
+        for proc in procs:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(max(0.0, end - time.monotonic()))
+            _signal_group(proc, signal.SIGKILL)
+
+    # --- used by the worker thread -----------------------------------------------------
+    @contextlib.contextmanager
+    def active(self) -> Iterator[RunContext]:
+        """Make this the current context of the calling thread while a tool runs."""
+        token = _CURRENT.set(self)
+        try:
+            yield self
+        finally:
+            _CURRENT.reset(token)
+            self._close_wakeup()
+
+    def has_processes(self) -> bool:
+        """Whether a command this tool started is still being waited on."""
+        with self._lock:
+            return bool(self._procs)
+
+    def captured_output(self) -> str:
+        """The output of the commands this tool ran so far, in order."""
+        with self._lock:
+            finished = list(self._finished)
+        return "".join(
+            r.output if r.output.endswith("\n") else r.output + "\n" for r in finished if r.output
+        )
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (never negative), or None."""
+        if self.deadline is None:
+            return None
+        return max(0.0, self.deadline - time.monotonic())
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``, waking early on cancellation; True if cancelled."""
+        return self.cancelled.wait(seconds)
+
+    def _wakeup_fd(self) -> int:
+        with self._lock:
+            if self._wake_r < 0:
+                self._wake_r, self._wake_w = os.pipe()
+                os.set_blocking(self._wake_r, False)
+                if self.cancelled.is_set():
+                    os.write(self._wake_w, b"x")
+            return self._wake_r
+
+    def _register(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._procs.add(proc)
+            cancelled = self.cancelled.is_set()
+        if cancelled:  # cancel() ran between Popen and here
+            _signal_group(proc, signal.SIGTERM)
+
+    def _unregister(self, proc: subprocess.Popen[bytes], result: ProcessResult | None) -> None:
+        with self._lock:
+            self._procs.discard(proc)
+            if result is not None:
+                self._finished.append(result)
+
+    def _close_wakeup(self) -> None:
+        with self._lock:
+            for fd in (self._wake_r, self._wake_w):
+                if fd >= 0:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+            self._wake_r = self._wake_w = -1
+
+
+_CURRENT: contextvars.ContextVar[RunContext | None] = contextvars.ContextVar(
+    "huskycat_run_context", default=None
+)
+
+
+def current_context() -> RunContext | None:
+    """The RunContext of the tool running in this thread, if any."""
+    return _CURRENT.get()
+
+
+def check_cancelled() -> None:
+    """Raise :class:`Cancelled` if the current tool's run was cancelled."""
+    ctx = _CURRENT.get()
+    if ctx is not None and ctx.cancelled.is_set():
+        raise Cancelled(ctx.cancel_reason)
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    """How one command ended. ``returncode`` is negative for a signal, as in subprocess."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    duration: float
+    timed_out: bool = False
+    cancelled: bool = False
+    truncated: bool = False  # output past OUTPUT_LIMIT was dropped
+
+    @property
+    def output(self) -> str:
+        """stdout then stderr, for showing to a person."""
+        if self.stdout and self.stderr:
+            sep = "" if self.stdout.endswith("\n") else "\n"
+            return self.stdout + sep + self.stderr
+        return self.stdout or self.stderr
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    output_limit: int = OUTPUT_LIMIT,
+) -> ProcessResult:
+    """Run ``argv`` to completion, its deadline or its cancellation, whichever comes first.
+
+    The deadline is the earlier of ``timeout`` (seconds from now) and the current tool's
+    deadline. A missing executable raises ``FileNotFoundError`` as subprocess does.
+    """
+    argv = tuple(str(a) for a in argv)
+    if not argv:
+        raise ValueError("run() needs a command: argv is empty")
+    ctx = _CURRENT.get()
+    start = time.monotonic()
+    deadline = start + timeout if timeout is not None else None
+    if ctx is not None and ctx.deadline is not None:
+        deadline = ctx.deadline if deadline is None else min(deadline, ctx.deadline)
+    if ctx is not None and ctx.cancelled.is_set():
+        return ProcessResult(argv, -signal.SIGTERM, "", "", 0.0, cancelled=True)
+
+    proc = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=dict(env) if env is not None else None,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    if ctx is not None:
+        ctx._register(proc)
+    bufs = {proc.stdout.fileno(): bytearray(), proc.stderr.fileno(): bytearray()}
+    result: ProcessResult | None = None
+    try:
+        stop = _wait(proc, bufs, ctx, deadline, output_limit)
+        if stop:
+            _terminate(proc, ctx.kill_grace if ctx is not None else KILL_GRACE)
+        else:
+            proc.wait()
+            # The command is gone; anything it left running in its group goes with it.
+            _signal_group(proc, signal.SIGKILL)
+        truncated = _drain(bufs, output_limit)
+        out, err = bufs.values()
+        result = ProcessResult(
+            argv,
+            proc.returncode if proc.returncode is not None else -signal.SIGKILL,
+            out.decode("utf-8", "replace"),
+            err.decode("utf-8", "replace"),
+            time.monotonic() - start,
+            timed_out=stop == "timeout",
+            cancelled=stop == "cancelled",
+            truncated=truncated,
+        )
+    finally:
+        if ctx is not None:
+            ctx._unregister(proc, result)
+        proc.stdout.close()
+        proc.stderr.close()
+    return result
+
+
+def _wait(
+    proc: subprocess.Popen[bytes],
+    bufs: dict[int, bytearray],
+    ctx: RunContext | None,
+    deadline: float | None,
+    limit: int,
+) -> str:
+    """Read both pipes until the command exits, times out or is cancelled.
+
+    Returns "" when the command exited by itself, else "timeout" or "cancelled". Exit is
+    seen through a pidfd, not through pipe EOF, so a grandchild holding the pipes open
+    cannot hang us. Output past ``limit`` is read and dropped (one byte over the limit
+    is kept as the marker that output was truncated).
+    """
+    pidfd = -1
+    sel = selectors.DefaultSelector()
+    try:
+        for fd in bufs:
+            os.set_blocking(fd, False)
+            sel.register(fd, selectors.EVENT_READ)
+        if hasattr(os, "pidfd_open"):
+            with contextlib.suppress(OSError):
+                pidfd = os.pidfd_open(proc.pid)
+                sel.register(pidfd, selectors.EVENT_READ)
+        wake = ctx._wakeup_fd() if ctx is not None else -1
+        if wake >= 0:
+            sel.register(wake, selectors.EVENT_READ)
+        open_pipes = len(bufs)
+        exited = False
+        while True:
+            if ctx is not None and ctx.cancelled.is_set():
+                return "cancelled"
+            if exited:
+                return ""  # what is still in the pipes is drained by the caller
+            if open_pipes == 0 and pidfd < 0 and proc.poll() is not None:
+                return ""
+            wait: float | None = None
+            if deadline is not None:
+                wait = deadline - time.monotonic()
+                if wait <= 0:
+                    return "timeout"
+            if pidfd < 0:
+                wait = _POLL_INTERVAL if wait is None else min(wait, _POLL_INTERVAL)
+            for key, _ in sel.select(wait):
+                fd = int(key.fd)
+                if fd == pidfd:
+                    exited = True
+                elif fd != wake:
+                    try:
+                        chunk = os.read(fd, _READ_SIZE)
+                    except BlockingIOError:
+                        continue
+                    if chunk:
+                        _keep(bufs[fd], chunk, limit)
+                    else:
+                        sel.unregister(fd)
+                        open_pipes -= 1
+    finally:
+        sel.close()
+        if pidfd >= 0:
+            os.close(pidfd)
+
+
+def _keep(buf: bytearray, chunk: bytes, limit: int) -> None:
+    room = limit + 1 - len(buf)
+    if room > 0:
+        buf += chunk[:room]
+
+
+def _drain(bufs: dict[int, bytearray], limit: int) -> bool:
+    """Take what is already in the pipes without waiting for more; trim to the limit."""
+    for fd, buf in bufs.items():
+        while True:
+            try:
+                chunk = os.read(fd, _READ_SIZE)
+            except OSError:  # BlockingIOError: a grandchild keeps the pipe open
+                break
+            if not chunk:
+                break
+            _keep(buf, chunk, limit)
+    truncated = False
+    for buf in bufs.values():
+        if len(buf) > limit:
+            del buf[limit:]
+            truncated = True
+    return truncated
+
+
+def _terminate(proc: subprocess.Popen[bytes], grace: float) -> None:
+    """SIGTERM the group, wait out the grace period, SIGKILL the group, reap."""
+    _signal_group(proc, signal.SIGTERM)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        pass
+    _signal_group(proc, signal.SIGKILL)
+    proc.wait()
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    # start_new_session made the command a group leader: its pid is the group id.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)

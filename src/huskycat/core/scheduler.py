@@ -1,0 +1,457 @@
+"""The one loop that owns a run's state: ready set -> priority -> submit -> done -> skip.
+
+State, all owned and mutated by :meth:`Scheduler.run` on the calling thread only:
+
+- ``waiting``: tools with unfinished dependencies, with a count of those left;
+- ``ready``: a heap of tools whose dependencies are all done, ordered by the longest
+  remaining path to the end of the graph (``-priority``), then by name;
+- ``running``: ``{future: _Running}`` for calls handed to the backend, each with its
+  :class:`~huskycat.core.process.RunContext` (deadline, cancellation, processes);
+- ``results``: the final :class:`ToolResult` of each finished tool;
+- ``busy``: worker slots in use (a tool takes ``weight`` slots).
+
+Data flow::
+
+    ready --(fits in free slots)--> backend.submit(_call) --> worker runs the tool
+      ^                                                         |
+      |   dependents whose last dependency finished              v
+    finish(name, result) <--- wait(FIRST_COMPLETED or the next deadline)
+
+Workers only call the tool and hand back what it returned, its exception and how long
+it took; they never touch this state, so the loop needs no locks. Progress callbacks
+are called from this loop, so they are never concurrent.
+
+Dependency edges come in two kinds. A ``requires`` edge is satisfied only by a
+dependency that succeeded or was skipped as not applicable. An ``after`` edge only
+orders: it is satisfied too by a dependency that failed with findings (a formatter that
+would reformat), and blocks only when the dependency could not do its work (crashed,
+timed out, or was itself skipped because something it needed did not succeed).
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
+
+from huskycat.core.backend import Backend
+from huskycat.core.process import Cancelled, RunContext
+from huskycat.core.results import (
+    OUTCOME_ERROR,
+    OUTCOME_FINDINGS,
+    SKIP_DEPENDENCY,
+    SKIP_FAIL_FAST,
+    SKIP_INTERRUPTED,
+    SKIP_NOT_APPLICABLE,
+    ToolEvent,
+    ToolResult,
+    ToolStatus,
+    coerce_result,
+)
+
+logger = logging.getLogger("huskycat")
+
+# After a tool's deadline its processes get SIGTERM; a tool that started processes gets
+# this much longer than the kill grace to return what it captured before it is abandoned.
+_RETURN_MARGIN = 0.5
+
+EventSink = Callable[[ToolEvent], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Task:
+    """One tool to run: its callable and everything the loop needs to place it."""
+
+    name: str
+    fn: Callable[[], object]
+    requires: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+    weight: int = 1
+    timeout: float | None = None
+    priority: float = 1.0  # longest remaining path, this tool included
+    level: int = 0  # barrier level; only used when the run has barriers
+
+
+@dataclass
+class _Running:
+    task: Task
+    ctx: RunContext
+    started: float
+    timed_out_at: float | None = None  # set once the deadline passed
+
+
+@dataclass(frozen=True)
+class _Returned:
+    value: object
+    error: BaseException | None
+    traceback: str
+    duration: float
+
+
+def _call(task: Task, ctx: RunContext) -> _Returned:
+    """Run one tool in a worker thread; report, never raise."""
+    start = time.perf_counter()
+    with ctx.active():
+        try:
+            value = task.fn()
+        except BaseException as exc:  # noqa: BLE001 - a tool's crash is a result, even SystemExit
+            return _Returned(None, exc, traceback.format_exc(), time.perf_counter() - start)
+    return _Returned(value, None, "", time.perf_counter() - start)
+
+
+@dataclass
+class RunRecord:
+    """What a run measured, for statistics."""
+
+    started: float = 0.0
+    wall_time: float = 0.0
+    starts: dict[str, float] = field(default_factory=dict)  # seconds from run start
+    ends: dict[str, float] = field(default_factory=dict)
+    peak_busy: int = 0
+
+
+class Scheduler:
+    """Runs a set of tasks once; create a new one per run."""
+
+    def __init__(
+        self,
+        tasks: Sequence[Task],
+        *,
+        slots: int,
+        backend: Backend,
+        fail_fast: bool = False,
+        barriers: bool = False,
+        on_event: EventSink | None = None,
+        kill_grace: float = 2.0,
+    ) -> None:
+        self.tasks = {t.name: t for t in tasks}
+        self.slots = slots
+        self.backend = backend
+        self.fail_fast = fail_fast
+        self.barriers = barriers
+        self.on_event = on_event
+        self.kill_grace = kill_grace
+        self.results: dict[str, ToolResult] = {}
+        self.record = RunRecord()
+        self._dependents: dict[str, list[str]] = {n: [] for n in self.tasks}
+        self._left: dict[str, int] = {}
+        for task in self.tasks.values():
+            deps = set(task.requires) | set(task.after)
+            self._left[task.name] = len(deps)
+            for dep in sorted(deps):
+                self._dependents[dep].append(task.name)
+        self._ready: list[tuple[float, str]] = []
+        self._held: dict[int, list[str]] = {}  # barrier level -> ready but not yet allowed
+        self._level = min((t.level for t in tasks), default=0)
+        self._running: dict[Future[_Returned], _Running] = {}
+        self._busy = 0
+        self._stopped_by: str | None = None  # fail-fast: the first tool that failed
+        self._callback_errors = 0
+
+    # --- the loop --------------------------------------------------------------------
+    def run(self) -> dict[str, ToolResult]:
+        """Run every task; return ``{name: result}``. Ctrl-C cancels and kills, then
+        re-raises ``KeyboardInterrupt``."""
+        self.record.started = time.monotonic()
+        try:
+            for name in sorted(self.tasks):
+                if self._left[name] == 0:
+                    self._make_ready(name)
+            while len(self.results) < len(self.tasks):
+                self._start_ready()
+                if not self._running:
+                    # Nothing can run: only possible if barrier levels left tools behind.
+                    self._advance_barrier(force=True)
+                    if not self._running and not self._ready:
+                        break
+                    continue
+                done, _ = wait(list(self._running), self._next_timeout(), FIRST_COMPLETED)
+                now = time.monotonic()
+                for future in sorted(done, key=lambda f: self._running[f].task.name):
+                    self._collect(future, now)
+                self._check_deadlines(now)
+        except KeyboardInterrupt:
+            self._interrupt()
+            raise
+        finally:
+            self.record.wall_time = time.monotonic() - self.record.started
+            self.backend.shutdown(cancel_futures=True)
+        if self._callback_errors > 1:
+            logger.warning("progress callback raised %d times", self._callback_errors)
+        return self.results
+
+    def _make_ready(self, name: str) -> None:
+        task = self.tasks[name]
+        if self.barriers and task.level > self._level:
+            self._held.setdefault(task.level, []).append(name)
+            return
+        heapq.heappush(self._ready, (-task.priority, name))
+
+    def _start_ready(self) -> None:
+        skipped: list[tuple[float, str]] = []
+        while self._ready and self._busy < self.slots:
+            prio, name = heapq.heappop(self._ready)
+            task = self.tasks[name]
+            weight = min(task.weight, self.slots)
+            if self._busy + weight > self.slots:
+                skipped.append((prio, name))  # let a lighter tool use the free slots
+                continue
+            self._submit(task, weight)
+        for item in skipped:
+            heapq.heappush(self._ready, item)
+
+    def _submit(self, task: Task, weight: int) -> None:
+        now = time.monotonic()
+        deadline = now + task.timeout if task.timeout is not None else None
+        ctx = RunContext(deadline, kill_grace=self.kill_grace)
+        self._busy += weight
+        self.record.peak_busy = max(self.record.peak_busy, self._busy)
+        self.record.starts[task.name] = now - self.record.started
+        self._emit(ToolEvent(task.name, ToolStatus.RUNNING, now))
+        future = self.backend.submit(_call, task, ctx)
+        self._running[future] = _Running(task, ctx, now)
+
+    def _next_timeout(self) -> float | None:
+        now = time.monotonic()
+        nearest: float | None = None
+        for run in self._running.values():
+            if run.timed_out_at is not None:
+                limit = run.timed_out_at + self.kill_grace + _RETURN_MARGIN
+            elif run.ctx.deadline is not None:
+                limit = run.ctx.deadline
+            else:
+                continue
+            nearest = limit if nearest is None else min(nearest, limit)
+        return None if nearest is None else max(0.0, nearest - now)
+
+    # --- finishing ---------------------------------------------------------------------
+    def _collect(self, future: Future[_Returned], now: float) -> None:
+        run = self._running.pop(future)
+        self._release(run)
+        returned = future.result()
+        name = run.task.name
+        if run.timed_out_at is not None:
+            self._finish(name, self._timeout_result(run, returned), now)
+            return
+        if returned.error is not None:
+            result = self._error_result(name, returned)
+        else:
+            result = coerce_result(name, returned.value, returned.duration)
+        self._finish(name, result, now)
+
+    def _check_deadlines(self, now: float) -> None:
+        for future, run in list(self._running.items()):
+            if run.timed_out_at is None:
+                if run.ctx.deadline is not None and now >= run.ctx.deadline:
+                    run.timed_out_at = now
+                    run.ctx.cancel("timeout")
+                    if not run.ctx.has_processes():
+                        # Nothing of ours to kill: do not wait for a call that overran.
+                        self._abandon(future, run, now)
+            elif now >= run.timed_out_at + self.kill_grace + _RETURN_MARGIN:
+                run.ctx.kill_all(0.0)
+                self._abandon(future, run, now)
+
+    def _abandon(self, future: Future[_Returned], run: _Running, now: float) -> None:
+        del self._running[future]
+        self._release(run)
+        self.backend.abandon(future)
+        self._finish(run.task.name, self._timeout_result(run, None), now)
+
+    def _release(self, run: _Running) -> None:
+        self._busy -= min(run.task.weight, self.slots)
+
+    def _timeout_result(self, run: _Running, returned: _Returned | None) -> ToolResult:
+        limit = run.task.timeout or 0.0
+        output = run.ctx.captured_output()
+        if returned is not None and not output:
+            if returned.error is not None:
+                output = getattr(returned.error, "output", "") or ""
+            elif isinstance(returned.value, ToolResult):
+                output = returned.value.output
+        return ToolResult(
+            run.task.name,
+            False,
+            (run.timed_out_at or time.monotonic()) - run.started,
+            output=output if isinstance(output, str) else str(output),
+            status=ToolStatus.TIMEOUT,
+            error_message=f"timed out after {limit:g}s",
+            metadata={"timeout": limit},
+        )
+
+    def _error_result(self, name: str, returned: _Returned) -> ToolResult:
+        exc = returned.error
+        assert exc is not None
+        if isinstance(exc, TimeoutError):
+            return ToolResult(
+                name,
+                False,
+                returned.duration,
+                output=str(getattr(exc, "output", "") or returned.traceback),
+                status=ToolStatus.TIMEOUT,
+                error_message=f"{type(exc).__name__}: {exc}" if str(exc) else "timed out",
+            )
+        if isinstance(exc, Cancelled):
+            return ToolResult(
+                name,
+                False,
+                returned.duration,
+                status=ToolStatus.SKIPPED,
+                error_message=f"cancelled: {exc}",
+                metadata={"skip_reason": SKIP_FAIL_FAST},
+            )
+        return ToolResult(
+            name,
+            False,
+            returned.duration,
+            output=returned.traceback,
+            status=ToolStatus.FAILED,
+            error_message=f"{type(exc).__name__}: {exc}",
+            metadata={"outcome": OUTCOME_ERROR, "exception": type(exc).__name__},
+        )
+
+    def _finish(self, name: str, result: ToolResult, now: float) -> None:
+        """Record a final result, then unblock, skip or cancel what follows from it."""
+        if name in self.results:
+            return
+        self.results[name] = result
+        self.record.ends[name] = now - self.record.started
+        self._emit(ToolEvent(name, result.status, now, result))
+        failed = result.status in (ToolStatus.FAILED, ToolStatus.TIMEOUT)
+        if failed and self.fail_fast and self._stopped_by is None:
+            self._stopped_by = name
+            self._stop_everything(now)
+            return
+        for dependent in self._dependents[name]:
+            if dependent in self.results:
+                continue
+            task = self.tasks[dependent]
+            if _blocks(result, requires=name in task.requires):
+                if result.status is ToolStatus.SKIPPED:
+                    why = f"was skipped: {result.error_message}"
+                elif result.status is ToolStatus.TIMEOUT:
+                    why = "timed out"
+                else:
+                    why = "failed"
+                self._skip(
+                    dependent,
+                    f"dependency {name!r} {why}",
+                    SKIP_DEPENDENCY,
+                    now,
+                    blocked_by=name,
+                )
+                continue
+            self._left[dependent] -= 1
+            if self._left[dependent] == 0:
+                self._make_ready(dependent)
+        if self.barriers:
+            self._advance_barrier()
+
+    def _skip(self, name: str, message: str, reason: str, now: float, **meta: str) -> None:
+        result = ToolResult(
+            name,
+            False,
+            0.0,
+            status=ToolStatus.SKIPPED,
+            error_message=message,
+            metadata={"skip_reason": reason, **meta},
+        )
+        self._finish(name, result, now)
+
+    def _advance_barrier(self, *, force: bool = False) -> None:
+        """Open the next barrier level once every tool at or below the current one is
+        done. ``force`` opens it anyway: the loop found nothing running and nothing
+        ready, which a custom order that puts a tool before its dependency can cause."""
+        while self._held:
+            unfinished = any(
+                t.level <= self._level and t.name not in self.results for t in self.tasks.values()
+            )
+            if unfinished and not force:
+                return
+            force = False
+            self._level = min(self._held)
+            for name in self._held.pop(self._level):
+                heapq.heappush(self._ready, (-self.tasks[name].priority, name))
+
+    # --- stopping ----------------------------------------------------------------------
+    def _stop_everything(self, now: float) -> None:
+        first = self._stopped_by
+        cancelled = list(self._running.items())
+        for _, run in cancelled:
+            run.ctx.cancel(f"fail-fast after {first!r} failed")
+        for future, run in cancelled:
+            del self._running[future]
+            self._release(run)
+            self.backend.abandon(future)
+            self._skip(
+                run.task.name,
+                f"cancelled: fail-fast after {first!r} failed",
+                SKIP_FAIL_FAST,
+                now,
+                blocked_by=str(first),
+            )
+        for _, run in cancelled:
+            run.ctx.kill_all()
+        for name in sorted(self.tasks):
+            if name not in self.results:
+                self._skip(
+                    name,
+                    f"not started: fail-fast after {first!r} failed",
+                    SKIP_FAIL_FAST,
+                    now,
+                    blocked_by=str(first),
+                )
+        self._ready.clear()
+        self._held.clear()
+
+    def _interrupt(self) -> None:
+        runs = list(self._running.values())
+        for run in runs:
+            run.ctx.cancel("interrupted")
+        for run in runs:
+            run.ctx.kill_all()
+        now = time.monotonic()
+        for run in runs:
+            self.results.setdefault(
+                run.task.name,
+                ToolResult(
+                    run.task.name,
+                    False,
+                    now - run.started,
+                    status=ToolStatus.SKIPPED,
+                    error_message="cancelled: interrupted",
+                    metadata={"skip_reason": SKIP_INTERRUPTED},
+                ),
+            )
+        for future in list(self._running):
+            self.backend.abandon(future)
+        self._running.clear()
+
+    def _emit(self, event: ToolEvent) -> None:
+        if self.on_event is None:
+            return
+        try:
+            self.on_event(event)
+        except KeyboardInterrupt:
+            raise
+        except Exception:
+            self._callback_errors += 1
+            if self._callback_errors == 1:
+                logger.exception("progress callback raised on %s %s", event.tool_name, event.status)
+
+
+def _blocks(result: ToolResult, *, requires: bool) -> bool:
+    """Whether a finished dependency keeps its dependent from running."""
+    status = result.status
+    if status is ToolStatus.SUCCESS:
+        return False
+    if status is ToolStatus.SKIPPED:
+        return result.metadata.get("skip_reason", SKIP_NOT_APPLICABLE) != SKIP_NOT_APPLICABLE
+    if requires:
+        return True
+    # An ordering-only edge: findings do not block; a crash or a timeout does.
+    return not (status is ToolStatus.FAILED and result.metadata.get("outcome") == OUTCOME_FINDINGS)
