@@ -1,0 +1,126 @@
+"""The words every report uses for a result: status phrases, counts, skip reasons.
+
+Pure functions over :class:`~huskycat.core.results.ToolResult`; no rich, no I/O, so the
+console, JUnit and GitHub reports say the same thing in the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TypeAlias
+
+from huskycat.core.results import (
+    SKIP_DEPENDENCY,
+    SKIP_FAIL_FAST,
+    SKIP_INTERRUPTED,
+    SKIP_NOT_APPLICABLE,
+    Diagnostic,
+    ToolResult,
+    ToolStatus,
+)
+
+# Either what the executor returns (name -> result) or a plain sequence of results.
+Results: TypeAlias = Mapping[str, ToolResult] | Iterable[ToolResult]
+
+# Said when a skipped result carries no error_message of its own.
+SKIP_REASON_TEXT = {
+    SKIP_NOT_APPLICABLE: "not applicable",
+    SKIP_DEPENDENCY: "a dependency did not pass",
+    SKIP_FAIL_FAST: "stopped after the first failure",
+    SKIP_INTERRUPTED: "interrupted",
+}
+
+
+def as_list(results: Results) -> list[ToolResult]:
+    """The results in their given order, whether passed as a mapping or a sequence."""
+    if isinstance(results, Mapping):
+        return list(results.values())
+    return list(results)
+
+
+def plural(count: int, word: str) -> str:
+    """``plural(1, "error")`` is ``"1 error"``; ``plural(3, "error")`` is ``"3 errors"``."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def counts_text(result: ToolResult) -> str:
+    """``"3 errors, 1 warning"``; only the counts that are not zero; ``""`` if both are."""
+    parts = []
+    if result.errors:
+        parts.append(plural(result.errors, "error"))
+    if result.warnings:
+        parts.append(plural(result.warnings, "warning"))
+    return ", ".join(parts)
+
+
+def first_line(text: str | None) -> str:
+    """The first non-blank line of ``text``, stripped; ``""`` for None or blank text."""
+    for line in (text or "").splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def skip_text(result: ToolResult) -> str:
+    """Why a skipped tool was skipped: its error_message, else the skip reason in words."""
+    message = first_line(result.error_message)
+    if message:
+        return message
+    reason = result.skip_reason or SKIP_NOT_APPLICABLE
+    return SKIP_REASON_TEXT.get(reason, reason.replace("_", " "))
+
+
+def timeout_seconds(result: ToolResult) -> float:
+    """The time limit a timed-out tool hit: ``metadata["timeout"]``, else its duration."""
+    limit = result.metadata.get("timeout")
+    if isinstance(limit, (int, float)) and not isinstance(limit, bool) and limit > 0:
+        return float(limit)
+    return result.duration
+
+
+def describe(result: ToolResult) -> str:
+    """The status of a finished tool in a few words, without its duration.
+
+    ``"passed"``, ``"failed 3 errors, 1 warning"``, ``"failed: exit code 2"``,
+    ``"skipped: not installed: pip install bandit"``, ``"timed out after 30.0s"``.
+    """
+    status = result.status
+    if status is ToolStatus.SUCCESS:
+        return "passed"
+    if status is ToolStatus.FAILED:
+        counts = counts_text(result)
+        if counts:
+            return f"failed {counts}"
+        message = first_line(result.error_message)
+        return f"failed: {message}" if message else "failed"
+    if status is ToolStatus.SKIPPED:
+        return f"skipped: {skip_text(result)}"
+    if status is ToolStatus.TIMEOUT:
+        return f"timed out after {timeout_seconds(result):.1f}s"
+    return str(status)
+
+
+def diagnostic_line(diagnostic: Diagnostic) -> str:
+    """``file:line:col: code message`` with the parts a diagnostic lacks left out."""
+    place = diagnostic.file
+    if diagnostic.line is not None:
+        place += f":{diagnostic.line}"
+        if diagnostic.column is not None:
+            place += f":{diagnostic.column}"
+    code = f"{diagnostic.code} " if diagnostic.code else ""
+    return f"{place}: {code}{diagnostic.message}"
+
+
+def is_cached(result: ToolResult) -> bool:
+    """Whether the result was replayed from the cache rather than run."""
+    return bool(result.metadata.get("cached"))
+
+
+def modified_files(result: ToolResult) -> list[str]:
+    """The files a fixer changed, from ``metadata["modified_files"]`` (may be absent)."""
+    files = result.metadata.get("modified_files")
+    if not files:
+        return []
+    if isinstance(files, str):
+        return [files]
+    return [str(f) for f in files]
