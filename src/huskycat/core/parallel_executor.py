@@ -16,6 +16,7 @@ and get a result, exactly one each.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -253,6 +254,8 @@ class ParallelExecutor:
         if type(self)._get_execution_order is ParallelExecutor._get_execution_order:
             return {}, False
         order = self._get_execution_order()
+        if order is None:  # an override that only says "pass" keeps the default scheduling
+            return {}, False
         level_of: dict[str, int] = {}
         for index, level in enumerate(order):
             for name in level:
@@ -338,7 +341,7 @@ def _seconds(value: float | None, what: str, *, allow_zero: bool = False) -> flo
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{what} must be a number of seconds or None, got {value!r}")
-    if value < 0 or (value == 0 and not allow_zero) or value != value:
+    if math.isnan(value) or value < 0 or (value == 0 and not allow_zero):
         raise ValueError(f"{what} must be a positive number of seconds, got {value!r}")
     return float(value)
 

@@ -56,7 +56,8 @@ class RunContext:
         self.cancelled = threading.Event()
         self.cancel_reason = ""
         self._lock = threading.Lock()
-        self._procs: set[subprocess.Popen[bytes]] = set()
+        # Each running command with its output buffers, read live for a timeout's output.
+        self._procs: dict[subprocess.Popen[bytes], tuple[bytearray, ...]] = {}
         self._wake_r = -1
         self._wake_w = -1
         self._finished: list[ProcessResult] = []
@@ -106,10 +107,10 @@ class RunContext:
     def captured_output(self) -> str:
         """The output of the commands this tool ran so far, in order."""
         with self._lock:
-            finished = list(self._finished)
-        return "".join(
-            r.output if r.output.endswith("\n") else r.output + "\n" for r in finished if r.output
-        )
+            texts = [r.output for r in self._finished]
+            for bufs in self._procs.values():  # still running: what it printed so far
+                texts.extend(bytes(b).decode("utf-8", "replace") for b in bufs)
+        return "".join(t if t.endswith("\n") else t + "\n" for t in texts if t)
 
     def remaining(self) -> float | None:
         """Seconds left before the deadline (never negative), or None."""
@@ -130,16 +131,16 @@ class RunContext:
                     os.write(self._wake_w, b"x")
             return self._wake_r
 
-    def _register(self, proc: subprocess.Popen[bytes]) -> None:
+    def _register(self, proc: subprocess.Popen[bytes], bufs: tuple[bytearray, ...]) -> None:
         with self._lock:
-            self._procs.add(proc)
+            self._procs[proc] = bufs
             cancelled = self.cancelled.is_set()
         if cancelled:  # cancel() ran between Popen and here
             _signal_group(proc, signal.SIGTERM)
 
     def _unregister(self, proc: subprocess.Popen[bytes], result: ProcessResult | None) -> None:
         with self._lock:
-            self._procs.discard(proc)
+            self._procs.pop(proc, None)
             if result is not None:
                 self._finished.append(result)
 
@@ -225,9 +226,9 @@ def run(
         start_new_session=True,
     )
     assert proc.stdout is not None and proc.stderr is not None
-    if ctx is not None:
-        ctx._register(proc)
     bufs = {proc.stdout.fileno(): bytearray(), proc.stderr.fileno(): bytearray()}
+    if ctx is not None:
+        ctx._register(proc, tuple(bufs.values()))
     result: ProcessResult | None = None
     try:
         stop = _wait(proc, bufs, ctx, deadline, output_limit)

@@ -34,7 +34,7 @@ import heapq
 import logging
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 
@@ -174,6 +174,7 @@ class Scheduler:
                 for future in sorted(done, key=lambda f: self._running[f].task.name):
                     self._collect(future, now)
                 self._check_deadlines(now)
+            self._end_overruns()
         except KeyboardInterrupt:
             self._interrupt()
             raise
@@ -232,11 +233,10 @@ class Scheduler:
     def _collect(self, future: Future[_Returned], now: float) -> None:
         run = self._running.pop(future)
         self._release(run)
+        if run.timed_out_at is not None:
+            return  # already final as TIMEOUT; this only frees its slot
         returned = future.result()
         name = run.task.name
-        if run.timed_out_at is not None:
-            self._finish(name, self._timeout_result(run, returned), now)
-            return
         if returned.error is not None:
             result = self._error_result(name, returned)
         else:
@@ -244,40 +244,44 @@ class Scheduler:
         self._finish(name, result, now)
 
     def _check_deadlines(self, now: float) -> None:
+        """At a tool's deadline its result is TIMEOUT at once and its processes get
+        SIGTERM; it keeps its slot until the call returns or the kill grace is over."""
         for future, run in list(self._running.items()):
             if run.timed_out_at is None:
                 if run.ctx.deadline is not None and now >= run.ctx.deadline:
                     run.timed_out_at = now
                     run.ctx.cancel("timeout")
-                    if not run.ctx.has_processes():
-                        # Nothing of ours to kill: do not wait for a call that overran.
-                        self._abandon(future, run, now)
+                    self._finish(run.task.name, self._timeout_result(run), now)
             elif now >= run.timed_out_at + self.kill_grace + _RETURN_MARGIN:
                 run.ctx.kill_all(0.0)
-                self._abandon(future, run, now)
+                self._drop(future, run)
 
-    def _abandon(self, future: Future[_Returned], run: _Running, now: float) -> None:
+    def _end_overruns(self) -> None:
+        """Every result is in: kill what overrunning tools left, without waiting for
+        the calls themselves."""
+        now = time.monotonic()
+        for run in self._running.values():
+            run.ctx.cancel("run finished")
+        for future, run in list(self._running.items()):
+            started = run.timed_out_at if run.timed_out_at is not None else now
+            run.ctx.kill_all(max(0.0, started + self.kill_grace - time.monotonic()))
+            self._drop(future, run)
+
+    def _drop(self, future: Future[_Returned], run: _Running) -> None:
         del self._running[future]
         self._release(run)
         self.backend.abandon(future)
-        self._finish(run.task.name, self._timeout_result(run, None), now)
 
     def _release(self, run: _Running) -> None:
         self._busy -= min(run.task.weight, self.slots)
 
-    def _timeout_result(self, run: _Running, returned: _Returned | None) -> ToolResult:
+    def _timeout_result(self, run: _Running) -> ToolResult:
         limit = run.task.timeout or 0.0
-        output = run.ctx.captured_output()
-        if returned is not None and not output:
-            if returned.error is not None:
-                output = getattr(returned.error, "output", "") or ""
-            elif isinstance(returned.value, ToolResult):
-                output = returned.value.output
         return ToolResult(
             run.task.name,
             False,
             (run.timed_out_at or time.monotonic()) - run.started,
-            output=output if isinstance(output, str) else str(output),
+            output=run.ctx.captured_output(),
             status=ToolStatus.TIMEOUT,
             error_message=f"timed out after {limit:g}s",
             metadata={"timeout": limit},
@@ -326,6 +330,8 @@ class Scheduler:
             self._stopped_by = name
             self._stop_everything(now)
             return
+        if self._stopped_by is not None:
+            return  # fail-fast is skipping everything itself, naming the first failure
         for dependent in self._dependents[name]:
             if dependent in self.results:
                 continue
@@ -384,9 +390,7 @@ class Scheduler:
         for _, run in cancelled:
             run.ctx.cancel(f"fail-fast after {first!r} failed")
         for future, run in cancelled:
-            del self._running[future]
-            self._release(run)
-            self.backend.abandon(future)
+            self._drop(future, run)
             self._skip(
                 run.task.name,
                 f"cancelled: fail-fast after {first!r} failed",
@@ -450,7 +454,7 @@ def _blocks(result: ToolResult, *, requires: bool) -> bool:
     if status is ToolStatus.SUCCESS:
         return False
     if status is ToolStatus.SKIPPED:
-        return result.metadata.get("skip_reason", SKIP_NOT_APPLICABLE) != SKIP_NOT_APPLICABLE
+        return result.skip_reason != SKIP_NOT_APPLICABLE
     if requires:
         return True
     # An ordering-only edge: findings do not block; a crash or a timeout does.

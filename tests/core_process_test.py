@@ -1,0 +1,149 @@
+"""Running real commands: deadlines, process groups, output caps, cancellation."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from huskycat.core.process import RunContext, run
+
+
+def alive(pid: int) -> bool:
+    """A process that exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+def wait_dead(pid: int, seconds: float = 3.0) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if not alive(pid):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_captures_stdout_stderr_and_exit_code() -> None:
+    result = run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)",
+        ]
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (3, "out\n", "err\n")
+    assert not result.timed_out and not result.cancelled
+
+
+def test_stdin_is_dev_null() -> None:
+    result = run([sys.executable, "-c", "import sys; print(repr(sys.stdin.read()))"])
+    assert result.stdout == "''\n"
+
+
+def test_missing_executable_raises_file_not_found() -> None:
+    with pytest.raises(FileNotFoundError):
+        run(["huskycat-no-such-tool-xyz"])
+
+
+def test_timeout_kills_the_whole_group_grandchildren_included(tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    script = f"sleep 60 & echo $! > {pidfile}; echo started; wait"
+    start = time.monotonic()
+    result = run(["sh", "-c", script], timeout=0.5)
+    assert time.monotonic() - start < 2.0
+    assert result.timed_out and result.stdout == "started\n"
+    assert wait_dead(int(pidfile.read_text()))
+
+
+def test_a_command_ignoring_sigterm_is_killed_after_the_grace(tmp_path: Path) -> None:
+    ctx = RunContext(time.monotonic() + 0.3, kill_grace=0.3)
+    code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(60)"
+    with ctx.active():
+        result = run([sys.executable, "-c", code])
+    assert result.timed_out and result.returncode == -signal.SIGKILL
+    assert result.stdout == "up\n"
+
+
+def test_deadline_comes_from_the_current_context_without_passing_it() -> None:
+    ctx = RunContext(time.monotonic() + 0.3)
+    with ctx.active():
+        result = run(["sleep", "30"])
+    assert result.timed_out and result.duration < 2.0
+
+
+def test_processes_left_behind_by_a_finished_command_are_killed(tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    # The grandchild keeps the pipes open; run() must still return at once.
+    result = run(["sh", "-c", f"sleep 60 & echo $! > {pidfile}; echo done"])
+    assert result.returncode == 0 and result.stdout == "done\n" and result.duration < 2.0
+    assert wait_dead(int(pidfile.read_text()))
+
+
+def test_output_is_capped_and_marked_truncated() -> None:
+    result = run([sys.executable, "-c", "print('x' * 100000)"], output_limit=1000)
+    assert len(result.stdout) == 1000 and result.truncated
+
+
+def test_large_output_is_read_without_deadlock() -> None:
+    code = "import sys; sys.stdout.write('o' * 300000); sys.stderr.write('e' * 300000)"
+    result = run([sys.executable, "-c", code])
+    assert len(result.stdout) == 300000 and len(result.stderr) == 300000
+
+
+def test_cancel_from_another_thread_stops_the_command_promptly(tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    ctx = RunContext(None)
+    box: list[object] = []
+
+    def worker() -> None:
+        with ctx.active():
+            box.append(run(["sh", "-c", f"echo $$ > {pidfile}; sleep 60"]))
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    while not pidfile.exists() or not pidfile.read_text().strip():
+        time.sleep(0.01)
+    start = time.monotonic()
+    ctx.cancel("fail-fast")
+    ctx.kill_all()
+    thread.join(5)
+    assert not thread.is_alive() and time.monotonic() - start < 2.0
+    (result,) = box
+    assert result.cancelled is True
+    assert wait_dead(int(pidfile.read_text()))
+
+
+def test_run_after_cancellation_does_not_start_the_command(tmp_path: Path) -> None:
+    ctx = RunContext(None)
+    ctx.cancel()
+    marker = tmp_path / "ran"
+    with ctx.active():
+        result = run(["touch", str(marker)])
+    assert result.cancelled and not marker.exists()
+
+
+def test_context_records_output_of_finished_commands() -> None:
+    ctx = RunContext(None)
+    with ctx.active():
+        run(["echo", "one"])
+        run(["echo", "two"])
+    assert ctx.captured_output() == "one\ntwo\n"
+    assert not ctx.has_processes()
+
+
+def test_no_file_descriptors_leak_over_many_runs() -> None:
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(50):
+        ctx = RunContext(time.monotonic() + 10)
+        with ctx.active():
+            run(["true"])
+    assert len(os.listdir("/proc/self/fd")) <= before + 2

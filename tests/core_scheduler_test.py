@@ -1,0 +1,402 @@
+"""The scheduler through ParallelExecutor, with fake tools (plus real processes where the
+behaviour is about killing them)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from huskycat.core import parallel_executor as pe
+from huskycat.core.parallel_executor import ParallelExecutor, ToolResult, ToolStatus
+from huskycat.core.process import current_context, run
+from huskycat.core.results import ToolEvent
+
+from .core_process_test import wait_dead
+
+
+class Tracker:
+    """Counts how many fake tools run at once, and in which order they start."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.active = 0
+        self.peak = 0
+        self.started: list[str] = []
+
+    def tool(self, name: str, seconds: float = 0.0, value: object = None) -> Callable[[], object]:
+        def call() -> object:
+            with self.lock:
+                self.active += 1
+                self.peak = max(self.peak, self.active)
+                self.started.append(name)
+            try:
+                time.sleep(seconds)
+                return value
+            finally:
+                with self.lock:
+                    self.active -= 1
+
+        return call
+
+
+def statuses(results: list[ToolResult]) -> dict[str, str]:
+    return {r.tool_name: r.status.value for r in results}
+
+
+def test_a_tool_starts_when_its_own_dependencies_are_done_not_its_level() -> None:
+    released = threading.Event()
+
+    def slow() -> bool:
+        # Succeeds only if 'after_fast' ran while this level-0 tool was still running.
+        return released.wait(5)
+
+    executor = ParallelExecutor({"fast": [], "slow": [], "after_fast": ["fast"]}, max_workers=3)
+    results = executor.execute_tools(
+        {"fast": lambda: None, "slow": slow, "after_fast": released.set}
+    )
+    assert statuses(results) == {"fast": "success", "slow": "success", "after_fast": "success"}
+
+
+def test_ready_tools_start_longest_remaining_path_first_ties_by_name() -> None:
+    tracker = Tracker()
+    deps = {"a": [], "b": ["a"], "c": ["b"], "x": [], "y": []}
+    executor = ParallelExecutor(deps, max_workers=1)
+    executor.execute_tools({n: tracker.tool(n) for n in ["y", "x", "c", "b", "a"]})
+    assert tracker.started == ["a", "b", "c", "x", "y"]
+
+    tracker = Tracker()
+    executor = ParallelExecutor(deps, max_workers=1, expected_durations={"x": 10.0})
+    executor.execute_tools({n: tracker.tool(n) for n in deps})
+    assert tracker.started == ["x", "a", "b", "c", "y"]
+
+
+def test_measured_durations_steer_the_next_run() -> None:
+    deps: dict[str, list[str]] = {"quick": [], "slow": []}
+    executor = ParallelExecutor(deps, max_workers=1)
+    first = Tracker()
+    executor.execute_tools({"quick": first.tool("quick"), "slow": first.tool("slow", 0.05)})
+    assert first.started == ["quick", "slow"]  # unknown durations: by name
+    second = Tracker()
+    executor.execute_tools({"quick": second.tool("quick"), "slow": second.tool("slow", 0.05)})
+    assert second.started == ["slow", "quick"]  # measured: the long one first
+    assert executor.get_statistics()["duration_source"] == "measured"
+
+
+def test_never_more_tools_at_once_than_max_workers() -> None:
+    tracker = Tracker()
+    executor = ParallelExecutor({}, max_workers=3)
+    results = executor.execute_tools({f"t{i}": tracker.tool(f"t{i}", 0.02) for i in range(12)})
+    assert tracker.peak <= 3 and len(results) == 12
+    assert executor.get_statistics()["peak_busy_slots"] <= 3
+
+
+def test_a_heavy_tool_takes_its_slots_and_is_capped_at_max_workers() -> None:
+    running: set[str] = set()
+    seen: list[frozenset[str]] = []
+    lock = threading.Lock()
+
+    def tool(name: str) -> Callable[[], None]:
+        def call() -> None:
+            with lock:
+                running.add(name)
+                seen.append(frozenset(running))
+            time.sleep(0.03)
+            with lock:
+                running.discard(name)
+
+        return call
+
+    executor = ParallelExecutor({}, max_workers=3, tool_resources={"mypy": 2, "huge": 99})
+    results = executor.execute_tools({n: tool(n) for n in ["mypy", "huge", "a", "b", "c"]})
+    assert all(r.success for r in results)  # 'huge' ran although it asks for 99 slots
+    for group in seen:
+        slots = sum({"mypy": 2, "huge": 3}.get(n, 1) for n in group)
+        assert slots <= 3, group
+
+
+def test_skipping_is_transitive_and_names_the_blocking_dependency() -> None:
+    deps = {"a": [], "b": ["a"], "c": ["b"], "d": []}
+    results = ParallelExecutor(deps).execute_tools(
+        {"a": lambda: False, "b": lambda: None, "c": lambda: None, "d": lambda: None}
+    )
+    by_name = {r.tool_name: r for r in results}
+    assert statuses(results) == {"a": "failed", "b": "skipped", "c": "skipped", "d": "success"}
+    assert by_name["b"].error_message == "dependency 'a' failed"
+    assert by_name["c"].error_message == "dependency 'b' was skipped: dependency 'a' failed"
+    assert by_name["c"].metadata["skip_reason"] == "dependency"
+    assert by_name["c"].metadata["blocked_by"] == "b"
+    assert not by_name["c"].success
+
+
+def test_a_dependency_skipped_as_not_applicable_counts_as_satisfied() -> None:
+    results = ParallelExecutor({"black": [], "mypy": ["black"]}).execute_tools(
+        {
+            "black": lambda: ToolResult(
+                "black", True, 0, status=ToolStatus.SKIPPED, error_message="no files to check"
+            ),
+            "mypy": lambda: None,
+        }
+    )
+    assert statuses(results) == {"black": "skipped", "mypy": "success"}
+    assert results[0].success and results[0].metadata["skip_reason"] == "not_applicable"
+
+
+def test_after_edges_let_findings_through_but_not_crashes_or_timeouts() -> None:
+    findings = ToolResult("black", False, 0, metadata={"outcome": "findings"})
+    crash = ToolResult("black", False, 0, metadata={"outcome": "error"})
+
+    def run_with(black: Callable[[], object], timeout: float | None = None) -> dict[str, str]:
+        executor = ParallelExecutor(
+            {"black": [], "mypy": [], "yamllint": [], "helm": ["yamllint"]},
+            after={"mypy": ["black"]},
+            tool_timeouts={"black": timeout},
+        )
+        return statuses(
+            executor.execute_tools(
+                {
+                    "black": black,
+                    "mypy": lambda: None,
+                    "yamllint": lambda: findings,
+                    "helm": lambda: None,
+                }
+            )
+        )
+
+    assert run_with(lambda: findings)["mypy"] == "success"
+    assert run_with(lambda: crash)["mypy"] == "skipped"
+    hung = run_with(lambda: current_context().wait(5), timeout=0.1)  # type: ignore[union-attr]
+    assert hung["black"] == "timeout" and hung["mypy"] == "skipped"
+    # a requires edge is blocked even by findings
+    assert run_with(lambda: None)["helm"] == "skipped"
+
+
+def test_exceptions_become_failed_and_timeout_error_becomes_timeout() -> None:
+    def crash() -> None:
+        raise KeyError("boom")
+
+    def tool_timeout() -> None:
+        raise TimeoutError("server did not answer")
+
+    results = ParallelExecutor({}).execute_tools({"crash": crash, "slow": tool_timeout})
+    assert statuses(results) == {"crash": "failed", "slow": "timeout"}
+    assert results[0].error_message == "KeyError: 'boom'"
+    assert results[1].error_message == "TimeoutError: server did not answer"
+
+
+def test_a_hung_python_tool_times_out_without_holding_the_run_or_its_slot() -> None:
+    stop = threading.Event()
+    tracker = Tracker()
+    executor = ParallelExecutor({}, max_workers=1, timeout_per_tool=0.2)
+    start = time.monotonic()
+    results = executor.execute_tools({"hang": lambda: stop.wait(30), "next": tracker.tool("next")})
+    elapsed = time.monotonic() - start
+    stop.set()
+    assert statuses(results) == {"hang": "timeout", "next": "success"}
+    assert results[0].error_message == "timed out after 0.2s"
+    assert elapsed < 5  # not the 30 s the call would take
+
+
+def test_timeout_keeps_the_output_captured_so_far() -> None:
+    executor = ParallelExecutor({}, timeout_per_tool=0.5)
+    code = "import time; print('checking 1 of 2', flush=True); time.sleep(60)"
+    (result,) = executor.execute_tools({"mypy": lambda: run([sys.executable, "-c", code])})
+    assert result.status is ToolStatus.TIMEOUT
+    assert "checking 1 of 2" in result.output
+
+
+def test_per_tool_timeouts_override_the_default() -> None:
+    executor = ParallelExecutor({}, timeout_per_tool=0.1, tool_timeouts={"mypy": None})
+    results = executor.execute_tools(
+        {"mypy": lambda: time.sleep(0.3), "ruff": lambda: current_context().wait(5)}  # type: ignore[union-attr]
+    )
+    assert statuses(results) == {"mypy": "success", "ruff": "timeout"}
+
+
+def test_fail_fast_cancels_running_tools_kills_their_processes_and_skips_the_rest(
+    tmp_path: Path,
+) -> None:
+    pidfile = tmp_path / "pid"
+
+    def long_running() -> int:
+        return run(["sh", "-c", f"echo $$ > {pidfile}; sleep 60"]).returncode
+
+    def failing() -> bool:
+        while not pidfile.exists() or not pidfile.read_text().strip():
+            time.sleep(0.01)
+        return False
+
+    executor = ParallelExecutor({"a": [], "b": [], "c": ["a"]}, max_workers=2, fail_fast=True)
+    start = time.monotonic()
+    results = executor.execute_tools({"a": long_running, "b": failing, "c": lambda: None})
+    assert time.monotonic() - start < 10
+    by_name = {r.tool_name: r for r in results}
+    assert statuses(results) == {"a": "skipped", "b": "failed", "c": "skipped"}
+    assert by_name["a"].error_message == "cancelled: fail-fast after 'b' failed"
+    assert by_name["c"].error_message == "not started: fail-fast after 'b' failed"
+    assert wait_dead(int(pidfile.read_text()))
+
+
+def test_progress_callback_order_per_tool_and_from_one_thread() -> None:
+    events: list[tuple[str, str, int]] = []
+    executor = ParallelExecutor({"a": [], "b": ["a"], "c": [], "d": ["c"]}, max_workers=2)
+    executor.execute_tools(
+        {"a": lambda: False, "b": lambda: None, "c": lambda: time.sleep(0.01), "d": lambda: None},
+        progress_callback=lambda n, s: events.append((n, s, threading.get_ident())),
+    )
+    assert {tid for _, _, tid in events} == {threading.get_ident()}
+    per_tool: dict[str, list[str]] = {}
+    for name, status, _ in events:
+        per_tool.setdefault(name, []).append(status)
+    assert per_tool == {
+        "a": ["running", "failed"],
+        "b": ["skipped"],
+        "c": ["running", "success"],
+        "d": ["running", "success"],
+    }
+
+
+def test_event_callback_receives_results_with_counts() -> None:
+    events: list[ToolEvent] = []
+    ParallelExecutor({}).execute_tools(
+        {"flake8": lambda: {"success": False, "errors": 3, "warnings": 2}},
+        event_callback=events.append,
+    )
+    assert [e.status.value for e in events] == ["running", "failed"]
+    assert events[0].result is None
+    assert events[1].result is not None and (
+        events[1].result.errors,
+        events[1].result.warnings,
+    ) == (3, 2)
+
+
+def test_a_raising_callback_is_logged_once_and_does_not_break_the_run(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def bad(name: str, status: str) -> None:
+        raise RuntimeError("display gone")
+
+    with caplog.at_level(logging.ERROR, logger="huskycat"):
+        results = ParallelExecutor({}).execute_tools({"a": lambda: None, "b": lambda: None}, bad)
+    assert all(r.success for r in results)
+    assert len([r for r in caplog.records if "display gone" in (r.exc_text or "")]) == 1
+
+
+def test_only_requested_tools_get_exactly_one_result_each() -> None:
+    results = ParallelExecutor().execute_tools({"mypy": lambda: None, "custom": lambda: None})
+    assert [r.tool_name for r in results] == ["mypy", "custom"]
+
+
+def test_an_empty_map_is_not_the_default() -> None:
+    executor = ParallelExecutor({})
+    assert executor.get_execution_plan() == []
+    assert executor.get_statistics()["total_tools"] == 0
+
+
+def test_bad_arguments_raise_clear_errors() -> None:
+    with pytest.raises(ValueError, match="timeout_per_tool must be a positive number.*-1"):
+        ParallelExecutor(timeout_per_tool=-1)
+    with pytest.raises(TypeError, match="max_workers must be an int or None, got '4'"):
+        ParallelExecutor(max_workers="4")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"tool_resources\['mypy'\] must be an int >= 1, got 0"):
+        ParallelExecutor(tool_resources={"mypy": 0})
+    with pytest.raises(TypeError, match="tool 'black' is not callable"):
+        ParallelExecutor().execute_tools({"black": "black --check"})  # type: ignore[dict-item]
+    with pytest.raises(ValueError, match="'lint' depends on 'fmt', which is not a tool"):
+        ParallelExecutor({"lint": ["fmt"]})
+
+
+def test_max_workers_none_means_the_cpus_this_process_may_use() -> None:
+    assert ParallelExecutor().max_workers == len(os.sched_getaffinity(0))
+    assert ParallelExecutor(max_workers=0).max_workers == 1
+
+
+def test_a_subclass_execution_order_runs_as_barriers() -> None:
+    tracker = Tracker()
+
+    class Reversed(ParallelExecutor):
+        def _get_execution_order(self) -> list[list[str]]:
+            return [["b", "c"], ["a"]]
+
+    executor = Reversed({"a": [], "b": [], "c": []}, max_workers=4)
+    executor.execute_tools(
+        {"a": tracker.tool("a"), "b": tracker.tool("b", 0.05), "c": tracker.tool("c")}
+    )
+    assert tracker.started[-1] == "a"
+
+
+def test_statistics_after_a_run_are_measured() -> None:
+    executor = ParallelExecutor({"a": [], "b": ["a"], "c": []}, max_workers=2)
+    executor.execute_tools(
+        {
+            "a": lambda: time.sleep(0.05),
+            "b": lambda: time.sleep(0.05),
+            "c": lambda: time.sleep(0.05),
+        }
+    )
+    stats = executor.get_statistics()
+    assert stats["measured"] is True
+    assert stats["sum_of_durations"] >= 0.15
+    assert stats["measured_critical_path_tools"] == ["a", "b"]
+    assert stats["lower_bound"] == pytest.approx(
+        max(stats["critical_path"], stats["sum_of_durations"] / 2)
+    )
+    assert stats["wall_time"] >= stats["critical_path"]
+    assert stats["measured_speedup"] == pytest.approx(
+        stats["sum_of_durations"] / stats["wall_time"]
+    )
+
+
+def test_graph_renders_as_mermaid_and_dot() -> None:
+    executor = ParallelExecutor({"fmt": [], "lint": ["fmt"], "types": []}, after={"types": ["fmt"]})
+    mermaid = executor.visualize_dependencies("mermaid")
+    assert mermaid.splitlines() == [
+        "graph TD",
+        "    fmt[fmt] --> lint[lint]",
+        "    fmt[fmt] -.-> types[types]",
+    ]
+    dot = executor.visualize_dependencies("dot")
+    assert '"fmt" -> "lint";' in dot and '"fmt" -> "types" [style=dashed];' in dot
+    with pytest.raises(ValueError, match="unknown graph format 'svg'"):
+        executor.visualize_dependencies("svg")
+
+
+def test_ctrl_c_kills_running_tools_before_keyboard_interrupt_propagates(tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    script = tmp_path / "runner.py"
+    script.write_text(
+        textwrap.dedent(f"""
+        import sys
+        from huskycat.core.parallel_executor import ParallelExecutor
+        from huskycat.core.process import run
+        def tool():
+            return run(["sh", "-c", "echo $$ > {pidfile}; sleep 60"]).returncode
+        try:
+            ParallelExecutor({{}}).execute_tools({{"slow": tool}})
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+            sys.exit(130)
+    """)
+    )
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while (not pidfile.exists() or not pidfile.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 130 and out == "interrupted\n"
+    assert wait_dead(int(pidfile.read_text()))
+
+
+def test_available_cpus_follows_affinity(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert pe.available_cpus() == 1
