@@ -1,0 +1,231 @@
+"""Thin wrappers over the git command line.
+
+Every call is an argv list run with stdin from /dev/null, ``-z`` (NUL-separated) output
+and ``--`` before pathspecs, so that file names with spaces, newlines, non-UTF-8 bytes or
+a leading dash come through intact. Pathspecs are literal (``--literal-pathspecs``): a
+file named ``*.py`` means that file, not a glob.
+
+``root`` is the folder the caller works in: the top level of the work tree (as
+:func:`find_root` returns it) or a folder inside it, in which case only files under it
+are reported. Every function returns paths relative to ``root`` as POSIX strings,
+sorted, without duplicates, and only those that exist as files (or symlinks) in the work
+tree: deleted files, submodules and nested repositories are left out.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+# Git exports these to hooks; they would point every command at the hook's repository
+# whatever our ``cwd``. GIT_INDEX_FILE is kept on purpose: `git commit -a` hands its
+# pre-commit hook a temporary index, and that is the one whose staged files we want.
+_LOCATING_VARIABLES = frozenset({"GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_PREFIX"})
+
+
+def _start_folder() -> str:
+    try:
+        return os.getcwd()
+    except OSError:  # the folder was deleted under us
+        return os.sep
+
+
+# Where the process started: a hook starts in the top level of the work tree.
+_START_FOLDER = _start_folder()
+
+
+class GitError(Exception):
+    """A git command failed: renders the command, its exit code and git's stderr."""
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        returncode: int | None,
+        stderr: str,
+        *,
+        reason: str | None = None,
+    ) -> None:
+        super().__init__(argv, returncode, stderr, reason)
+        self.argv = tuple(argv)
+        self.returncode = returncode
+        self.stderr = stderr
+        self.reason = reason
+
+    def __str__(self) -> str:
+        command = shlex.join(self.argv)
+        if self.returncode is None:
+            text = f"could not run `{command}`: {self.stderr}"
+        else:
+            text = f"`{command}` failed with exit code {self.returncode}"
+            detail = " ".join(self.stderr.split())
+            if detail:
+                text += f": {detail}"
+        return f"{self.reason}: {text}" if self.reason else text
+
+
+def _environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _LOCATING_VARIABLES}
+    # A plain `git commit` passes GIT_INDEX_FILE=.git/index, relative to the folder the
+    # hook started in; our ``cwd`` may be another, and the process may have moved since.
+    if env.get("GIT_INDEX_FILE"):
+        env["GIT_INDEX_FILE"] = os.path.join(_START_FOLDER, env["GIT_INDEX_FILE"])
+    env.update(extra or {})
+    return env
+
+
+def _run(
+    root: Path | str,
+    *args: str,
+    reason: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    argv = ["git", "--literal-pathspecs", *args]
+    try:
+        proc = subprocess.run(
+            argv,
+            cwd=root,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            env=_environment(extra_env),
+            check=False,
+        )
+    except OSError as exc:  # git not installed, or root is not a folder
+        raise GitError(argv, None, str(exc), reason=reason) from exc
+    return proc
+
+
+def _check(root: Path | str, *args: str, reason: str | None = None) -> bytes:
+    proc = _run(root, *args, reason=reason)
+    if proc.returncode != 0:
+        stderr = proc.stderr.decode("utf-8", "replace")
+        raise GitError(["git", *args], proc.returncode, stderr, reason=reason)
+    return proc.stdout
+
+
+def _one_line(output: bytes) -> str:
+    # Not strip(): a path may end in whitespace. Git adds exactly one newline.
+    return os.fsdecode(output[:-1] if output.endswith(b"\n") else output)
+
+
+def _existing(root: Path | str, output: bytes) -> list[str]:
+    names = {os.fsdecode(raw) for raw in output.split(b"\0") if raw}
+    return sorted(name for name in names if _is_file(os.path.join(root, name)))
+
+
+def _is_file(path: str) -> bool:
+    # Symlinks are tracked as blobs, so they count even when broken; a submodule or a
+    # nested repository shows up as a folder and does not.
+    return os.path.islink(path) or os.path.isfile(path)
+
+
+def find_root(path: Path | str) -> Path | None:
+    """The top level of the work tree containing ``path``, or None outside a work tree.
+
+    ``path`` may be a file or a folder. Also None inside a ``.git`` folder, in a bare
+    repository and when git is not installed. Raises :class:`GitError` when git refuses
+    the repository for another reason (for example "dubious ownership").
+    """
+    folder = Path(path).absolute()
+    while not folder.is_dir() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        # English messages, so that "not a repository" is told apart from a real failure.
+        proc = _run(folder, "rev-parse", "--show-toplevel", extra_env={"LC_ALL": "C"})
+    except GitError:
+        return None
+    if proc.returncode == 0:
+        return Path(_one_line(proc.stdout))
+    stderr = proc.stderr.decode("utf-8", "replace")
+    if "not a git repository" in stderr or "must be run in a work tree" in stderr:
+        return None
+    raise GitError(["git", "rev-parse", "--show-toplevel"], proc.returncode, stderr)
+
+
+def git_dir(root: Path | str) -> Path:
+    """The absolute git directory of ``root``'s repository (a worktree's own, if one)."""
+    return Path(_one_line(_check(root, "rev-parse", "--absolute-git-dir")))
+
+
+def git_path(root: Path | str, name: str) -> Path:
+    """Where git keeps ``name`` (``git rev-parse --git-path``), absolute.
+
+    Honours ``core.hooksPath`` for ``hooks`` and the common directory for worktrees.
+    """
+    found = Path(_one_line(_check(root, "rev-parse", "--git-path", name)))
+    return found if found.is_absolute() else Path(root).absolute() / found
+
+
+def tracked_files(root: Path | str, paths: Iterable[str] = ()) -> list[str]:
+    """Files in the index under ``paths`` (all when empty) that exist in the work tree."""
+    return _existing(root, _check(root, "ls-files", "-z", "--cached", "--", *paths))
+
+
+def untracked_files(root: Path | str, paths: Iterable[str] = ()) -> list[str]:
+    """Files not in the index and not ignored (.gitignore, info/exclude, core.excludesFile)."""
+    out = _check(root, "ls-files", "-z", "--others", "--exclude-standard", "--", *paths)
+    return _existing(root, out)
+
+
+def staged_files(root: Path | str, paths: Iterable[str] = ()) -> list[str]:
+    """Files added, copied, modified or renamed in the index compared with HEAD.
+
+    Before the first commit every file in the index counts as added.
+    """
+    args = ["--cached", "--name-only", "-z", "--relative", "--diff-filter=ACMR"]
+    out = _check(root, "diff", *args, "--", *paths)
+    return _existing(root, out)
+
+
+def resolve_commit(root: Path | str, ref: str) -> str:
+    """The commit id ``ref`` names; :class:`GitError` naming ``ref`` when it names none."""
+    reason = f"cannot find the revision {ref!r}"
+    if not ref or ref.startswith("-"):
+        argv = ["git", "rev-parse", "--verify", ref]
+        raise GitError(argv, None, "not a revision name", reason=reason)
+    spec = f"{ref}^{{commit}}"
+    out = _check(root, "rev-parse", "--verify", "--end-of-options", spec, reason=reason)
+    return _one_line(out)
+
+
+def changed_since(root: Path | str, ref: str, paths: Iterable[str] = ()) -> list[str]:
+    """Files changed since the fork point of ``ref`` and HEAD, plus untracked files.
+
+    Compares the merge base of ``ref`` and HEAD (``ref`` itself when they share no
+    history, or before the first commit) with the work tree, so that commits made on
+    ``ref`` after the fork do not count and uncommitted changes do. Added, copied,
+    modified and renamed files only. Raises :class:`GitError` naming ``ref`` when it is
+    not a commit.
+    """
+    paths = tuple(paths)
+    base = resolve_commit(root, ref)
+    proc = _run(root, "merge-base", base, "HEAD")
+    if proc.returncode == 0:
+        base = _one_line(proc.stdout)
+    args = ["--name-only", "-z", "--relative", "--diff-filter=ACMR", base]
+    out = _check(root, "diff", *args, "--", *paths)
+    return sorted(set(_existing(root, out)) | set(untracked_files(root, paths)))
+
+
+def stage(root: Path | str, files: Iterable[str]) -> None:
+    """``git add`` exactly ``files`` (paths relative to ``root``), however many there are."""
+    names = [os.fsencode(name) for name in files]
+    if not names:
+        return
+    # The list goes through stdin, NUL-separated, so no command-line limit applies.
+    argv = ["git", "--literal-pathspecs", "add", "--pathspec-from-file=-", "--pathspec-file-nul"]
+    try:
+        proc = subprocess.run(
+            argv,
+            cwd=root,
+            input=b"\0".join(names) + b"\0",
+            capture_output=True,
+            env=_environment(),
+            check=False,
+        )
+    except OSError as exc:
+        raise GitError(argv, None, str(exc)) from exc
+    if proc.returncode != 0:
+        raise GitError(argv, proc.returncode, proc.stderr.decode("utf-8", "replace"))
