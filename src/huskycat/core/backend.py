@@ -8,10 +8,10 @@ implementing these three methods; the scheduler does not change.
 
 from __future__ import annotations
 
-import concurrent.futures.thread as _cf_thread
+import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -26,7 +26,7 @@ class Backend(Protocol):
 
     def abandon(self, future: Future[Any]) -> None:
         """The scheduler will not wait for this call (it overran its deadline or was
-        cancelled); its worker must not keep a slot or hold up the interpreter's exit."""
+        cancelled); it must not keep a worker from later calls."""
         ...
 
     def shutdown(self, *, cancel_futures: bool = False) -> None:
@@ -34,60 +34,79 @@ class Backend(Protocol):
         ...
 
 
-class ThreadBackend:
-    """Runs tools on a :class:`ThreadPoolExecutor` sized to the scheduler's slots.
+_Item = tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]
 
-    A Python thread cannot be killed, so a call that overran its deadline keeps its
-    thread. ``abandon`` moves later submissions to a fresh pool (the scheduler has
-    already freed the slot) and detaches the stuck thread from the interpreter's exit
-    handler, so that neither later tools nor the exit of the program wait for it.
+
+class ThreadBackend:
+    """Runs calls on daemon worker threads fed from one queue.
+
+    Why not ``ThreadPoolExecutor``: a Python thread cannot be killed, and
+    ``ThreadPoolExecutor`` joins its (non-daemon) workers when the interpreter exits, so
+    one abandoned call that never returns would keep the program from exiting after
+    ``execute_tools`` has returned. Here workers are daemon threads, and ``abandon``
+    starts a replacement worker so that the stuck one costs no capacity. The scheduler
+    bounds how many calls run at once; this class only provides the threads. Futures are
+    ``concurrent.futures.Future`` objects, driven through their public API.
     """
 
     def __init__(self, max_workers: int) -> None:
-        self._max_workers = max_workers
-        self._pool = self._new_pool()
-        self._old_pools: list[ThreadPoolExecutor] = []
-        # Which thread runs which call, to detach it if the call is abandoned.
-        self._threads: dict[object, threading.Thread] = {}
-        self._tokens: dict[Future[Any], object] = {}
-
-    def _new_pool(self) -> ThreadPoolExecutor:
-        return ThreadPoolExecutor(self._max_workers, thread_name_prefix="huskycat-worker")
+        if max_workers < 1:
+            raise ValueError(f"max_workers must be at least 1, got {max_workers!r}")
+        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        self._wanted = max_workers
+        self._threads: list[threading.Thread] = []
+        self._closed = False
 
     def submit(self, fn: Callable[..., T], /, *args: Any) -> Future[T]:
-        threads = self._threads
-        token = object()
-
-        def call() -> T:
-            threads[token] = threading.current_thread()
-            try:
-                return fn(*args)
-            finally:
-                threads.pop(token, None)
-
-        future = self._pool.submit(call)
-        self._tokens[future] = token
-        future.add_done_callback(self._tokens_pop)
+        if self._closed:
+            raise RuntimeError("submit() after shutdown()")
+        future: Future[T] = Future()
+        self._queue.put((future, fn, args))
+        if len(self._threads) < self._wanted:
+            self._start_worker()
         return future
-
-    def _tokens_pop(self, future: Future[Any]) -> None:
-        self._tokens.pop(future, None)
 
     def abandon(self, future: Future[Any]) -> None:
         if future.cancel() or future.done():
             return
-        thread = self._threads.get(self._tokens.get(future))
-        self._old_pools.append(self._pool)
-        self._pool.shutdown(wait=False)
-        self._pool = self._new_pool()
-        if thread is not None:
-            # concurrent.futures joins every worker thread at exit; an abandoned call may
-            # never return, so take its thread off that list (private, hence guarded).
-            queues = getattr(_cf_thread, "_threads_queues", None)
-            if queues is not None:
-                queues.pop(thread, None)
+        self._wanted += 1  # its worker is stuck in the call: add one
+        if not self._closed:
+            self._start_worker()
 
     def shutdown(self, *, cancel_futures: bool = False) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=cancel_futures)
-        for pool in self._old_pools:
-            pool.shutdown(wait=False, cancel_futures=cancel_futures)
+        self._closed = True
+        if cancel_futures:
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not None:
+                    item[0].cancel()
+        for _ in self._threads:
+            self._queue.put(None)
+
+    def _start_worker(self) -> None:
+        thread = threading.Thread(
+            target=_work, args=(self._queue,), name="huskycat-worker", daemon=True
+        )
+        thread.start()
+        self._threads.append(thread)
+
+
+def _work(items: queue.SimpleQueue[_Item | None]) -> None:
+    while True:
+        item = items.get()
+        if item is None:
+            return
+        future, fn, args = item
+        del item
+        if not future.set_running_or_notify_cancel():
+            continue
+        try:
+            result = fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the future, as ThreadPoolExecutor does
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+        del future, fn, args

@@ -13,7 +13,10 @@ Deps = Mapping[str, Sequence[str]]
 
 
 def normalize(
-    deps: Mapping[str, Iterable[str]], *, what: str = "dependency map"
+    deps: Mapping[str, Iterable[str]],
+    *,
+    what: str = "dependency map",
+    check_cycles: bool = True,
 ) -> dict[str, tuple[str, ...]]:
     """Check a dependency map and return it with sorted, de-duplicated tuples.
 
@@ -41,10 +44,17 @@ def normalize(
                 raise ValueError(
                     f"{what}: tool {name!r} depends on {dep!r}, which is not a tool in the map"
                 )
-    cycles = find_cycles(result)
-    if cycles:
-        raise ValueError(f"Circular dependencies detected: {cycles!r}")
+    if check_cycles:
+        raise_on_cycles(result)
     return result
+
+
+def raise_on_cycles(deps: Deps) -> None:
+    """``ValueError`` listing every cycle (``Circular dependencies detected: [...]``)."""
+    try:
+        graphlib.TopologicalSorter(deps).prepare()  # fast when there is none
+    except graphlib.CycleError:
+        raise ValueError(f"Circular dependencies detected: {find_cycles(deps)!r}") from None
 
 
 def find_cycles(deps: Deps) -> list[list[str]]:
@@ -133,6 +143,8 @@ def restrict(deps: Deps, names: Iterable[str]) -> dict[str, tuple[str, ...]]:
     map does not mention get none."""
     wanted = list(dict.fromkeys(names))
     keep = set(wanted)
+    if keep.issuperset(deps):  # the whole map: only tools it does not mention are new
+        return {n: tuple(deps.get(n, ())) for n in wanted}
     return {n: tuple(d for d in deps.get(n, ()) if d in keep) for n in wanted}
 
 
@@ -176,7 +188,7 @@ def bottom_levels(deps: Deps, durations: Mapping[str, float]) -> dict[str, float
     duration plus the longest bottom level among the tools that depend on it."""
     succ = successors(deps)
     bottom: dict[str, float] = {}
-    for name in reversed(topological_order(deps)):
+    for name in reversed(list(graphlib.TopologicalSorter(deps).static_order())):
         after = max((bottom[s] for s in succ[name]), default=0.0)
         bottom[name] = durations.get(name, 1.0) + after
     return bottom

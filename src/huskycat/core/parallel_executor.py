@@ -124,15 +124,20 @@ class ParallelExecutor:
         deps = TOOL_DEPENDENCIES if tool_dependencies is None else tool_dependencies
         if not isinstance(deps, Mapping):
             raise TypeError(f"tool_dependencies must be a mapping, got {deps!r}")
-        requires = graph.normalize(deps, what="tool_dependencies")
-        order = {name: list(v) for name, v in (after or {}).items()}
-        for name in order:
-            requires.setdefault(name, ())
-        for name in requires:
-            order.setdefault(name, [])
-        self._after = graph.normalize(order, what="after")
+        requires = graph.normalize(deps, what="tool_dependencies", check_cycles=False)
+        if after:
+            order = {name: list(v) for name, v in after.items()}
+            for name in order:
+                requires.setdefault(name, ())
+            for name in requires:
+                order.setdefault(name, [])
+            self._after = graph.normalize(order, what="after", check_cycles=False)
+            self._combined = graph.merge(requires, self._after)
+        else:
+            self._after = {}
+            self._combined = requires
         self._requires = requires
-        self._combined = graph.normalize(graph.merge(self._requires, self._after))
+        graph.raise_on_cycles(self._combined)
         self.tool_dependencies = {n: list(d) for n, d in self._requires.items()}
         self.max_workers = _workers(max_workers)
         self.timeout_per_tool = _seconds(timeout_per_tool, "timeout_per_tool")
@@ -177,8 +182,11 @@ class ParallelExecutor:
                 raise TypeError(f"tool {name!r} is not callable: {fn!r:.80}")
         names = list(tools)
         requires = graph.restrict(self._requires, names)
-        after = graph.restrict(self._after, names)
-        combined = graph.merge(requires, after)
+        if self._after:
+            after = graph.restrict(self._after, names)
+            combined = graph.merge(requires, after)
+        else:
+            after, combined = {}, requires
         durations = {n: self._expected(n) for n in names}
         priority = graph.bottom_levels(combined, durations)
         level_of, barriers = self._levels_for(names)
@@ -187,7 +195,7 @@ class ParallelExecutor:
                 name=name,
                 fn=tools[name],
                 requires=requires[name],
-                after=tuple(d for d in after[name] if d not in requires[name]),
+                after=tuple(d for d in after.get(name, ()) if d not in requires[name]),
                 weight=self.tool_resources.get(name, 1),
                 timeout=self.tool_timeouts.get(name, self.timeout_per_tool),
                 priority=priority[name],

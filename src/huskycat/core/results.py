@@ -129,10 +129,10 @@ def coerce_result(tool_name: str, value: object, duration: float) -> ToolResult:
     override whatever the tool put there (the tool's own duration is kept in
     ``metadata["reported_duration"]`` when it differs).
     """
+    if value is None:  # the common case, kept short: the scheduler calls this per tool
+        return ToolResult(tool_name, True, duration)
     if isinstance(value, ToolResult):
         result = value
-    elif value is None:
-        result = ToolResult(tool_name, True, duration)
     elif isinstance(value, bool):
         result = ToolResult(tool_name, value, duration)
         if not value:

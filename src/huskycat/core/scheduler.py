@@ -32,11 +32,13 @@ from __future__ import annotations
 
 import heapq
 import logging
+import queue
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from huskycat.core.backend import Backend
 from huskycat.core.process import Cancelled, RunContext
@@ -62,8 +64,7 @@ _RETURN_MARGIN = 0.5
 EventSink = Callable[[ToolEvent], None]
 
 
-@dataclass(frozen=True, kw_only=True)
-class Task:
+class Task(NamedTuple):
     """One tool to run: its callable and everything the loop needs to place it."""
 
     name: str
@@ -76,7 +77,7 @@ class Task:
     level: int = 0  # barrier level; only used when the run has barriers
 
 
-@dataclass
+@dataclass(slots=True)
 class _Running:
     task: Task
     ctx: RunContext
@@ -84,8 +85,7 @@ class _Running:
     timed_out_at: float | None = None  # set once the deadline passed
 
 
-@dataclass(frozen=True)
-class _Returned:
+class _Returned(NamedTuple):
     value: object
     error: BaseException | None
     traceback: str
@@ -95,11 +95,10 @@ class _Returned:
 def _call(task: Task, ctx: RunContext) -> _Returned:
     """Run one tool in a worker thread; report, never raise."""
     start = time.perf_counter()
-    with ctx.active():
-        try:
-            value = task.fn()
-        except BaseException as exc:  # noqa: BLE001 - a tool's crash is a result, even SystemExit
-            return _Returned(None, exc, traceback.format_exc(), time.perf_counter() - start)
+    try:
+        value = ctx.call(task.fn)
+    except BaseException as exc:  # noqa: BLE001 - a tool's crash is a result, even SystemExit
+        return _Returned(None, exc, traceback.format_exc(), time.perf_counter() - start)
     return _Returned(value, None, "", time.perf_counter() - start)
 
 
@@ -148,6 +147,9 @@ class Scheduler:
         self._held: dict[int, list[str]] = {}  # barrier level -> ready but not yet allowed
         self._level = min((t.level for t in tasks), default=0)
         self._running: dict[Future[_Returned], _Running] = {}
+        # Futures put themselves here when done (from the worker thread): one queue to
+        # wait on, instead of a waiter installed on every running future each time.
+        self._done: queue.SimpleQueue[Future[_Returned]] = queue.SimpleQueue()
         self._busy = 0
         self._stopped_by: str | None = None  # fail-fast: the first tool that failed
         self._callback_errors = 0
@@ -169,9 +171,23 @@ class Scheduler:
                     if not self._running and not self._ready:
                         break
                     continue
-                done, _ = wait(list(self._running), self._next_timeout(), FIRST_COMPLETED)
+                try:
+                    first = self._done.get(timeout=self._next_timeout())
+                except queue.Empty:
+                    done = []
+                else:
+                    done = [first]
+                    while True:  # take everything else that is already done
+                        try:
+                            done.append(self._done.get_nowait())
+                        except queue.Empty:
+                            break
                 now = time.monotonic()
-                for future in sorted(done, key=lambda f: self._running[f].task.name):
+                # Several done at once: finish them in name order, so runs are reproducible.
+                done = [f for f in done if f in self._running]
+                if len(done) > 1:
+                    done.sort(key=lambda f: self._running[f].task.name)
+                for future in done:
                     self._collect(future, now)
                 self._check_deadlines(now)
             self._end_overruns()
@@ -193,6 +209,8 @@ class Scheduler:
         heapq.heappush(self._ready, (-task.priority, name))
 
     def _start_ready(self) -> None:
+        if not self._ready or self._busy >= self.slots:
+            return
         skipped: list[tuple[float, str]] = []
         while self._ready and self._busy < self.slots:
             prio, name = heapq.heappop(self._ready)
@@ -212,9 +230,11 @@ class Scheduler:
         self._busy += weight
         self.record.peak_busy = max(self.record.peak_busy, self._busy)
         self.record.starts[task.name] = now - self.record.started
-        self._emit(ToolEvent(task.name, ToolStatus.RUNNING, now))
+        if self.on_event is not None:
+            self._emit(ToolEvent(task.name, ToolStatus.RUNNING, now))
         future = self.backend.submit(_call, task, ctx)
         self._running[future] = _Running(task, ctx, now)
+        future.add_done_callback(self._done.put)
 
     def _next_timeout(self) -> float | None:
         now = time.monotonic()
@@ -324,7 +344,8 @@ class Scheduler:
             return
         self.results[name] = result
         self.record.ends[name] = now - self.record.started
-        self._emit(ToolEvent(name, result.status, now, result))
+        if self.on_event is not None:
+            self._emit(ToolEvent(name, result.status, now, result))
         failed = result.status in (ToolStatus.FAILED, ToolStatus.TIMEOUT)
         if failed and self.fail_fast and self._stopped_by is None:
             self._stopped_by = name
@@ -332,11 +353,11 @@ class Scheduler:
             return
         if self._stopped_by is not None:
             return  # fail-fast is skipping everything itself, naming the first failure
+        succeeded = result.status is ToolStatus.SUCCESS
         for dependent in self._dependents[name]:
             if dependent in self.results:
                 continue
-            task = self.tasks[dependent]
-            if _blocks(result, requires=name in task.requires):
+            if not succeeded and _blocks(result, requires=name in self.tasks[dependent].requires):
                 if result.status is ToolStatus.SKIPPED:
                     why = f"was skipped: {result.error_message}"
                 elif result.status is ToolStatus.TIMEOUT:
