@@ -1,0 +1,67 @@
+"""Small pieces the tools' output parsers share.
+
+A parser turns one :class:`~huskycat.tools.base.ToolOutput` into a
+:class:`~huskycat.tools.base.ParseResult`. Most end one of two ways: the tool could not do
+its work (:func:`failed`), or it ran and reported what it found (:func:`found`). File
+names are kept as the tool printed them; the runner makes them relative to the root.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from huskycat.core.results import Diagnostic
+from huskycat.tools.base import ParseResult, ToolOutput
+
+
+def plural(count: int, noun: str) -> str:
+    """``plural(1, "file")`` is "1 file", ``plural(2, "file")`` "2 files"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def first_line(text: str) -> str:
+    """The first line of ``text`` that is not blank, stripped; "" when there is none."""
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def failed(
+    out: ToolOutput, detail: str | None = None, diagnostics: Iterable[Diagnostic] = ()
+) -> ParseResult:
+    """The tool could not do its work: "exit code N: <detail or first line of stderr>".
+
+    ``diagnostics`` are whatever the tool did report on the way (a blocking error).
+    """
+    detail = detail or first_line(out.stderr) or first_line(out.stdout) or "no output"
+    diags = tuple(diagnostics)
+    errors, warnings = count(diags)
+    return ParseResult("error", diags, errors, warnings, f"exit code {out.returncode}: {detail}")
+
+
+def count(diagnostics: Iterable[Diagnostic]) -> tuple[int, int]:
+    """(errors, warnings) among ``diagnostics``; "info" ones count as neither."""
+    errors = warnings = 0
+    for diag in diagnostics:
+        if diag.severity == "error":
+            errors += 1
+        elif diag.severity == "warning":
+            warnings += 1
+    return errors, warnings
+
+
+def found(diagnostics: Iterable[Diagnostic], message: str | None = None) -> ParseResult:
+    """A completed run: "findings" if any diagnostic is an error or warning, else "ok".
+
+    ``message`` defaults to the counts ("3 errors, 1 warning").
+    """
+    diags = tuple(diagnostics)
+    errors, warnings = count(diags)
+    if not errors and not warnings:
+        return ParseResult("ok", diags, message=message)
+    if message is None:
+        parts = [plural(errors, "error")] if errors else []
+        parts += [plural(warnings, "warning")] if warnings else []
+        message = ", ".join(parts)
+    return ParseResult("findings", diags, errors, warnings, message)

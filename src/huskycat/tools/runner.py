@@ -1,0 +1,329 @@
+"""Run one catalog tool over a file list and read what it said into a ToolResult.
+
+:func:`run_tool` is what the engine's worker thread calls for a :class:`ToolSpec`::
+
+    files --targets--> arguments --partition--> batches
+    each batch: process.run(exe + args + batch) --spec.parse--> ParseResult
+    all batches --merge--> one ToolResult (diagnostics, counts, outcome, output)
+
+Batches run one after another: the parallelism comes from the engine running tools side
+by side. A batch that hits the tool's deadline raises ``TimeoutError`` and a cancelled
+one raises :class:`~huskycat.core.process.Cancelled`; the engine turns both into results.
+Everything else, including a tool that crashes or cannot be started, is a result.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import re
+import shutil
+import sys
+import sysconfig
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from huskycat import files as filesmod
+from huskycat.core import process
+from huskycat.core.results import (
+    OUTCOME_ERROR,
+    SKIP_NOT_APPLICABLE,
+    Diagnostic,
+    ToolResult,
+    ToolStatus,
+)
+from huskycat.tools.base import Outcome, ParseResult, ToolOutput, ToolSpec
+from huskycat.tools.parsing import first_line
+
+VERSION_TIMEOUT = 10.0  # seconds for "tool --version"; a slow start is not worth more
+_VERSION_RE = re.compile(r"\d+(?:\.\d+)+(?:[-+.]?[0-9A-Za-z]+)*")
+
+
+@functools.cache
+def find_executable(name: str) -> str | None:
+    """The full path of the program ``name``, or None when it is not installed.
+
+    The running interpreter's scripts folder comes first, so that tools installed
+    beside huskycat are found even when that folder is not on PATH (a virtual
+    environment that was never activated, ``pipx``); then PATH. A ``name`` with a
+    folder in it is taken as a path. Cached for the life of the process.
+    """
+    if os.path.dirname(name):
+        return name if os.path.isfile(name) and os.access(name, os.X_OK) else None
+    folders = [sysconfig.get_path("scripts"), os.path.dirname(sys.executable)]
+    found = shutil.which(name, path=os.pathsep.join(f for f in folders if f))
+    return found or shutil.which(name)
+
+
+# (executable, its mtime, version arguments) -> version. Only finished probes are kept,
+# not ones cut short by a deadline or cancellation. Worker threads share it; a race
+# costs one extra probe, nothing worse.
+_VERSIONS: dict[tuple[str, int, tuple[str, ...]], str | None] = {}
+
+
+def tool_version(spec: ToolSpec, exe: str) -> str | None:
+    """The version ``exe`` reports for ``spec.version_args``, or None if it says none.
+
+    The first version-looking token ("26.1.0") of its output, else its first line.
+    Cached per executable path and modification time.
+    """
+    if not spec.version_args:  # a tool with no version flag: running it bare could hang
+        return None
+    try:
+        key = (exe, os.stat(exe).st_mtime_ns, spec.version_args)
+    except OSError:
+        return None
+    if key in _VERSIONS:
+        return _VERSIONS[key]
+    try:
+        proc = process.run([exe, *spec.version_args], timeout=VERSION_TIMEOUT)
+    except OSError:
+        return None
+    if proc.timed_out or proc.cancelled:
+        return None
+    match = _VERSION_RE.search(proc.output)
+    if match:
+        version: str | None = match.group()
+    else:  # a usage message from a tool without the flag is no version
+        version = first_line(proc.output)[:80] or None if proc.returncode == 0 else None
+    _VERSIONS[key] = version
+    return version
+
+
+def build_argv(
+    spec: ToolSpec,
+    exe: str,
+    *,
+    fix: bool,
+    extra_args: Sequence[str] = (),
+    command: Sequence[str] | None = None,
+    fix_command: Sequence[str] | None = None,
+) -> list[str]:
+    """The command before the file arguments.
+
+    By default ``exe`` followed by ``spec.fix_args`` in fix mode (for a tool that
+    writes files) or ``spec.check_args``. The configuration may replace the whole
+    command, program included: ``command`` for checking, ``fix_command`` for fixing
+    (``exe`` is then not used). A tool that never writes files runs its check command in
+    fix mode too; a replaced ``command`` does not replace the default fix command.
+    ``extra_args`` come last, before the files.
+    """
+    writes = fix and spec.fix_args is not None
+    if writes and fix_command:
+        argv = list(fix_command)
+    elif not writes and command:
+        argv = list(command)
+    elif writes:
+        argv = [exe, *(spec.fix_args or ())]
+    else:
+        argv = [exe, *spec.check_args]
+    return [*argv, *extra_args]
+
+
+def file_argument(name: str) -> str:
+    """``name`` as a command-line argument that no tool can take for an option.
+
+    Tools parse their arguments with argparse, click or clap, and each would read
+    "-x.py" as options; not all of them accept "--" to end the options, and some treat
+    what follows "--" differently. "./-x.py" names the same file everywhere.
+    """
+    return "./" + name if name.startswith("-") else name
+
+
+def display_path(path: str, root: Path) -> str:
+    """A path as a tool printed it, made relative to ``root`` when inside it, "/"-separated.
+
+    Tools print what they were given ("./-x.py"), normalised ("-x.py") or made absolute
+    (isort, ruff); diagnostics name files the one way the file list does.
+    """
+    if os.path.isabs(path):
+        rel = os.path.relpath(path, root)
+        if rel != os.pardir and not rel.startswith(os.pardir + os.sep):
+            path = rel
+    return Path(os.path.normpath(path)).as_posix()
+
+
+def _hashes(root: Path, names: Sequence[str]) -> dict[str, bytes | None]:
+    digests: dict[str, bytes | None] = {}
+    for name in names:
+        try:
+            digests[name] = hashlib.blake2b(Path(root, name).read_bytes()).digest()
+        except OSError:  # missing, a folder, unreadable: changed only if that changes
+            digests[name] = None
+    return digests
+
+
+@dataclass(frozen=True)
+class _Batch:
+    proc: process.ProcessResult
+    parsed: ParseResult
+
+
+def _skipped(spec: ToolSpec, message: str, **metadata: object) -> ToolResult:
+    return ToolResult(
+        spec.name,
+        True,
+        0.0,
+        status=ToolStatus.SKIPPED,
+        error_message=message,
+        metadata={"skip_reason": SKIP_NOT_APPLICABLE, **metadata},
+    )
+
+
+def _error(spec: ToolSpec, message: str, **metadata: object) -> ToolResult:
+    return ToolResult(
+        spec.name,
+        False,
+        0.0,
+        status=ToolStatus.FAILED,
+        error_message=message,
+        metadata={"outcome": OUTCOME_ERROR, **metadata},
+    )
+
+
+def run_tool(
+    spec: ToolSpec,
+    files: Sequence[str],
+    *,
+    root: Path,
+    fix: bool = False,
+    extra_args: Sequence[str] = (),
+    command: Sequence[str] | None = None,
+    fix_command: Sequence[str] | None = None,
+) -> ToolResult:
+    """Run ``spec`` over ``files`` (relative to ``root``, which is the working folder).
+
+    SKIPPED (not applicable) when the tool takes files and there are none, or when its
+    program is not installed. Otherwise SUCCESS when every batch came out "ok", else
+    FAILED with ``metadata["outcome"]`` "findings" or "error". In fix mode for a tool
+    that writes files, ``metadata["modified_files"]`` lists the files it changed.
+
+    Raises ``TimeoutError`` when the tool's deadline passes and
+    :class:`~huskycat.core.process.Cancelled` when its run is cancelled.
+    """
+    root = Path(root)
+    if spec.pass_filenames and not files:
+        return _skipped(spec, "no files to check")
+    targets = spec.targets(files) if spec.targets is not None else list(files)
+    if spec.pass_filenames and not targets:
+        return _skipped(spec, "no files to check")
+
+    argv = build_argv(
+        spec,
+        spec.executable,
+        fix=fix,
+        extra_args=extra_args,
+        command=command,
+        fix_command=fix_command,
+    )
+    program = argv[0]
+    if os.path.dirname(program) and not os.path.isabs(program):
+        program = os.path.normpath(os.path.join(root, program))  # "./scripts/lint"
+    exe = find_executable(program)
+    if exe is None:
+        return _skipped(spec, f"not installed: {spec.install_hint}", executable=argv[0])
+    # Resolved here rather than by the OS: the scripts folder may not be on PATH.
+    default_program = argv[0] == spec.executable
+    argv[0] = exe
+    version = tool_version(spec, exe) if default_program else None
+
+    if spec.pass_filenames:
+        arguments = [file_argument(t) for t in targets]
+        try:
+            batches = filesmod.partition(filesmod.command_length(argv), arguments)
+        except ValueError as exc:
+            return _error(spec, str(exc), version=version, files=len(files))
+    else:
+        batches = [[]]
+
+    writes = fix and spec.writes_files
+    before = _hashes(root, files) if writes else {}
+    env: Mapping[str, str] | None = {**os.environ, **dict(spec.env)} if spec.env else None
+    done: list[_Batch] = []
+    for batch in batches:
+        batch_argv = [*argv, *batch]
+        try:
+            proc = process.run(batch_argv, cwd=root, env=env)
+        except OSError as exc:
+            return _error(spec, f"cannot run {exe}: {exc}", argv=batch_argv, version=version)
+        if proc.timed_out:
+            raise TimeoutError(
+                f"{spec.name} timed out after {proc.duration:.1f}s "
+                f"(batch {len(done) + 1} of {len(batches)})"
+            )
+        if proc.cancelled:
+            ctx = process.current_context()
+            raise process.Cancelled(ctx.cancel_reason if ctx is not None else "cancelled")
+        output = ToolOutput(
+            argv=tuple(batch_argv),
+            returncode=proc.returncode,
+            stdout=proc.stdout,
+            stderr=proc.stderr,
+            files=tuple(batch),
+            cwd=str(root),
+            fix=fix,
+        )
+        done.append(_Batch(proc, spec.parse(output)))
+
+    result = _merge(spec, done, root)
+    result.metadata.update(
+        argv=[*argv, *batches[0]],
+        version=version,
+        files=len(files),
+        batches=len(batches),
+    )
+    if writes:
+        after = _hashes(root, files)
+        result.metadata["modified_files"] = sorted(n for n in files if before[n] != after[n])
+    return result
+
+
+def _merge(spec: ToolSpec, batches: Sequence[_Batch], root: Path) -> ToolResult:
+    """One ToolResult from the batches' parses, in the order they ran."""
+    outcomes = {b.parsed.outcome for b in batches}
+    outcome: Outcome = (
+        "error" if "error" in outcomes else "findings" if "findings" in outcomes else "ok"
+    )
+    diagnostics = sorted(
+        (
+            Diagnostic(display_path(d.file, root), d.line, d.column, d.code, d.severity, d.message)
+            for b in batches
+            for d in b.parsed.diagnostics
+        ),
+        key=lambda d: (d.file, d.line or 0, d.column or 0),
+    )
+    texts = [b.proc.output for b in batches if b.proc.output]
+    output = "".join(t if t.endswith("\n") else t + "\n" for t in texts)
+    message: str | None
+    if outcome == "error":
+        # The first batch that could not do its work says why.
+        first = next(b for b in batches if b.parsed.outcome == "error")
+        message = first.parsed.message or _exit_message(first.proc)
+    else:
+        # More than one batch only with thousands of files: their messages side by side.
+        seen = [b.parsed.message for b in batches if b.parsed.message]
+        message = "; ".join(dict.fromkeys(seen)) or None
+    truncated = any(b.proc.truncated for b in batches)
+    return ToolResult(
+        spec.name,
+        outcome == "ok",
+        0.0,
+        errors=sum(b.parsed.errors for b in batches),
+        warnings=sum(b.parsed.warnings for b in batches),
+        output=output,
+        status=ToolStatus.SUCCESS if outcome == "ok" else ToolStatus.FAILED,
+        error_message=message,
+        metadata={
+            "outcome": outcome,  # "ok", OUTCOME_FINDINGS or OUTCOME_ERROR
+            "returncodes": [b.proc.returncode for b in batches],
+            **({"output_truncated": True} if truncated else {}),
+        },
+        diagnostics=diagnostics,
+    )
+
+
+def _exit_message(proc: process.ProcessResult) -> str:
+    line = first_line(proc.stderr) or first_line(proc.stdout)
+    return f"exit code {proc.returncode}: {line}" if line else f"exit code {proc.returncode}"
