@@ -189,7 +189,7 @@ def test_many_files_are_split_into_batches_and_merged_into_one_result(project: P
 
 
 def test_targets_replace_the_files_as_arguments(project: Path) -> None:
-    def folders(files: Sequence[str]) -> list[str]:
+    def folders(files: Sequence[str], root: str) -> list[str]:
         return sorted({os.path.dirname(f) or "." for f in files})
 
     spec = python_spec("pass", targets=folders)

@@ -30,10 +30,16 @@ def simulate(
     *,
     slots: int,
     weights: Mapping[str, int] | None = None,
+    priority: Mapping[str, float] | None = None,
 ) -> Simulation:
-    """Event simulation of the scheduler on ``deps`` with ``slots`` workers."""
+    """Event simulation of the scheduler on ``deps`` with ``slots`` workers.
+
+    Among ready tools the one with the highest ``priority`` starts first, ties by name;
+    without ``priority``, the longest remaining path first (bottom levels).
+    """
     weights = weights or {}
-    priority = graph.bottom_levels(deps, durations)
+    if priority is None:
+        priority = graph.bottom_levels(deps, durations)
     left = {n: len(d) for n, d in deps.items()}
     succ = graph.successors(deps)
     ready = [(-priority[n], n) for n in deps if left[n] == 0]

@@ -339,7 +339,12 @@ def _body(result: ToolResult, verbosity: int) -> str:
     diagnostics = "\n".join(diagnostic_line(d) for d in result.diagnostics)
     if verbosity < 0 and diagnostics:
         return diagnostics
-    if result.output.strip():
+    raw = result.output.strip()
+    if diagnostics and raw[:1] in ("[", "{") and verbosity <= 0:
+        # JSON written for us, not for people: its diagnostics say the same, readably
+        # (-v shows the tool's own output).
+        return diagnostics
+    if raw:
         return result.output
     return diagnostics or (result.error_message or "")
 

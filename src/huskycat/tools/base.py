@@ -46,9 +46,9 @@ class ParseResult:
 
 
 Parser = Callable[[ToolOutput], ParseResult]
-# Turns the selected files into the command's arguments (for example Helm chart folders);
-# the default passes the files themselves.
-TargetMapper = Callable[[Sequence[str]], list[str]]
+# Turns the selected files (relative to the root, the second argument) into the command's
+# arguments, for example Helm chart folders; the default passes the files themselves.
+TargetMapper = Callable[[Sequence[str], str], list[str]]
 
 
 @dataclass(frozen=True, kw_only=True)

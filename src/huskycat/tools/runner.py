@@ -192,6 +192,7 @@ def run_tool(
     extra_args: Sequence[str] = (),
     command: Sequence[str] | None = None,
     fix_command: Sequence[str] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> ToolResult:
     """Run ``spec`` over ``files`` (relative to ``root``, which is the working folder).
 
@@ -206,7 +207,7 @@ def run_tool(
     root = Path(root)
     if spec.pass_filenames and not files:
         return _skipped(spec, "no files to check")
-    targets = spec.targets(files) if spec.targets is not None else list(files)
+    targets = spec.targets(files, str(root)) if spec.targets is not None else list(files)
     if spec.pass_filenames and not targets:
         return _skipped(spec, "no files to check")
 
@@ -240,12 +241,14 @@ def run_tool(
 
     writes = fix and spec.writes_files
     before = _hashes(root, files) if writes else {}
-    env: Mapping[str, str] | None = {**os.environ, **dict(spec.env)} if spec.env else None
+    # ``env`` (default: ours) plus what the tool itself needs.
+    base = os.environ if env is None else env
+    run_env: Mapping[str, str] | None = {**base, **dict(spec.env)} if spec.env or env else None
     done: list[_Batch] = []
     for batch in batches:
         batch_argv = [*argv, *batch]
         try:
-            proc = process.run(batch_argv, cwd=root, env=env)
+            proc = process.run(batch_argv, cwd=root, env=run_env)
         except OSError as exc:
             return _error(spec, f"cannot run {exe}: {exc}", argv=batch_argv, version=version)
         if proc.timed_out:

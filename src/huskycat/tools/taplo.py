@@ -108,6 +108,8 @@ def parse(out: ToolOutput) -> ParseResult:
     invalid = len({d.file for d in diagnostics if d.code == "syntax"})
     parts = [f"would reformat {plural(unformatted, 'file')}"] if unformatted else []
     parts += [f"invalid TOML in {plural(invalid, 'file')}"] if invalid else []
+    # taplo formats files in parallel and reports them in whatever order they finish.
+    diagnostics.sort(key=lambda d: (d.file, d.line or 0))
     return found(diagnostics, ", ".join(parts) or None)
 
 

@@ -1,0 +1,299 @@
+"""From configuration and files to the tools of a run: which tools, on which files, in
+what order, and the callables the engine schedules.
+
+Data flows one way: ``Config`` + file list -> :class:`PlannedTool` records (this module)
+-> :class:`~huskycat.core.parallel_executor.ParallelExecutor` -> results -> reports.
+
+Ordering in ``--fix`` mode: a tool that writes files and any other tool whose files
+overlap with it are ordered one after the other ("after" edges), so that no two
+writers touch the same file at once and no reader sees a file half rewritten. Writers
+of the same files run in catalog order (then configuration order for custom tools);
+readers run after the writers of their files. Tools on disjoint files stay parallel.
+An ordering that would close a cycle with the configured dependencies is left out: those
+two tools are already ordered the other way.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from huskycat import files as filesmod
+from huskycat.config import Config, ToolConfig
+from huskycat.core import graph
+from huskycat.core.results import OUTCOME_ERROR, OUTCOME_FINDINGS, ToolResult
+from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
+from huskycat.tools.catalog import CATALOG, DEFAULT_AFTER, DEFAULT_DEPENDS_ON
+from huskycat.tools.runner import find_executable, run_tool
+
+DEFAULT_TIMEOUT = 300.0
+
+
+class PlanError(Exception):
+    """A run that cannot be planned (an unknown tool in --tools or --skip)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlannedTool:
+    """One tool of a run with everything resolved."""
+
+    name: str
+    spec: ToolSpec
+    files: tuple[str, ...]
+    settings: ToolConfig
+    timeout: float | None
+    weight: int
+    depends_on: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+    skip_reason: str | None = None  # set when known before running: no files, not installed
+
+    @property
+    def writes(self) -> bool:
+        return self.spec.writes_files
+
+
+@dataclass(frozen=True, kw_only=True)
+class Plan:
+    """The tools of a run and the edges between them."""
+
+    root: Path
+    fix: bool
+    tools: dict[str, PlannedTool]
+    requires: dict[str, tuple[str, ...]]
+    after: dict[str, tuple[str, ...]]
+    jobs: int | None = None
+    fail_fast: bool = False
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    def levels(self) -> list[list[str]]:
+        return graph.levels(graph.merge(self.requires, self.after))
+
+
+def custom_spec(name: str, settings: ToolConfig) -> ToolSpec:
+    """A ToolSpec for a tool declared only in the configuration."""
+    command = settings.command or ()
+    return ToolSpec(
+        name=name,
+        description=f"custom tool: {shlex.join(command)}",
+        executable=command[0] if command else name,
+        install_hint=f"the command {command[0]!r} of tools.{name}.command" if command else "",
+        check_args=tuple(command[1:]),
+        fix_args=tuple(settings.fix[1:]) if settings.fix else None,
+        types=settings.types or frozenset(),
+        pass_filenames=settings.pass_filenames if settings.pass_filenames is not None else True,
+        parse=parse_exit_code,
+        version_args=(),
+    )
+
+
+def parse_exit_code(output: ToolOutput) -> ParseResult:
+    """A custom tool's verdict from its exit code: 0 passes; 1 is findings (the usual
+    "problems found"); anything else, or a signal, is an error."""
+    if output.returncode == 0:
+        return ParseResult("ok")
+    outcome = OUTCOME_FINDINGS if output.returncode == 1 else OUTCOME_ERROR
+    return ParseResult(
+        outcome,  # type: ignore[arg-type]
+        errors=1,
+        message=f"exit code {output.returncode}",
+    )
+
+
+def tool_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment tools run in: ours without git's hook variables (GIT_DIR,
+    GIT_INDEX_FILE, ...), which would point tools that call git at the wrong place."""
+    environ = os.environ if environ is None else environ
+    return {k: v for k, v in environ.items() if not k.startswith("GIT_")}
+
+
+def select_tools(
+    config: Config,
+    *,
+    only: Sequence[str] = (),
+    skip: Sequence[str] = (),
+) -> list[str]:
+    """The names of the tools to run, catalog order first, then custom tools."""
+    known = [*CATALOG, *config.custom_tools]
+    for name in [*only, *skip]:
+        if name not in known:
+            raise PlanError(f"unknown tool {name!r}; known tools: {', '.join(known)}")
+    chosen = [n for n in known if (not only or n in only) and n not in skip]
+    if not only:
+        chosen = [n for n in chosen if config.is_enabled(n)]
+    return chosen
+
+
+def build_plan(
+    root: Path,
+    config: Config,
+    candidates: Sequence[str],
+    *,
+    fix: bool = False,
+    only: Sequence[str] = (),
+    skip: Sequence[str] = (),
+    timeout: float | None = None,
+    jobs: int | None = None,
+    fail_fast: bool | None = None,
+) -> Plan:
+    """Resolve each chosen tool's files, command, timeout and edges."""
+    names = select_tools(config, only=only, skip=skip)
+    candidates = [
+        f for f in candidates if not any(filesmod.matches_glob(f, g) for g in config.exclude)
+    ]
+    tags_cache: dict[str, frozenset[str]] = {}
+
+    def tags_of(name: str) -> frozenset[str]:
+        if name not in tags_cache:
+            tags_cache[name] = filesmod.file_tags(root / name)
+        return tags_cache[name]
+
+    tools: dict[str, PlannedTool] = {}
+    for name in names:
+        settings = config.tool(name)
+        spec = CATALOG.get(name) or custom_spec(name, settings)
+        chosen = filesmod.select_for_tool(
+            candidates,
+            tags_of,
+            types=settings.types if settings.types is not None else spec.types,
+            exclude_types=spec.exclude_types,
+            files_regex=spec.files,
+            exclude_regex=spec.exclude,
+            include_globs=settings.files or (),
+            exclude_globs=settings.exclude or (),
+        )
+        pass_filenames = (
+            settings.pass_filenames if settings.pass_filenames is not None else spec.pass_filenames
+        )
+        if chosen and spec.targets is not None and not spec.targets(chosen, str(root)):
+            chosen = []  # e.g. YAML files, but none of them Ansible content
+        skip_reason = None
+        if not chosen and (pass_filenames or spec.types):
+            skip_reason = "no files to check"
+        elif (
+            name in CATALOG
+            and settings.command is None
+            and find_executable(spec.executable) is None
+        ):
+            skip_reason = f"not installed: {spec.install_hint}"
+        tool_timeout = settings.timeout or timeout or config.timeout or DEFAULT_TIMEOUT
+        tools[name] = PlannedTool(
+            name=name,
+            spec=spec
+            if pass_filenames == spec.pass_filenames
+            else _with_pass_filenames(spec, pass_filenames),
+            files=tuple(chosen),
+            settings=settings,
+            timeout=tool_timeout,
+            weight=settings.weight or 1,
+            skip_reason=skip_reason,
+        )
+
+    requires: dict[str, tuple[str, ...]] = {}
+    after: dict[str, tuple[str, ...]] = {}
+    for name, tool in tools.items():
+        if tool.skip_reason is not None:
+            # Not applicable whatever its dependencies do: no edges, so that it is shown
+            # as "no files to check", not as blocked by a failed dependency.
+            requires[name] = after[name] = ()
+            continue
+        settings = tool.settings
+        req = [*DEFAULT_DEPENDS_ON.get(name, ()), *(settings.depends_on or ())]
+        aft = [*DEFAULT_AFTER.get(name, ()), *(settings.after or ())]
+        requires[name] = tuple(sorted({d for d in req if d in tools}))
+        after[name] = tuple(sorted({d for d in aft if d in tools and d not in req}))
+    if fix:
+        after = _fix_mode_order(tools, requires, after)
+    return Plan(
+        root=root,
+        fix=fix,
+        tools=tools,
+        requires=requires,
+        after=after,
+        jobs=jobs if jobs is not None else config.jobs,
+        fail_fast=fail_fast if fail_fast is not None else config.fail_fast,
+        env=tool_env(),
+    )
+
+
+def _with_pass_filenames(spec: ToolSpec, value: bool) -> ToolSpec:
+    from dataclasses import replace
+
+    return replace(spec, pass_filenames=value)
+
+
+def _fix_mode_order(
+    tools: Mapping[str, PlannedTool],
+    requires: Mapping[str, tuple[str, ...]],
+    after: dict[str, tuple[str, ...]],
+) -> dict[str, tuple[str, ...]]:
+    """Add "after" edges between every writer and each tool sharing files with it."""
+    edges = {n: set(after[n]) for n in tools}
+    active = [t for t in tools.values() if t.skip_reason is None]
+    file_sets = {t.name: set(t.files) if t.spec.pass_filenames else None for t in active}
+
+    def overlap(a: str, b: str) -> bool:
+        fa, fb = file_sets[a], file_sets[b]
+        if fa is None or fb is None:  # a project-wide tool without file arguments
+            return True
+        return not fa.isdisjoint(fb)
+
+    def reaches(src: str, dst: str) -> bool:
+        """Whether dst already depends, directly or not, on src."""
+        seen, stack = set(), [dst]
+        while stack:
+            node = stack.pop()
+            if node == src:
+                return True
+            if node in seen:
+                continue
+            seen.add(node)
+            stack.extend(requires.get(node, ()))
+            stack.extend(edges.get(node, ()))
+        return False
+
+    writers = [t.name for t in active if t.writes]
+    for i, first in enumerate(writers):
+        for later in writers[i + 1 :]:
+            if overlap(first, later) and not reaches(later, first):
+                edges[later].add(first)
+    for writer in writers:
+        for reader in (t.name for t in active if not t.writes):
+            if overlap(writer, reader) and not reaches(reader, writer):
+                edges[reader].add(writer)
+    return {n: tuple(sorted(e - set(requires[n]))) for n, e in edges.items()}
+
+
+def tool_callable(plan: Plan, tool: PlannedTool) -> Callable[[], ToolResult]:
+    """What the engine calls for ``tool``."""
+    if tool.skip_reason is not None:
+        reason = tool.skip_reason
+
+        def skipped() -> ToolResult:
+            return ToolResult(
+                tool.name,
+                True,
+                0.0,
+                status="skipped",  # type: ignore[arg-type]
+                error_message=reason,
+                metadata={"skip_reason": "not_applicable"},
+            )
+
+        return skipped
+    settings = tool.settings
+
+    def call() -> ToolResult:
+        return run_tool(
+            tool.spec,
+            tool.files,
+            root=plan.root,
+            fix=plan.fix,
+            extra_args=settings.args or (),
+            command=settings.command,
+            fix_command=settings.fix,
+            env=plan.env,
+        )
+
+    return call
