@@ -75,6 +75,11 @@ class Task(NamedTuple):
     timeout: float | None = None
     priority: float = 1.0  # longest remaining path, this tool included
     level: int = 0  # barrier level; only used when the run has barriers
+    # Sharding: split(n) returns up to n callables that together do the tool's work;
+    # merge(their results, in order) returns the tool's one result.
+    split: Callable[[int], Sequence[Callable[[], object]]] | None = None
+    merge: Callable[[list[ToolResult]], object] | None = None
+    max_shards: int = 1
 
 
 @dataclass(slots=True)
@@ -83,6 +88,16 @@ class _Running:
     ctx: RunContext
     started: float
     timed_out_at: float | None = None  # set once the deadline passed
+    shard: int = -1  # which shard of the task this call is, -1 for the whole task
+
+
+@dataclass(slots=True)
+class _Shards:
+    """The shards of one task: how many, what came back, when the first started."""
+
+    total: int
+    started: float
+    results: dict[int, ToolResult] = field(default_factory=dict)
 
 
 class _Returned(NamedTuple):
@@ -92,11 +107,11 @@ class _Returned(NamedTuple):
     duration: float
 
 
-def _call(task: Task, ctx: RunContext) -> _Returned:
-    """Run one tool in a worker thread; report, never raise."""
+def _call(fn: Callable[[], object], ctx: RunContext) -> _Returned:
+    """Run one tool (or shard) in a worker thread; report, never raise."""
     start = time.perf_counter()
     try:
-        value = ctx.call(task.fn)
+        value = ctx.call(fn)
     except BaseException as exc:  # noqa: BLE001 - a tool's crash is a result, even SystemExit
         return _Returned(None, exc, traceback.format_exc(), time.perf_counter() - start)
     return _Returned(value, None, "", time.perf_counter() - start)
@@ -151,6 +166,7 @@ class Scheduler:
         # wait on, instead of a waiter installed on every running future each time.
         self._done: queue.SimpleQueue[Future[_Returned]] = queue.SimpleQueue()
         self._busy = 0
+        self._shards: dict[str, _Shards] = {}
         self._stopped_by: str | None = None  # fail-fast: the first tool that failed
         self._callback_errors = 0
 
@@ -219,21 +235,45 @@ class Scheduler:
             if self._busy + weight > self.slots:
                 skipped.append((prio, name))  # let a lighter tool use the free slots
                 continue
-            self._submit(task, weight)
+            if task.split is not None and task.max_shards > 1:
+                # As many shards as there are slots left once every other ready tool
+                # has one: what the critical path leaves free.
+                free = self.slots - self._busy - len(self._ready) - len(skipped)
+                self._start_sharded(task, max(1, min(task.max_shards, free)))
+                continue
+            self._submit(task, weight, task.fn)
         for item in skipped:
             heapq.heappush(self._ready, item)
 
-    def _submit(self, task: Task, weight: int) -> None:
+    def _start_sharded(self, task: Task, wanted: int) -> None:
+        assert task.split is not None
+        try:
+            parts = list(task.split(wanted))
+        except Exception as exc:  # noqa: BLE001 - a failed split is that tool's failure
+            returned = _Returned(None, exc, traceback.format_exc(), 0.0)
+            self._finish(task.name, self._error_result(task.name, returned), time.monotonic())
+            return
+        if len(parts) <= 1:
+            self._submit(task, 1, parts[0] if parts else task.fn)
+            return
+        self._shards[task.name] = _Shards(len(parts), time.monotonic())
+        for index, part in enumerate(parts):
+            self._submit(task, 1, part, shard=index)
+
+    def _submit(
+        self, task: Task, weight: int, fn: Callable[[], object], *, shard: int = -1
+    ) -> None:
         now = time.monotonic()
         deadline = now + task.timeout if task.timeout is not None else None
         ctx = RunContext(deadline, kill_grace=self.kill_grace)
         self._busy += weight
         self.record.peak_busy = max(self.record.peak_busy, self._busy)
-        self.record.starts[task.name] = now - self.record.started
-        if self.on_event is not None:
-            self._emit(ToolEvent(task.name, ToolStatus.RUNNING, now))
-        future = self.backend.submit(_call, task, ctx)
-        self._running[future] = _Running(task, ctx, now)
+        if shard <= 0:
+            self.record.starts[task.name] = now - self.record.started
+            if self.on_event is not None:
+                self._emit(ToolEvent(task.name, ToolStatus.RUNNING, now))
+        future = self.backend.submit(_call, fn, ctx)
+        self._running[future] = _Running(task, ctx, now, shard=shard)
         future.add_done_callback(self._done.put)
 
     def _next_timeout(self) -> float | None:
@@ -261,7 +301,41 @@ class Scheduler:
             result = self._error_result(name, returned)
         else:
             result = coerce_result(name, returned.value, returned.duration)
-        self._finish(name, result, now)
+        if run.shard >= 0:
+            self._collect_shard(run, result, now)
+        else:
+            self._finish(name, result, now)
+
+    def _collect_shard(self, run: _Running, result: ToolResult, now: float) -> None:
+        name = run.task.name
+        if name in self.results:
+            return  # the tool already ended (a sibling shard timed out, fail-fast)
+        group = self._shards[name]
+        group.results[run.shard] = result
+        if result.status is ToolStatus.TIMEOUT:
+            self._cancel_shards(name, now)
+            self._finish(name, result, now)
+            return
+        if len(group.results) < group.total:
+            return
+        parts = [group.results[i] for i in range(group.total)]
+        work = sum(r.duration for r in parts)
+        assert run.task.merge is not None
+        try:
+            merged = coerce_result(name, run.task.merge(parts), work)
+        except Exception as exc:  # noqa: BLE001 - a failed merge is that tool's failure
+            returned = _Returned(None, exc, traceback.format_exc(), work)
+            merged = self._error_result(name, returned)
+        merged.metadata.setdefault("shards", group.total)
+        merged.metadata.setdefault("wall_duration", now - group.started)
+        self._finish(name, merged, now)
+
+    def _cancel_shards(self, name: str, now: float) -> None:
+        """A shard timed out: its siblings stop too, keeping their slots until they return."""
+        for run in self._running.values():
+            if run.task.name == name and run.shard >= 0 and run.timed_out_at is None:
+                run.timed_out_at = now
+                run.ctx.cancel("timeout of a sibling shard")
 
     def _check_deadlines(self, now: float) -> None:
         """At a tool's deadline its result is TIMEOUT at once and its processes get
@@ -271,6 +345,8 @@ class Scheduler:
                 if run.ctx.deadline is not None and now >= run.ctx.deadline:
                     run.timed_out_at = now
                     run.ctx.cancel("timeout")
+                    if run.shard >= 0:
+                        self._cancel_shards(run.task.name, now)
                     self._finish(run.task.name, self._timeout_result(run), now)
             elif now >= run.timed_out_at + self.kill_grace + _RETURN_MARGIN:
                 run.ctx.kill_all(0.0)
