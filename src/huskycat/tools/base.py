@@ -60,6 +60,9 @@ class ToolSpec:
     executable: str  # looked up in the running Python's scripts folder first, then PATH
     install_hint: str  # shown when not installed: "pip install bandit"
     check_args: tuple[str, ...]  # arguments after the executable in check mode
+    # The whole check command when it is not the executable itself ("{exe}" stands for
+    # the executable's path); used where a tool's own check cannot be relied on.
+    check_command: tuple[str, ...] = ()
     fix_args: tuple[str, ...] | None = None  # arguments in --fix mode; None: never writes
     types: frozenset[str] = frozenset()  # identify tags: a file with any of them matches
     exclude_types: frozenset[str] = frozenset()

@@ -117,9 +117,61 @@ def build_argv(
         argv = list(command)
     elif writes:
         argv = [exe, *(spec.fix_args or ())]
+    elif spec.check_command:
+        argv = [
+            part.replace("{exe}", exe).replace("{python}", sys.executable)
+            for part in spec.check_command
+        ]
     else:
         argv = [exe, *spec.check_args]
     return [*argv, *extra_args]
+
+
+@dataclass(frozen=True)
+class ResolvedCommand:
+    """The command a tool would run before its file arguments, with its program looked up."""
+
+    argv: tuple[str, ...]  # argv[0] is the program's full path when ``found``
+    found: bool
+    default_program: bool  # the catalog's own program, asked for its version
+    executable: str | None  # the catalog program's full path, if installed
+
+
+def resolve_command(
+    spec: ToolSpec,
+    *,
+    root: Path,
+    fix: bool = False,
+    extra_args: Sequence[str] = (),
+    command: Sequence[str] | None = None,
+    fix_command: Sequence[str] | None = None,
+) -> ResolvedCommand:
+    """:func:`build_argv` with its program found as :func:`run_tool` finds it.
+
+    A relative program with a folder in it ("./scripts/lint") is relative to ``root``.
+    When the program is not installed, ``found`` is False and ``argv`` as configured.
+    """
+    resolved = find_executable(spec.executable)
+    argv = build_argv(
+        spec,
+        resolved or spec.executable,
+        fix=fix,
+        extra_args=extra_args,
+        command=command,
+        fix_command=fix_command,
+    )
+    # The catalog's own command (its program, or a check_command wrapped around it).
+    own = argv[0] in (spec.executable, resolved) or bool(
+        spec.check_command and not (fix and spec.writes_files) and not command
+    )
+    program = argv[0]
+    if os.path.dirname(program) and not os.path.isabs(program):
+        program = os.path.normpath(os.path.join(root, program))  # "./scripts/lint"
+    exe = find_executable(program)
+    if exe is None or (own and resolved is None):
+        return ResolvedCommand(tuple(argv), False, own, resolved)
+    # Resolved here rather than by the OS: the scripts folder may not be on PATH.
+    return ResolvedCommand((exe, *argv[1:]), True, own, resolved)
 
 
 def file_argument(name: str) -> str:
@@ -211,24 +263,18 @@ def run_tool(
     if spec.pass_filenames and not targets:
         return _skipped(spec, "no files to check")
 
-    argv = build_argv(
-        spec,
-        spec.executable,
-        fix=fix,
-        extra_args=extra_args,
-        command=command,
-        fix_command=fix_command,
+    resolved = resolve_command(
+        spec, root=root, fix=fix, extra_args=extra_args, command=command, fix_command=fix_command
     )
-    program = argv[0]
-    if os.path.dirname(program) and not os.path.isabs(program):
-        program = os.path.normpath(os.path.join(root, program))  # "./scripts/lint"
-    exe = find_executable(program)
-    if exe is None:
-        return _skipped(spec, f"not installed: {spec.install_hint}", executable=argv[0])
-    # Resolved here rather than by the OS: the scripts folder may not be on PATH.
-    default_program = argv[0] == spec.executable
-    argv[0] = exe
-    version = tool_version(spec, exe) if default_program else None
+    if not resolved.found:
+        return _skipped(spec, f"not installed: {spec.install_hint}", executable=resolved.argv[0])
+    argv = list(resolved.argv)
+    exe = argv[0]
+    version = (
+        tool_version(spec, resolved.executable)
+        if resolved.default_program and resolved.executable
+        else None
+    )
 
     if spec.pass_filenames:
         arguments = [file_argument(t) for t in targets]

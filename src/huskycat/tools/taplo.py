@@ -32,6 +32,7 @@ no standard input when given files, and ``fmt`` needs no network.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -80,8 +81,41 @@ def _syntax_error(lines: list[str], start: int, cwd: str) -> Diagnostic | None:
     return Diagnostic(path, line_no, col, "syntax", "error", message)
 
 
+def _parse_check_report(out: ToolOutput, report: dict[str, object]) -> ParseResult:
+    """The JSON that huskycat.tools.taplo_check printed."""
+    if report.get("error"):
+        return failed(out, str(report["error"]))
+    diagnostics = [
+        Diagnostic(_relative(str(name), out.cwd), None, None, "fmt", "error", "would reformat")
+        for name in report.get("unformatted", []) or []  # type: ignore[attr-defined]
+    ]
+    for item in report.get("syntax", []) or []:  # type: ignore[attr-defined]
+        diagnostics.append(
+            Diagnostic(
+                _relative(str(item["file"]), out.cwd),
+                item.get("line"),
+                item.get("column"),
+                "syntax",
+                "error",
+                str(item["message"]),
+            )
+        )
+    diagnostics.sort(key=lambda d: (d.file, d.line or 0))
+    unformatted = sum(1 for d in diagnostics if d.code == "fmt")
+    invalid = len({d.file for d in diagnostics if d.code == "syntax"})
+    parts = [f"would reformat {plural(unformatted, 'file')}"] if unformatted else []
+    parts += [f"invalid TOML in {plural(invalid, 'file')}"] if invalid else []
+    return found(diagnostics, ", ".join(parts) or None)
+
+
 def parse(out: ToolOutput) -> ParseResult:
-    """Read taplo's log lines and syntax-error blocks (stderr, then stdout)."""
+    """Read taplo_check's JSON report, or taplo's log lines and syntax-error blocks."""
+    if out.stdout.lstrip().startswith("{"):
+        try:
+            report = json.loads(out.stdout)
+        except ValueError:
+            return failed(out, "unreadable report from huskycat.tools.taplo_check")
+        return _parse_check_report(out, report)
     lines = _ANSI.sub("", out.stderr + "\n" + out.stdout).splitlines()
     diagnostics: list[Diagnostic] = []
     trouble = ""
@@ -119,6 +153,8 @@ SPEC = ToolSpec(
     executable="taplo",
     install_hint="pip install taplo",
     check_args=("fmt", "--check", "--colors", "never"),
+    # taplo's own --check loses its report under load: see huskycat.tools.taplo_check.
+    check_command=("{python}", "-m", "huskycat.tools.taplo_check", "{exe}"),
     fix_args=("fmt", "--colors", "never"),
     types=frozenset({"toml"}),
     config_files=("taplo.toml", ".taplo.toml"),
