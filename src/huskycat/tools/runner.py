@@ -21,7 +21,7 @@ import re
 import shutil
 import sys
 import sysconfig
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -245,6 +245,7 @@ def run_tool(
     command: Sequence[str] | None = None,
     fix_command: Sequence[str] | None = None,
     env: Mapping[str, str] | None = None,
+    version_of: Callable[[ToolSpec, str], str | None] = tool_version,
 ) -> ToolResult:
     """Run ``spec`` over ``files`` (relative to ``root``, which is the working folder).
 
@@ -252,6 +253,9 @@ def run_tool(
     program is not installed. Otherwise SUCCESS when every batch came out "ok", else
     FAILED with ``metadata["outcome"]`` "findings" or "error". In fix mode for a tool
     that writes files, ``metadata["modified_files"]`` lists the files it changed.
+
+    ``version_of(spec, executable)`` learns the version of the catalog's program (the
+    result cache passes one that remembers versions across runs).
 
     Raises ``TimeoutError`` when the tool's deadline passes and
     :class:`~huskycat.core.process.Cancelled` when its run is cancelled.
@@ -271,7 +275,7 @@ def run_tool(
     argv = list(resolved.argv)
     exe = argv[0]
     version = (
-        tool_version(spec, resolved.executable)
+        version_of(spec, resolved.executable)
         if resolved.default_program and resolved.executable
         else None
     )
