@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+import textwrap
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -103,3 +107,71 @@ def git_repo(tmp_path: Path) -> GitRepo:
 def make_git_repo() -> MakeRepo:
     """A function that makes a repository at a path (for a second or nested one)."""
     return make_repo
+
+
+# --- running the huskycat command for real (cli_*_test.py) ------------------------------
+
+
+@contextmanager
+def hermetic_git_environment(config_folder: Path) -> Iterator[None]:
+    """What ``_hermetic_git`` does, for fixtures wider than one test (module-scoped
+    repositories are made before any test's autouse fixture runs)."""
+    empty = config_folder / "empty-gitconfig"
+    empty.touch()
+    with pytest.MonkeyPatch.context() as patch:
+        for key in list(os.environ):
+            if key.startswith("GIT_"):
+                patch.delenv(key)
+        patch.setenv("GIT_CONFIG_GLOBAL", str(empty))
+        patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        yield
+
+
+def huskycat(
+    cwd: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m huskycat ARGS`` in ``cwd`` the way a user would: a new process,
+    stdin from /dev/null, stdout and stderr captured (so not a terminal)."""
+    return subprocess.run(
+        [sys.executable, "-m", "huskycat", *args],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=dict(os.environ if env is None else env),
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def standin_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A PATH with stand-ins for helm and chapel-format first (neither can be installed
+    here; see tests/tools_other_test.py for what they print and why)."""
+    from tests.tools_other_test import CHAPEL_STANDIN, HELM_STANDIN
+
+    folder = tmp_path_factory.mktemp("standin-bin")
+    for name, code in (("helm", HELM_STANDIN), ("chapel-format", CHAPEL_STANDIN)):
+        script = folder / name
+        script.write_text(f"#!{sys.executable}\n{textwrap.dedent(code)}", encoding="utf-8")
+        script.chmod(0o755)
+    return f"{folder}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+def load_report(path: Path) -> dict[str, Any]:
+    """A ``--json`` report, checked against the JSON Schema huskycat ships."""
+    import jsonschema
+
+    from huskycat.report.json_report import load_schema
+
+    report: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    jsonschema.validate(report, load_schema())
+    return report
+
+
+def results_by_tool(report: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The report's results by tool name."""
+    return {r["tool_name"]: r for r in report["results"]}

@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,7 @@ from huskycat import __version__
 
 if TYPE_CHECKING:
     from huskycat.config import Config
-    from huskycat.core.results import ToolResult
+    from huskycat.core.results import ToolEvent, ToolResult
     from huskycat.planning import Plan
 
 EXIT_OK = 0
@@ -32,6 +33,17 @@ EXIT_INTERRUPTED = 130
 
 class UsageError(Exception):
     """Bad command-line input that argparse itself cannot see."""
+
+
+class ReportError(UsageError):
+    """A report file that could not be written after the run."""
+
+    def __init__(self, option: str, path: str, error: OSError) -> None:
+        super().__init__(option, path, error)
+        self.option, self.path, self.error = option, path, error
+
+    def __str__(self) -> str:
+        return f"cannot write {self.option} {self.path!r}: {self.error.strerror or self.error}"
 
 
 def _names(value: str) -> list[str]:
@@ -128,6 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return int(_COMMANDS[args.command](args))
+    except BrokenPipeError:  # `huskycat tools | head -1`
+        _silence_stdout()
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("huskycat: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -136,6 +151,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"huskycat: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
         raise
+
+
+def _silence_stdout() -> None:
+    """Send what is still to be printed to /dev/null: the reader of our output is gone,
+    and Python's flush at exit would otherwise complain."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (a test's captured stream)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    finally:
+        os.close(devnull)
 
 
 def _is_user_error(exc: Exception) -> bool:
@@ -208,15 +235,30 @@ def _plan(args: argparse.Namespace, root: Path, config: Config, files: list[str]
 
 # --- commands ----------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
+    for option, value in (("--junit-xml", args.junit_xml), ("--json", args.json)):
+        if value is not None:
+            _check_report_path(option, value)
     root, _ = _root()
-    config = _load_config(root)
+    # Files before configuration: a commit with nothing staged (a hook on every commit)
+    # then returns without importing the tool catalog.
     files, mode = _files(args, root)
     if args.staged and not files:
         if not args.quiet:
             print("huskycat: nothing staged to check")
         return EXIT_OK
+    config = _load_config(root)
     plan = _plan(args, root, config, files)
     return _execute(args, plan, mode)
+
+
+def _check_report_path(option: str, value: str) -> None:
+    """Fail before the run, not after it, when a report could not be written."""
+    path = Path(value)
+    if path.is_dir():
+        raise UsageError(f"{option} {value!r} is a folder, not a file")
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(f"{option} {value!r}: the folder {str(folder)!r} does not exist")
 
 
 def _execute(args: argparse.Namespace, plan: Plan, mode: str) -> int:
@@ -235,15 +277,14 @@ def _execute(args: argparse.Namespace, plan: Plan, mode: str) -> int:
     )
     tools = {name: tool_callable(plan, tool) for name, tool in plan.tools.items()}
     verbosity = -1 if args.quiet else args.verbose
-    view = _view(args, list(tools), executor.max_workers, verbosity)
-    if view is not None:
-        view.start()
+    view = _start_view(args, list(tools), executor.max_workers, verbosity)
+    timer = _Timer(view.handle if view is not None else None)
     try:
-        results = executor.execute_tools(tools, event_callback=view.handle if view else None)
+        results = executor.execute_tools(tools, event_callback=timer.handle)
     finally:
         if view is not None:
             view.stop()
-    stats = executor.get_statistics()
+    stats = {**executor.get_statistics(), "tool_times": timer.times}
     _report(args, plan, results, stats, executor.get_execution_plan(), mode, verbosity)
     failed = any(
         r.status in (ToolStatus.FAILED, ToolStatus.TIMEOUT) or not r.success for r in results
@@ -252,7 +293,38 @@ def _execute(args: argparse.Namespace, plan: Plan, mode: str) -> int:
     return EXIT_FAILED if failed or modified else EXIT_OK
 
 
-def _view(args: argparse.Namespace, names: list[str], workers: int, verbosity: int) -> Any:
+class _Timer:
+    """When each tool started and ended, in seconds from the start of the run, taken
+    from the engine's events (``time.monotonic()``); passes each event on to ``then``.
+
+    ``times[name]`` is ``{"start": s, "end": e}`` for a tool that ran and ``{"end": e}``
+    for one skipped without running. The engine calls ``handle`` from its one loop.
+    """
+
+    def __init__(self, then: Callable[[ToolEvent], object] | None) -> None:
+        from huskycat.core.results import FINAL_STATUSES, ToolStatus
+
+        self._then = then
+        self._running, self._final = ToolStatus.RUNNING, FINAL_STATUSES
+        self._origin = time.monotonic()
+        self.times: dict[str, dict[str, float]] = {}
+
+    def handle(self, event: ToolEvent) -> None:
+        moment = round(max(0.0, event.time - self._origin), 6)
+        if event.status is self._running:
+            self.times[event.tool_name] = {"start": moment}
+        elif event.status in self._final:
+            self.times.setdefault(event.tool_name, {})["end"] = moment
+        if self._then is not None:
+            try:
+                self._then(event)
+            except BrokenPipeError:  # the reader of our output is gone; the run goes on
+                self._then = None
+                _silence_stdout()
+
+
+def _start_view(args: argparse.Namespace, names: list[str], workers: int, verbosity: int) -> Any:
+    """The progress view, started: live on a terminal, else one plain line per tool."""
     if args.no_progress:
         return None
     from huskycat.report.console import LiveView, PlainView
@@ -260,8 +332,12 @@ def _view(args: argparse.Namespace, names: list[str], workers: int, verbosity: i
     if sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
         from rich.console import Console
 
-        return LiveView(Console(), tool_names=names, workers=workers)
-    return PlainView(sys.stdout, verbosity=verbosity)
+        live = LiveView(Console(), tool_names=names, workers=workers)
+        live.start()
+        return live
+    plain = PlainView(sys.stdout, verbosity=verbosity)
+    plain.start(names)  # its lines line up on the longest name
+    return plain
 
 
 def _report(
@@ -276,14 +352,21 @@ def _report(
     from huskycat.report import github
     from huskycat.report.console import render_summary
 
-    render_summary(results, stats, sys.stdout, verbosity=verbosity)
-    if github.should_annotate():
-        for line in github.annotations(results):
-            print(line)
+    try:
+        render_summary(results, stats, sys.stdout, verbosity=verbosity)
+        if github.should_annotate():
+            for line in github.annotations(results):
+                print(line)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `huskycat run | head`: the reports are still written
+        _silence_stdout()
     if args.junit_xml:
         from huskycat.report.junit import write_junit_xml
 
-        write_junit_xml(results, Path(args.junit_xml), wall_time=stats.get("wall_time"))
+        try:
+            write_junit_xml(results, Path(args.junit_xml), wall_time=stats.get("wall_time"))
+        except OSError as exc:
+            raise ReportError("--junit-xml", args.junit_xml, exc) from exc
     if args.json:
         from huskycat.report.json_report import build_report, write_json
 
@@ -295,7 +378,10 @@ def _report(
             root=str(plan.root),
             mode=mode + (" (fix)" if plan.fix else ""),
         )
-        write_json(report, Path(args.json))
+        try:
+            write_json(report, Path(args.json))
+        except OSError as exc:
+            raise ReportError("--json", args.json, exc) from exc
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -328,13 +414,13 @@ def _count(n: int) -> str:
 
 def cmd_graph(args: argparse.Namespace) -> int:
     from huskycat.core.parallel_executor import ParallelExecutor
+    from huskycat.planning import configured_edges, select_tools
 
     root, _ = _root()
     config = _load_config(root)
-    from huskycat.planning import build_plan
-
-    plan = build_plan(root, config, [])
-    executor = ParallelExecutor(plan.requires, after=plan.after)
+    # Every enabled tool and every edge, whatever files this repository has.
+    requires, after = configured_edges(config, select_tools(config))
+    executor = ParallelExecutor(requires, after=after)
     print(executor.visualize_dependencies(args.format))
     return EXIT_OK
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import shlex
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -191,19 +191,12 @@ def build_plan(
             skip_reason=skip_reason,
         )
 
-    requires: dict[str, tuple[str, ...]] = {}
-    after: dict[str, tuple[str, ...]] = {}
+    requires, after = configured_edges(config, tools)
     for name, tool in tools.items():
         if tool.skip_reason is not None:
             # Not applicable whatever its dependencies do: no edges, so that it is shown
             # as "no files to check", not as blocked by a failed dependency.
             requires[name] = after[name] = ()
-            continue
-        settings = tool.settings
-        req = [*DEFAULT_DEPENDS_ON.get(name, ()), *(settings.depends_on or ())]
-        aft = [*DEFAULT_AFTER.get(name, ()), *(settings.after or ())]
-        requires[name] = tuple(sorted({d for d in req if d in tools}))
-        after[name] = tuple(sorted({d for d in aft if d in tools and d not in req}))
     if fix:
         after = _fix_mode_order(tools, requires, after)
     return Plan(
@@ -216,6 +209,23 @@ def build_plan(
         fail_fast=fail_fast if fail_fast is not None else config.fail_fast,
         env=tool_env(),
     )
+
+
+def configured_edges(
+    config: Config, names: Collection[str]
+) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """``(requires, after)`` among ``names``: the catalog's edges plus the configuration's
+    ``depends_on`` and ``after``. Edges to tools not in ``names`` are left out; a tool
+    both required and ordered after is only required."""
+    requires: dict[str, tuple[str, ...]] = {}
+    after: dict[str, tuple[str, ...]] = {}
+    for name in names:
+        settings = config.tool(name)
+        req = {*DEFAULT_DEPENDS_ON.get(name, ()), *(settings.depends_on or ())}
+        aft = {*DEFAULT_AFTER.get(name, ()), *(settings.after or ())}
+        requires[name] = tuple(sorted(d for d in req if d in names))
+        after[name] = tuple(sorted(d for d in aft if d in names and d not in req))
+    return requires, after
 
 
 def _with_pass_filenames(spec: ToolSpec, value: bool) -> ToolSpec:
