@@ -81,13 +81,15 @@ def _run(
     *args: str,
     reason: str | None = None,
     extra_env: dict[str, str] | None = None,
+    stdin: bytes | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     argv = ["git", "--literal-pathspecs", *args]
     try:
         proc = subprocess.run(
             argv,
             cwd=root,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if stdin is None else None,
+            input=stdin,
             capture_output=True,
             env=_environment(extra_env),
             check=False,
@@ -97,8 +99,10 @@ def _run(
     return proc
 
 
-def _check(root: Path | str, *args: str, reason: str | None = None) -> bytes:
-    proc = _run(root, *args, reason=reason)
+def _check(
+    root: Path | str, *args: str, reason: str | None = None, stdin: bytes | None = None
+) -> bytes:
+    proc = _run(root, *args, reason=reason, stdin=stdin)
     if proc.returncode != 0:
         stderr = proc.stderr.decode("utf-8", "replace")
         raise GitError(["git", *args], proc.returncode, stderr, reason=reason)
@@ -229,3 +233,90 @@ def stage(root: Path | str, files: Iterable[str]) -> None:
         raise GitError(argv, None, str(exc)) from exc
     if proc.returncode != 0:
         raise GitError(argv, proc.returncode, proc.stderr.decode("utf-8", "replace"))
+
+
+# --- the work tree against the index (staged mode) ----------------------------------------
+# Options that pin down what a user's configuration could otherwise change: colours
+# (color.ui=always), prefixes (diff.noprefix, diff.mnemonicPrefix), paths relative to the
+# current folder (diff.relative), external diff drivers, rename pairing and submodules.
+# ``--no-optional-locks`` keeps ``git diff`` from writing refreshed stat data to the index:
+# nothing here writes the index, whichever one GIT_INDEX_FILE names.
+_DIFF_OPTIONS = (
+    "--no-color",
+    "--no-ext-diff",
+    "--no-relative",
+    "--no-renames",
+    "--ignore-submodules",
+    "--ita-invisible-in-index",
+)
+
+
+def top_and_git_dir(root: Path | str) -> tuple[Path, Path]:
+    """The top level of ``root``'s work tree and its absolute git directory.
+
+    One git call when ``root`` is the top level (as :func:`find_root` returns it).
+    """
+    out = _check(root, "rev-parse", "--show-prefix", "--absolute-git-dir")
+    if out.startswith(b"\n"):  # an empty prefix: root is the top level
+        return Path(root).absolute(), Path(_one_line(out[1:]))
+    top = find_root(root)
+    if top is None:  # the repository went away between the two calls
+        argv = ["git", "rev-parse", "--show-toplevel"]
+        raise GitError(argv, None, f"{str(root)!r} is not in a work tree")
+    return top, git_dir(top)
+
+
+def unstaged_changes(top: Path | str) -> list[tuple[str, str]]:
+    """``(status, path)`` for every tracked path whose work tree differs from the index.
+
+    ``top`` is the top level of the work tree; paths are relative to it and include
+    deleted ones. Status is git's letter: M modified (content or mode), D deleted,
+    T type changed (file, symlink), A intent-to-add (``git add -N``), U unmerged.
+    Submodules are left out. Empty when the work tree matches the index.
+    """
+    out = _check(top, "--no-optional-locks", "diff", "--raw", "-z", *_DIFF_OPTIONS)
+    fields = out.split(b"\0")
+    changes = []
+    # Each record is ":<modes> <ids> <status>" NUL "<path>" NUL (no renames, so one path).
+    for header, raw in zip(fields[0::2], fields[1::2]):
+        if header.startswith(b":"):
+            status = header.rsplit(b" ", 1)[-1].decode("ascii", "replace")[:1]
+            changes.append((status, os.fsdecode(raw)))
+    return changes
+
+
+def unstaged_patch(top: Path | str, paths: Sequence[str] | None = None) -> bytes:
+    """A binary patch of the work tree against the index, ``git apply``-able at ``top``.
+
+    Like pre-commit's: ``git diff --binary`` with colours, external drivers, renames and
+    submodules off, and the ``a/`` ``b/`` prefixes whatever diff.noprefix says. Only
+    ``paths`` when given.
+    """
+    args = ["--binary", "--src-prefix=a/", "--dst-prefix=b/", *_DIFF_OPTIONS]
+    selected = ["--", *paths] if paths is not None else []
+    return _check(top, "--no-optional-locks", "diff", *args, *selected)
+
+
+def checkout_index_to(top: Path | str, paths: Iterable[str], prefix: Path | str) -> None:
+    """Write the index's version of ``paths`` under the folder ``prefix``, not the work tree.
+
+    ``git checkout-index --prefix``: the bytes the work tree would get (smudge filters,
+    end-of-line conversion, symlinks, the executable bit), with no hook run and the
+    index untouched.
+    """
+    names = b"".join(os.fsencode(name) + b"\0" for name in paths)
+    where = os.path.join(os.fspath(prefix), "")  # git prepends it as is: end it with "/"
+    _check(top, "checkout-index", "-z", "--stdin", f"--prefix={where}", stdin=names)
+
+
+def merge_file(
+    top: Path | str, current: Path | str, base: Path | str, other: Path | str
+) -> bytes | None:
+    """Three-way merge of files: ``current`` and ``other`` both changed ``base``.
+
+    The merged bytes, or None when the changes overlap or touch (a conflict) or git
+    cannot merge them (binary files). No file is written.
+    """
+    argv = ["merge-file", "-p", "--quiet", "--", *(os.fspath(f) for f in (current, base, other))]
+    proc = _run(top, *argv)
+    return proc.stdout if proc.returncode == 0 else None

@@ -1,0 +1,631 @@
+"""Staged mode: the tools check what will be committed, not what is in the work tree.
+
+``with checking_staged(root) as stash:`` sets aside the unstaged changes to tracked
+files, so that the work tree holds the staged content while the block runs the tools,
+and puts them back byte for byte when the block ends, however it ends: a failed tool, an
+exception, Ctrl-C, SIGTERM or SIGHUP. How the data flows::
+
+    git rev-parse         top level and git directory; refuse to start while
+                          <git dir>/huskycat/unstaged-* exists (an earlier run's backup)
+    git diff --raw        tracked paths whose work tree differs from the index; none: run
+                          the block and nothing else (the fast path, two git calls)
+    backup                <git dir>/huskycat/unstaged-<UTC time>-<pid>/
+                            saved/<path>    the work tree's version: a file with its
+                                            permission bits, a symlink as a symlink,
+                                            nothing for a deleted file
+                            base/<path>     the index's version, as `git checkout-index`
+                                            writes it (filters, end of lines, +x)
+                            unstaged.patch  the same changes as `git diff --binary`
+                            manifest.json   per path: kind, permission bits and sha256 of
+                                            both versions; folders the checkout created
+                          written as incomplete-<...> and renamed once complete
+    work tree             every path <- base/<path>; the block runs
+    put back              per path, whatever happened in the block:
+                            still the index's version  -> saved/<path>
+                            changed, by a fixer        -> git merge-file (fixer, base, saved)
+                                                          clean: both kept ("merged")
+                                                          else:  saved/<path>, the fixer's
+                                                          edit dropped ("rolled back")
+                          each path checked against its target, then the backup deleted
+
+Full copies, not only a patch as pre-commit keeps: putting back a copy is exact whatever
+git's conversions (core.autocrlf, smudge filters, whitespace rules), needs no git call
+and cannot fail to apply; the sha256 of each version tells, after a crash, which files
+still hold what huskycat wrote and can be put back without losing anything. The patch is
+kept beside the copies for people (`git apply` it by hand, or read it). Fixer edits are
+combined with a three-way merge of each file rather than by applying the patch on top:
+the same outcome when the patch applies, and hunks near, but not touching, a fix merge
+where ``git apply`` would refuse for want of context.
+
+Only tracked files are set aside. Untracked and ignored files stay in the work tree, as
+with pre-commit: they are not in the staged file list the tools get, moving them would
+surprise editors and build tools, and they may be large. Project-wide tools (mypy) can
+still read them. Intent-to-add files (``git add -N``) have no staged content and count
+as untracked; unmerged paths are left alone too. Nothing here writes the index.
+
+A hard kill (SIGKILL, power cut) leaves the backup behind. The next
+:func:`checking_staged` refuses to start and names it; :func:`recover` puts it back.
+Backups survive the death of the process; they are not fsync'ed, like git's own index.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import stat
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any, Literal, NamedTuple
+
+from huskycat import git
+
+STORE = "huskycat"  # folder in the git directory
+BACKUP_PREFIX = "unstaged-"
+_INCOMPLETE_PREFIX = "incomplete-"
+_FORMAT = 1
+# What people are told to run; cli.py may grow its own verb for it.
+RECOVER_COMMAND = "python -m huskycat.staged recover"
+
+Kind = Literal["file", "symlink", "missing"]
+
+
+class Version(NamedTuple):
+    """One path's content: a file (with permission bits), a symlink, or nothing."""
+
+    kind: Kind
+    mode: int  # permission bits of a file; 0 otherwise
+    sha256: str  # of the bytes, or of the symlink's target; "" when missing
+
+
+_MISSING = Version("missing", 0, "")
+
+
+@dataclass(frozen=True)
+class _Entry:
+    path: str  # relative to the top level, "/"-separated
+    saved: Version
+    base: Version
+
+
+@dataclass(frozen=True)
+class _Backup:
+    folder: Path
+    top: Path
+    entries: tuple[_Entry, ...]
+    created_dirs: tuple[str, ...]  # made to check out a file the work tree had deleted
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What putting one backup back did."""
+
+    backup: Path
+    files: tuple[str, ...]  # every path that had been set aside
+    merged: tuple[str, ...]  # a fixer's edits kept together with the unstaged changes
+    rolled_back: tuple[str, ...]  # a fixer's edits dropped: they conflicted with them
+
+
+# --- errors ------------------------------------------------------------------------------
+class StagedError(Exception):
+    """Unstaged changes could not be set aside or put back; the message says where."""
+
+
+class UnrestoredBackupError(StagedError):
+    """An earlier run's backup of unstaged changes was never put back."""
+
+    def __init__(self, backups: Sequence[Path]) -> None:
+        super().__init__(list(backups))
+        self.backups = list(backups)
+
+    def __str__(self) -> str:
+        folder = self.backups[0]
+        more = f" (and {len(self.backups) - 1} more)" if len(self.backups) > 1 else ""
+        text = (
+            f"an earlier huskycat run set aside unstaged changes and did not put them back; "
+            f"they are kept in {str(folder)!r}{more} (your versions of the files are in its "
+            f"saved/ folder). Put them back with `{RECOVER_COMMAND}`, then run huskycat again"
+        )
+        pid = _pid_of(folder.name)
+        if pid is not None and pid != os.getpid() and _alive(pid):
+            text += f"; if huskycat (pid {pid}) is still running, let it finish first"
+        return text
+
+
+class RestoreError(StagedError):
+    """Putting a backup back failed; the backup stays where it is."""
+
+    def __init__(self, backup: Path, reason: str) -> None:
+        super().__init__(backup, reason)
+        self.backup = backup
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return (
+            f"could not put back the unstaged changes kept in {str(self.backup)!r}: "
+            f"{self.reason}; they stay there until `{RECOVER_COMMAND}` succeeds"
+        )
+
+
+class RecoveryConflictError(StagedError):
+    """Files changed since the backup was taken, in ways that overlap the backup's."""
+
+    def __init__(self, backup: Path, paths: Sequence[str]) -> None:
+        super().__init__(backup, list(paths))
+        self.backup = backup
+        self.paths = list(paths)
+
+    def __str__(self) -> str:
+        names = ", ".join(repr(p) for p in self.paths)
+        return (
+            f"{names} changed since huskycat set aside their unstaged changes in "
+            f"{str(self.backup)!r}, and the changes overlap: nothing was put back. Your "
+            f"unstaged versions are in its saved/ folder; copy them back by hand and delete "
+            f"the folder, or run `{RECOVER_COMMAND} --overwrite` to replace those files "
+            f"with them"
+        )
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived while unstaged changes were set aside.
+
+    A ``KeyboardInterrupt``, so that the scheduler stops its tools and the command line
+    reports an interruption; the unstaged changes are back when it reaches them.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    def __str__(self) -> str:
+        return f"terminated by {signal.Signals(self.signum).name}"
+
+
+# --- the context manager -------------------------------------------------------------------
+class Stash:
+    """What :func:`checking_staged` set aside and, after the block, what putting it back did."""
+
+    def __init__(self, top: Path, files: tuple[str, ...]) -> None:
+        self.top = top
+        self.files = files  # tracked paths whose unstaged changes were set aside
+        self.backup: Path | None = None  # their backup while the block runs
+        self.restored = False  # True once they are back and the backup is gone
+        self.merged: tuple[str, ...] = ()  # fixed, and the unstaged changes kept too
+        self.rolled_back: tuple[str, ...] = ()  # fixes dropped: they conflicted
+
+    def messages(self) -> list[str]:
+        """Lines for the user about fixes merged with, or dropped for, unstaged changes."""
+        lines = []
+        if self.rolled_back:
+            lines.append(
+                f"the fixes to {_listing(self.rolled_back)} conflicted with your unstaged "
+                f"changes and were rolled back; your unstaged changes are back as they were"
+            )
+        if self.merged:
+            lines.append(
+                f"the fixes to {_listing(self.merged)} were kept together with your "
+                f"unstaged changes"
+            )
+        return lines
+
+    def _done(self, restored: Restored) -> None:
+        self.restored = True
+        self.merged = restored.merged
+        self.rolled_back = restored.rolled_back
+
+
+@contextlib.contextmanager
+def checking_staged(root: Path | str) -> Iterator[Stash]:
+    """Set aside the unstaged changes to tracked files for the block; put them back after.
+
+    Inside the block the work tree holds the staged content (of the index
+    ``GIT_INDEX_FILE`` names, during ``git commit -a``). On the way out, however the block
+    ends, every file gets its unstaged version back, byte for byte and with its mode;
+    where a fixer changed a file, its edits are kept when they merge cleanly with the
+    unstaged changes and dropped otherwise (``stash.merged``, ``stash.rolled_back``).
+    SIGTERM and SIGHUP raise :class:`Terminated` in the block, and signals wait while
+    files are being swapped.
+
+    Raises :class:`UnrestoredBackupError` before touching anything while an earlier
+    run's backup exists, :class:`StagedError` when the changes cannot be set aside
+    (nothing is left changed), :class:`RestoreError` when they cannot be put back (the
+    backup stays), and ``git.GitError``.
+    """
+    top, git_dir = git.top_and_git_dir(root)
+    store = git_dir / STORE
+    leftovers = _leftovers(store)
+    if leftovers:
+        raise UnrestoredBackupError(leftovers)
+    changes = git.unstaged_changes(top)
+    # M modified, D deleted, T type changed; not A (intent-to-add) or U (unmerged).
+    paths = tuple(path for status, path in changes if status in ("M", "D", "T"))
+    stash = Stash(top, paths)
+    if not paths:
+        yield stash
+        return
+    with _terminate_raises():
+        backup = None
+        try:
+            with _signals_deferred():
+                backup = _write_backup(top, store, paths, every=len(paths) == len(changes))
+                stash.backup = backup.folder
+                _check_out_base(backup)
+            yield stash
+        finally:
+            if backup is not None:
+                with _signals_deferred():
+                    stash._done(_put_back(backup, on_conflict="roll back"))
+
+
+def leftover_backups(root: Path | str) -> list[Path]:
+    """Backups of unstaged changes that earlier runs did not put back, oldest first.
+
+    Half-written ones of dead processes (killed before touching the work tree) are
+    deleted on the way.
+    """
+    _, git_dir = git.top_and_git_dir(root)
+    return _leftovers(git_dir / STORE)
+
+
+def recover(root: Path | str, *, overwrite: bool = False) -> list[Restored]:
+    """Put back every backup an earlier run left, oldest first; say what each did.
+
+    A file still holding what huskycat checked out gets its unstaged version back; one
+    changed since (by a fixer of the killed run, or by hand) is merged with it when the
+    changes do not overlap. Overlapping changes raise :class:`RecoveryConflictError` and
+    nothing of that backup is written, unless ``overwrite``: then the unstaged version
+    replaces the file.
+    """
+    top, git_dir = git.top_and_git_dir(root)
+    done = []
+    with _terminate_raises(), _signals_deferred():
+        for folder in _leftovers(git_dir / STORE):
+            backup = _load(folder, top)
+            done.append(_put_back(backup, on_conflict="roll back" if overwrite else "refuse"))
+    return done
+
+
+# --- setting aside -------------------------------------------------------------------------
+def _write_backup(top: Path, store: Path, paths: Sequence[str], *, every: bool) -> _Backup:
+    name = f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{os.getpid()}"
+    temp = store / f"{_INCOMPLETE_PREFIX}{name}"
+    try:
+        temp.mkdir(parents=True)
+        entries = []
+        for path in paths:
+            _refuse_symlinked_folder(top, path)
+            saved, data = _read(top / path)
+            _put(temp / "saved" / path, saved, data)
+            entries.append((path, saved))
+        git.checkout_index_to(top, paths, temp / "base")
+        full = [_Entry(p, saved, _read(temp / "base" / p)[0]) for p, saved in entries]
+        lost = [e.path for e in full if e.base.kind == "missing"]
+        if lost:
+            raise StagedError(f"git checked out no staged version of {_listing(lost)}")
+        # Only the paths set aside, when some changes (intent-to-add) were left out.
+        (temp / "unstaged.patch").write_bytes(git.unstaged_patch(top, None if every else paths))
+        created = _missing_folders(top, [e.path for e in full if e.saved.kind == "missing"])
+        manifest = {
+            "format": _FORMAT,
+            "pid": os.getpid(),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "top": str(top),
+            "index": os.environ.get("GIT_INDEX_FILE"),
+            "created_dirs": created,
+            "entries": [
+                {"path": e.path, "saved": e.saved._asdict(), "base": e.base._asdict()} for e in full
+            ],
+        }
+        (temp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", "ascii")
+        folder = store / f"{BACKUP_PREFIX}{name}"
+        os.rename(temp, folder)
+    except BaseException as exc:
+        shutil.rmtree(temp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise StagedError(f"could not set aside the unstaged changes: {exc}") from exc
+        raise
+    return _Backup(folder, top, tuple(full), tuple(created))
+
+
+def _check_out_base(backup: _Backup) -> None:
+    try:
+        for entry in backup.entries:
+            _put(backup.top / entry.path, *_read(backup.folder / "base" / entry.path))
+    except OSError as exc:  # the caller's finally puts back what was swapped
+        raise StagedError(f"could not check out the staged version: {exc}") from exc
+
+
+def _refuse_symlinked_folder(top: Path, path: str) -> None:
+    # Writing top/d/f when the work tree's d is a symlink would write outside the repository.
+    folder = Path(path).parent
+    while folder != Path("."):
+        if (top / folder).is_symlink():
+            raise StagedError(
+                f"cannot set aside the unstaged changes to {path!r}: its folder "
+                f"{folder.as_posix()!r} is a symlink in the work tree"
+            )
+        folder = folder.parent
+
+
+def _missing_folders(top: Path, paths: Sequence[str]) -> list[str]:
+    missing: set[str] = set()
+    for path in paths:
+        folder = Path(path).parent
+        while folder != Path(".") and not (top / folder).is_dir():
+            missing.add(folder.as_posix())
+            folder = folder.parent
+    return sorted(missing)
+
+
+# --- putting back --------------------------------------------------------------------------
+def _put_back(backup: _Backup, *, on_conflict: Literal["roll back", "refuse"]) -> Restored:
+    try:
+        return _put_back_or_fail(backup, on_conflict)
+    except (OSError, git.GitError) as exc:
+        raise RestoreError(backup.folder, str(exc)) from exc
+
+
+def _put_back_or_fail(backup: _Backup, on_conflict: str) -> Restored:
+    top = backup.top
+    targets: list[tuple[str, Version, bytes]] = []
+    merged, rolled_back, conflicting = [], [], []
+    for entry in backup.entries:
+        now = _version(top / entry.path)
+        if now == entry.saved:
+            continue
+        if now.kind == entry.base.kind and now.sha256 == entry.base.sha256:
+            targets.append((entry.path, entry.saved, _saved_bytes(backup, entry)))
+            continue
+        combined = _merge(backup, entry) if now.kind == "file" else None
+        if combined is not None:
+            merged.append(entry.path)
+            version = Version("file", entry.saved.mode, _sha(combined))
+            targets.append((entry.path, version, combined))
+        elif on_conflict == "roll back":
+            rolled_back.append(entry.path)
+            targets.append((entry.path, entry.saved, _saved_bytes(backup, entry)))
+        else:
+            conflicting.append(entry.path)
+    if conflicting:
+        raise RecoveryConflictError(backup.folder, conflicting)
+    for path, version, data in targets:
+        _put(top / path, version, data)
+    wrong = [path for path, version, _ in targets if _version(top / path) != version]
+    if wrong:
+        raise OSError(f"{_listing(wrong)} did not read back as written")
+    for folder in sorted(backup.created_dirs, key=len, reverse=True):
+        with contextlib.suppress(OSError):  # not empty: something else lives there now
+            os.rmdir(top / folder)
+    shutil.rmtree(backup.folder)
+    return Restored(
+        backup.folder,
+        tuple(e.path for e in backup.entries),
+        tuple(merged),
+        tuple(rolled_back),
+    )
+
+
+def _saved_bytes(backup: _Backup, entry: _Entry) -> bytes:
+    if entry.saved.kind == "missing":
+        return b""
+    version, data = _read(backup.folder / "saved" / entry.path)
+    if version.kind != entry.saved.kind or version.sha256 != entry.saved.sha256:
+        raise OSError(f"the backup's copy of {entry.path!r} is damaged")
+    return data
+
+
+def _merge(backup: _Backup, entry: _Entry) -> bytes | None:
+    if entry.saved.kind != "file" or entry.base.kind != "file":
+        return None
+    return git.merge_file(
+        backup.top,
+        backup.top / entry.path,
+        backup.folder / "base" / entry.path,
+        backup.folder / "saved" / entry.path,
+    )
+
+
+# --- backups on disk -----------------------------------------------------------------------
+def _leftovers(store: Path) -> list[Path]:
+    try:
+        names = sorted(os.listdir(store))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    found = []
+    for name in names:
+        if name.startswith(BACKUP_PREFIX):
+            found.append(store / name)
+        elif name.startswith(_INCOMPLETE_PREFIX):
+            # Killed while writing its backup, before touching the work tree: garbage.
+            pid = _pid_of(name)
+            if pid is None or not _alive(pid):
+                shutil.rmtree(store / name, ignore_errors=True)
+    return found
+
+
+def _load(folder: Path, top: Path) -> _Backup:
+    where = folder / "manifest.json"
+    try:
+        manifest: dict[str, Any] = json.loads(where.read_text("ascii"))
+        if manifest.get("format") != _FORMAT:
+            raise ValueError(f"format {manifest.get('format')!r}, expected {_FORMAT}")
+        entries = tuple(
+            _Entry(e["path"], Version(**e["saved"]), Version(**e["base"]))
+            for e in manifest["entries"]
+        )
+        # The work tree as found now, not as recorded: the repository may have moved.
+        return _Backup(folder, top, entries, tuple(manifest["created_dirs"]))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise StagedError(f"cannot read the backup manifest {str(where)!r}: {exc}") from exc
+
+
+def _pid_of(name: str) -> int | None:
+    tail = name.rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but is someone else's
+        return True
+    return True
+
+
+# --- files -------------------------------------------------------------------------------
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read(path: Path) -> tuple[Version, bytes]:
+    """The version at ``path`` and its bytes (a symlink's target for a symlink)."""
+    try:
+        info = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return _MISSING, b""
+    if stat.S_ISLNK(info.st_mode):
+        data = os.fsencode(os.readlink(path))
+        return Version("symlink", 0, _sha(data)), data
+    if stat.S_ISREG(info.st_mode):
+        data = path.read_bytes()
+        return Version("file", stat.S_IMODE(info.st_mode), _sha(data)), data
+    raise OSError(f"{str(path)!r} is neither a file nor a symlink")
+
+
+def _version(path: Path) -> Version:
+    return _read(path)[0]
+
+
+def _put(path: Path, version: Version, data: bytes) -> None:
+    """Make ``path`` hold ``version`` (``data`` its bytes), replacing it in one step."""
+    if version.kind == "missing":
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            os.unlink(path)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = _new_temp(path, version, data)
+    try:
+        if version.kind == "file":
+            os.chmod(temp, version.mode)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def _new_temp(path: Path, version: Version, data: bytes) -> Path:
+    """A new file or symlink beside ``path``, under a name nothing else uses."""
+    while True:
+        temp = path.with_name(f".huskycat-{secrets.token_hex(4)}.tmp")
+        try:
+            if version.kind == "symlink":
+                os.symlink(os.fsdecode(data), temp)
+                return temp
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        try:
+            with open(fd, "wb") as out:
+                out.write(data)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+        return temp
+
+
+def _listing(paths: Sequence[str]) -> str:
+    return ", ".join(repr(p) for p in paths)
+
+
+# --- signals -------------------------------------------------------------------------------
+_TERMINATING = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+@contextlib.contextmanager
+def _terminate_raises() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise :class:`Terminated`, where they would kill us outright."""
+    if not _main_thread():  # only the main thread may set handlers
+        yield
+        return
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        raise Terminated(signum)
+
+    previous = {}
+    for sig in _TERMINATING:
+        if signal.getsignal(sig) is signal.SIG_DFL:  # keep anyone else's handler or SIG_IGN
+            previous[sig] = signal.signal(sig, terminate)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT, SIGTERM and SIGHUP while files are swapped; deliver them after."""
+    if not _main_thread():
+        yield
+        return
+    pending: list[int] = []
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        pending.append(signum)
+
+    previous = {}
+    for sig in (signal.SIGINT, *_TERMINATING):
+        handler = signal.getsignal(sig)
+        if handler is not signal.SIG_IGN and handler is not None:
+            previous[sig] = signal.signal(sig, hold)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(pending):
+            signal.raise_signal(sig)
+
+
+# --- python -m huskycat.staged recover ---------------------------------------------------
+def main(argv: Sequence[str] | None = None) -> int:
+    """``recover [--overwrite]``: put back the backups an earlier run left; exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args not in (["recover"], ["recover", "--overwrite"]):
+        print(f"usage: {RECOVER_COMMAND} [--overwrite]", file=sys.stderr)
+        return 2
+    try:
+        done = recover(Path.cwd(), overwrite="--overwrite" in args)
+    except (StagedError, git.GitError) as exc:
+        print(f"huskycat: error: {exc}", file=sys.stderr)
+        return 1
+    for item in done:
+        print(f"huskycat: put back the unstaged changes to {_listing(item.files)}")
+        if item.merged:
+            print(f"huskycat: kept the later edits to {_listing(item.merged)} as well")
+        if item.rolled_back:
+            print(f"huskycat: replaced the later edits to {_listing(item.rolled_back)}")
+    if not done:
+        print("huskycat: no unstaged changes to put back")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
