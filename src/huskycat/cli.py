@@ -390,7 +390,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     files, mode = _files(args, root)
     plan = _plan(args, root, config, files)
     print(
-        f"huskycat plan for {plan.root} ({mode}, {len(files)} files"
+        f"huskycat plan for {plan.root} ({mode}, {_count(len(files))}"
         f"{', fix mode' if plan.fix else ''})"
     )
     for index, level in enumerate(plan.levels()):
@@ -446,10 +446,12 @@ def cmd_tools(args: argparse.Namespace) -> int:
             state = f"installed {version or ''}".rstrip()
         if not config.is_enabled(name):
             state += ", disabled"
-        kinds = ", ".join(sorted(settings.types or spec.types)) or (spec.files or "any file")
+        kinds = ", ".join(sorted(settings.types or spec.types))
+        if spec.files:
+            kinds += f"{', ' if kinds else ''}paths matching /{spec.files}/"
         deps = [*DEFAULT_DEPENDS_ON.get(name, ()), *(settings.depends_on or ())]
         after = [*DEFAULT_AFTER.get(name, ()), *(settings.after or ())]
-        line = f"{name:<14} {state}; files: {kinds}"
+        line = f"{name:<14} {state}; files: {kinds or 'any file'}"
         if spec.writes_files:
             line += "; fixes with --fix"
         if deps:
