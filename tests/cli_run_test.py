@@ -729,7 +729,17 @@ def test_timeout_option_limits_every_tool(sleepers: GitRepo) -> None:
     assert run.results["nap1"]["status"] == "success"
 
 
-def test_interrupted_run_exits_130_and_leaves_no_process_behind(git_repo: GitRepo) -> None:
+@pytest.mark.parametrize(
+    ("signum", "message"),
+    [
+        (signal.SIGINT, "huskycat: interrupted\n"),
+        (signal.SIGTERM, "huskycat: interrupted by SIGTERM\n"),
+    ],
+    ids=["SIGINT", "SIGTERM"],
+)
+def test_interrupted_run_exits_130_and_leaves_no_process_behind(
+    git_repo: GitRepo, signum: signal.Signals, message: str
+) -> None:
     git_repo.write("huskycat.toml", HANG.replace("timeout = 1", "timeout = 100"))
     git_repo.add()
     proc = subprocess.Popen(
@@ -745,10 +755,10 @@ def test_interrupted_run_exits_130_and_leaves_no_process_behind(git_repo: GitRep
     while not (pid_file.exists() and pid_file.read_text().strip()):
         assert time.monotonic() < deadline and proc.poll() is None, "the tool never started"
         time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 130, (out, err)
-    assert err == "huskycat: interrupted\n"
+    assert err == message
     pids = [int((git_repo.path / f).read_text()) for f in ("sh.pid", "sleep.pid")]
     deadline = time.monotonic() + 5
     while not all(map(gone, pids)) and time.monotonic() < deadline:

@@ -14,7 +14,8 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,11 @@ EXIT_INTERRUPTED = 130
 
 class UsageError(Exception):
     """Bad command-line input that argparse itself cannot see."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM during a run (a CI job cancelled): stopped like Ctrl-C, so that the engine
+    kills every tool's processes before we exit."""
 
 
 class ReportError(UsageError):
@@ -143,8 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `huskycat tools | head -1`
         _silence_stdout()
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        print("huskycat: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        how = " by SIGTERM" if isinstance(exc, Terminated) else ""
+        print(f"huskycat: interrupted{how}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:
         if _is_user_error(exc):
@@ -280,7 +287,8 @@ def _execute(args: argparse.Namespace, plan: Plan, mode: str) -> int:
     view = _start_view(args, list(tools), executor.max_workers, verbosity)
     timer = _Timer(view.handle if view is not None else None)
     try:
-        results = executor.execute_tools(tools, event_callback=timer.handle)
+        with _sigterm_interrupts():
+            results = executor.execute_tools(tools, event_callback=timer.handle)
     finally:
         if view is not None:
             view.stop()
@@ -291,6 +299,26 @@ def _execute(args: argparse.Namespace, plan: Plan, mode: str) -> int:
     )
     modified = any(r.metadata.get("modified_files") for r in results)
     return EXIT_FAILED if failed or modified else EXIT_OK
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` while the tools run (main thread only)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class _Timer:
@@ -329,7 +357,8 @@ def _start_view(args: argparse.Namespace, names: list[str], workers: int, verbos
         return None
     from huskycat.report.console import LiveView, PlainView
 
-    if sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
+    # -q wants only the failures, which the plain view can leave out and a table cannot.
+    if verbosity >= 0 and sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
         from rich.console import Console
 
         live = LiveView(Console(), tool_names=names, workers=workers)
