@@ -1,0 +1,80 @@
+"""The result cache: a tool whose inputs did not change since a run is not run again.
+
+::
+
+    lookup(cache, spec, files) --keys--> entries on disk
+      every input as before ---------------------------> Lookup.result (metadata cached)
+      else: per-file hits + misses --run(misses)--> fresh --finish()--> merged, stored
+
+- :mod:`.lookup`: keys, :func:`lookup` and :func:`cached_run_tool`, the planner's entry;
+- :mod:`.merge`: a file-local result split by file and merged back (pure);
+- :mod:`.store`: :class:`Cache`, the entries on disk, eviction, :func:`clear`;
+- :mod:`.fingerprint`: digests of files, configuration, programs, the project.
+
+What a key covers (:func:`lookup`): the tool, its command and arguments before the files
+with the program's full path, check or fix mode, the program's version and file
+signature, the ``site-packages`` folders beside it, the configuration files the tool
+reads (``spec.config_files``, in the root and every folder above it, and for file-local
+tools in the folders down to each file; a missing file counts too), the environment
+variables named after it, its parser's name, the signature (names, sizes, modification
+times) of huskycat's own source files, huskycat's version, this module's :data:`FORMAT_VERSION` and the root folder. Then:
+
+- file-local catalog tools (``scope == "file"``, file arguments, no target mapping) are
+  cached per file, keyed by the file's name and content: a file's diagnostics and
+  whether it was clean. Changing one file re-runs the tool on that file alone, and the
+  other files' diagnostics are merged in. A whole run is also kept, so that a run with
+  nothing changed replays the tool's own output and message;
+- every other tool (mypy, ansible-lint, helm lint, custom tools) is cached as a whole,
+  keyed also by every tracked and untracked (not ignored) file of the repository: such a
+  tool may read any of them. Outside a git repository these are never cached.
+
+Not stored: runs that could not do their work (outcome "error"), timeouts and
+cancellations (they raise), skips, and any file whose content changed while the tool
+ran. In ``--fix`` mode a writer's run is stored only for the files it did not modify:
+running a fixer on content it leaves alone is a fixed point, so running it again on
+that content would again change nothing and report the same; a file it rewrote is
+checked again next time (a formatter is not always idempotent in one pass).
+
+On disk (:class:`Cache`): ``<folder>/<key[:2]>/<key[2:]>.json``, one JSON object per
+entry, ``{"format": 1, "key": KEY, "value": {...}}``; ``value`` is ``{"result":
+ToolResult.to_dict()}`` for a whole run, ``{"clean": bool, "diagnostics": [...]}`` for
+one file, ``{"version": "...", "checked": UNIX_TIME}`` for a program's remembered
+version. The folder is ``<git dir>/huskycat/cache``, or outside a repository
+``$XDG_CACHE_HOME/huskycat/cache`` (by default ``~/.cache/huskycat/cache``).
+"""
+
+from __future__ import annotations
+
+from huskycat.cache.lookup import Lookup, cached_run_tool, is_file_local, lookup
+from huskycat.cache.merge import FileState, file_states, merge_cached, render
+from huskycat.cache.store import (
+    DEFAULT_MAX_BYTES,
+    FORMAT_VERSION,
+    PRUNE_TARGET,
+    STALE_TEMP_SECONDS,
+    VERSION_TTL,
+    Cache,
+    clear,
+    state_dir,
+    user_cache_dir,
+)
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "FORMAT_VERSION",
+    "PRUNE_TARGET",
+    "STALE_TEMP_SECONDS",
+    "VERSION_TTL",
+    "Cache",
+    "FileState",
+    "Lookup",
+    "cached_run_tool",
+    "clear",
+    "file_states",
+    "is_file_local",
+    "lookup",
+    "merge_cached",
+    "render",
+    "state_dir",
+    "user_cache_dir",
+]

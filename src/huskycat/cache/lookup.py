@@ -1,0 +1,252 @@
+"""Looking a tool run up in the cache, running what missed, storing what came out.
+
+::
+
+    lookup(cache, spec, files) --keys--> entries on disk
+      every input as before ---------------------------> Lookup.result (metadata cached)
+      else: per-file hits + misses --run(misses)--> fresh --finish()--> merged, stored
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from huskycat import __version__
+from huskycat.cache import fingerprint
+from huskycat.cache.merge import FileState, file_states, merge_cached, replay
+from huskycat.cache.store import FORMAT_VERSION, Cache, key_of
+from huskycat.core.results import OUTCOME_ERROR, ToolResult, ToolStatus
+from huskycat.tools import runner
+from huskycat.tools.base import ToolSpec
+from huskycat.tools.catalog import CATALOG
+
+
+def _normal(name: str) -> str:
+    # How the runner names files in diagnostics (runner.display_path).
+    return Path(os.path.normpath(name)).as_posix()
+
+
+def is_file_local(spec: ToolSpec) -> bool:
+    """Whether ``spec``'s results are per file: a catalog tool of scope "file" given its
+    files as arguments. A custom tool's reach is unknown, so it never is."""
+    listed = CATALOG.get(spec.name)
+    return (
+        listed is not None
+        and listed.scope == "file"
+        and spec.scope == "file"
+        and spec.pass_filenames
+        and spec.targets is None
+    )
+
+
+class Lookup:
+    """What the cache knows of one run of a tool; made by :func:`lookup`.
+
+    ``result`` is the stored result when nothing changed. Otherwise, if ``run_needed``,
+    run ``misses`` with :meth:`run` (all at once, or split into shards whose results are
+    merged), then hand the fresh result to :meth:`finish`, which merges in the files
+    found in the cache and stores what may be stored. With no cache, ``misses`` are all
+    the files and :meth:`finish` returns the fresh result unchanged.
+    """
+
+    def __init__(
+        self,
+        cache: Cache | None,
+        spec: ToolSpec,
+        files: Sequence[str],
+        root: Path,
+        options: Mapping[str, Any],
+    ) -> None:
+        self.cache = cache
+        self.spec = spec
+        self.root = root
+        self.result: ToolResult | None = None
+        self.misses: tuple[str, ...] = tuple(dict.fromkeys(files))
+        self.total = len(self.misses)
+        self.run_needed = True
+        self._options = dict(options)
+        self._per_file = False
+        self._hits: dict[str, FileState] = {}
+        self._before: dict[str, str | None] = {}
+        self._file_keys: dict[str, str] = {}
+        self._run_key: str | None = None
+        self._project: str | None = None
+        self._metadata: dict[str, Any] = {}
+
+    def run(self, files: Sequence[str]) -> ToolResult:
+        """:func:`runner.run_tool` over ``files`` with this run's options."""
+        version_of = self.cache.version_of if self.cache is not None else runner.tool_version
+        return runner.run_tool(
+            self.spec, files, root=self.root, version_of=version_of, **self._options
+        )
+
+    def finish(self, fresh: ToolResult | None) -> ToolResult:
+        """The tool's result: ``fresh`` (None when nothing ran) with the cached files
+        merged in. Stores what may be stored."""
+        if fresh is not None and fresh.status not in (ToolStatus.SUCCESS, ToolStatus.FAILED):
+            return fresh  # skipped: not installed
+        if fresh is None or self._hits:
+            merged = merge_cached(self.spec.name, fresh, self._hits, self._metadata)
+            merged.metadata["files"] = self.total
+        else:
+            merged = fresh
+        if self.cache is not None and (fresh is None or fresh.outcome != OUTCOME_ERROR):
+            self._store(self.cache, fresh, merged)
+        return merged
+
+    def _store(self, cache: Cache, fresh: ToolResult | None, merged: ToolResult) -> None:
+        after = fingerprint.file_digests(self.root, self.misses)
+        unchanged = [f for f in self.misses if after[f] is not None and after[f] == self._before[f]]
+        if self._per_file and fresh is not None:
+            states = file_states(fresh, [_normal(f) for f in self.misses]) or {}
+            for name in unchanged:
+                state = states.get(_normal(name))
+                if state is not None and name in self._file_keys:
+                    cache.put(self._file_keys[name], state.to_dict())
+        if self._run_key is None or len(unchanged) < len(self.misses):
+            return
+        if merged.metadata.get("modified_files"):
+            return
+        if self._project is not None:
+            extra = self._before.keys()
+            if fingerprint.project_digest(self.root, extra) != self._project:
+                return  # something changed while the tool ran
+        stored = merged.to_dict()
+        stored["metadata"].pop("cached", None)
+        cache.put(self._run_key, {"result": stored})
+
+    def _look_up_files(self, cache: Cache, tool_key: str) -> None:
+        self._per_file = True
+        memo: dict[str, list[tuple[str, str, str | None]]] = {}
+        for name, content in self._before.items():
+            if content is not None:
+                nested = fingerprint.nested_config_digests(
+                    self.root, _normal(name), self.spec.config_files, memo
+                )
+                self._file_keys[name] = key_of([tool_key, "file", _normal(name), content, nested])
+        if len(self._file_keys) == len(self._before):
+            self._run_key = key_of([tool_key, "run", list(self._file_keys.values())])
+            stored = cache.get(self._run_key)
+            if stored is not None and (result := replay(stored)) is not None:
+                self.result, self.misses, self.run_needed = result, (), False
+                return
+        misses = []
+        for name in self.misses:
+            value = cache.get(self._file_keys[name]) if name in self._file_keys else None
+            try:
+                state = FileState.from_dict(value) if value is not None else None
+            except (KeyError, TypeError, ValueError):
+                state = None
+            if state is None:
+                misses.append(name)
+            else:
+                self._hits[_normal(name)] = state
+        self.misses = tuple(misses)
+        self.run_needed = bool(misses)
+
+    def _look_up_project(self, cache: Cache, tool_key: str) -> None:
+        project = fingerprint.project_digest(self.root, self._before)
+        if project is None:
+            return
+        self._project = project
+        self._run_key = key_of([tool_key, "project", list(self._before.items()), project])
+        stored = cache.get(self._run_key)
+        if stored is not None and (result := replay(stored)) is not None:
+            self.result, self.misses, self.run_needed = result, (), False
+
+
+def lookup(
+    cache: Cache | None,
+    spec: ToolSpec,
+    files: Sequence[str],
+    *,
+    root: Path,
+    fix: bool = False,
+    extra_args: Sequence[str] = (),
+    command: Sequence[str] | None = None,
+    fix_command: Sequence[str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Lookup:
+    """Find what ``cache`` holds for running ``spec`` over ``files`` (arguments as
+    :func:`runner.run_tool` takes them). Reads files and the cache; runs no tool."""
+    root = Path(root)
+    options = {
+        "fix": fix,
+        "extra_args": tuple(extra_args),
+        "command": command,
+        "fix_command": fix_command,
+        "env": env,
+    }
+    found = Lookup(cache, spec, files, root, options)
+    if cache is None or (spec.pass_filenames and not files):
+        return found
+    resolved = runner.resolve_command(
+        spec, root=root, fix=fix, extra_args=extra_args, command=command, fix_command=fix_command
+    )
+    if not resolved.found:
+        return found  # run_tool says "not installed"
+    # The catalog's program, when a check command wraps it (taplo), else the program run.
+    exe = resolved.executable if resolved.default_program and resolved.executable else None
+    version = cache.version_of(spec, exe) if exe is not None else None
+    programs = {resolved.argv[0], *([exe] if exe else [])}
+    writes = fix and spec.writes_files
+    tool_key = key_of(
+        {
+            "format": FORMAT_VERSION,
+            "huskycat": __version__,
+            "code": fingerprint.package_signature(),
+            "parser": [spec.parse.__module__, getattr(spec.parse, "__qualname__", "")],
+            "tool": spec.name,
+            "mode": "fix" if writes else "check",
+            "argv": list(resolved.argv),
+            "version": version,
+            "program": [fingerprint.program_signature(p) for p in sorted(programs)],
+            "config": fingerprint.config_digests(root, spec.config_files),
+            "env": [*fingerprint.tool_environment(env, spec.executable), *spec.env],
+            "root": os.path.abspath(root),
+        }
+    )
+    found._metadata = {"argv": list(resolved.argv), "version": version, "batches": 0}
+    found._before = fingerprint.file_digests(root, found.misses)
+    if is_file_local(spec):
+        found._look_up_files(cache, tool_key)
+    else:
+        found._look_up_project(cache, tool_key)
+    return found
+
+
+def cached_run_tool(
+    cache: Cache | None,
+    spec: ToolSpec,
+    files: Sequence[str],
+    *,
+    root: Path,
+    fix: bool = False,
+    extra_args: Sequence[str] = (),
+    command: Sequence[str] | None = None,
+    fix_command: Sequence[str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> ToolResult:
+    """:func:`runner.run_tool` through ``cache`` (None: no cache): replayed when nothing
+    changed, run over the changed files only for a file-local tool, stored afterwards.
+
+    Raises what ``run_tool`` raises (``TimeoutError``, ``Cancelled``); nothing is stored
+    then.
+    """
+    found = lookup(
+        cache,
+        spec,
+        files,
+        root=root,
+        fix=fix,
+        extra_args=extra_args,
+        command=command,
+        fix_command=fix_command,
+        env=env,
+    )
+    if found.result is not None:
+        return found.result
+    return found.finish(found.run(found.misses) if found.run_needed else None)

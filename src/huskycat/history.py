@@ -1,0 +1,214 @@
+"""How long each tool took in recent runs of a repository, and what to expect next time.
+
+The scheduler starts the longest chain first when it knows how long each tool will take
+(``expected_durations``), and the live view shows an estimate of the time left. Both
+come from :meth:`History.expected`, fitted to the tool's last :data:`MAX_SAMPLES` runs
+with the newer ones weighing more (each older sample weighs :data:`DECAY` times the one
+after it, an exponential moving average over what is kept):
+
+- given a file count, ``seconds = fixed + rate * files``, by weighted least squares when
+  the runs had different file counts, or the average per-file rate when they all had the
+  same count;
+- without one (project-wide tools such as mypy, whose time follows the project rather
+  than the files passed), the weighted average of the durations.
+
+Only tools that ran are recorded: not skipped ones, not results replayed from the result
+cache, not runs that could not do their work; for a result merged with cached files,
+only the files that ran count.
+
+On disk: ``<state dir>/history.json`` (beside the result cache, see
+:func:`huskycat.cache.state_dir`), written atomically::
+
+    {"format": 1, "tools": {"ruff": [[files, seconds, unix time], ...], ...}}
+
+oldest first. :meth:`History.save` merges with what another run saved meanwhile. A file
+that is missing or unreadable is an empty history.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from huskycat.cache.store import state_dir
+from huskycat.core.results import OUTCOME_ERROR, ToolResult, ToolStatus
+from huskycat.report.atomic import write_atomic
+
+FORMAT_VERSION = 1
+FILE_NAME = "history.json"
+MAX_SAMPLES = 10  # runs kept per tool
+MAX_TOOLS = 200  # tools kept, the most recently run first
+DECAY = 0.6  # weight of a sample relative to the next newer one
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One run of a tool: on how many files, how long it took, when (Unix time)."""
+
+    files: int
+    seconds: float
+    when: float
+
+
+class History:
+    """Recent durations of each tool; :meth:`load`, :meth:`record`, :meth:`save`."""
+
+    def __init__(
+        self, path: Path | None = None, samples: Mapping[str, Iterable[Sample]] | None = None
+    ) -> None:
+        self.path = path
+        self._samples = {k: _newest(v) for k, v in (samples or {}).items()}
+        self._new: dict[str, list[Sample]] = {}
+
+    @classmethod
+    def load(cls, root: Path | str | None = None, *, path: Path | str | None = None) -> History:
+        """The history of the repository at ``root``, or the one kept at ``path``."""
+        if path is None:
+            if root is None:
+                raise TypeError("History.load() needs the repository root or a path")
+            path = state_dir(root) / FILE_NAME
+        path = Path(path)
+        return cls(path, _read(path))
+
+    def samples(self, tool: str) -> list[Sample]:
+        """The runs of ``tool`` kept, oldest first."""
+        return list(self._samples.get(tool, ()))
+
+    def add(self, tool: str, files: int, seconds: float, when: float | None = None) -> None:
+        """Record one run of ``tool`` on ``files`` files that took ``seconds``."""
+        if files < 0 or not math.isfinite(seconds) or seconds < 0:
+            raise ValueError(f"not a run of {tool!r}: {files!r} files in {seconds!r}s")
+        sample = Sample(files, float(seconds), time.time() if when is None else when)
+        self._new.setdefault(tool, []).append(sample)
+        self._samples[tool] = _newest([*self._samples.get(tool, ()), sample])
+
+    def record(
+        self,
+        results: Mapping[str, ToolResult] | Iterable[ToolResult],
+        file_counts: Mapping[str, int] | None = None,
+    ) -> int:
+        """Record every result that ran a tool; returns how many were recorded.
+
+        ``file_counts`` is the number of files each tool was given; a tool missing from
+        it counts ``metadata["files"]`` as the runner set it. Files replayed from the
+        cache (``metadata["cached_files"]``) are taken off.
+        """
+        recorded = 0
+        for result in results.values() if isinstance(results, Mapping) else results:
+            if not _ran(result):
+                continue
+            name = result.tool_name
+            files = _int((file_counts or {}).get(name, result.metadata.get("files")))
+            files -= _int(result.metadata.get("cached_files"))
+            self.add(name, max(files, 0), result.duration)
+            recorded += 1
+        return recorded
+
+    def expected(self, tool: str, files: int | None = None) -> float | None:
+        """Seconds ``tool`` should take on ``files`` files (None: however many it takes,
+        for project-wide tools); None when it never ran here."""
+        samples = self._samples.get(tool)
+        if not samples:
+            return None
+        weights = [DECAY ** (len(samples) - 1 - i) for i in range(len(samples))]
+        total = sum(weights)
+        mean_seconds = sum(w * s.seconds for w, s in zip(weights, samples)) / total
+        if files is None:
+            return mean_seconds
+        mean_files = sum(w * s.files for w, s in zip(weights, samples)) / total
+        spread = sum(w * (s.files - mean_files) ** 2 for w, s in zip(weights, samples))
+        if spread <= 0:  # every run had the same file count: scale by the per-file rate
+            if mean_files <= 0 or files == mean_files:
+                return mean_seconds
+            return mean_seconds * files / mean_files
+        covariance = sum(
+            w * (s.files - mean_files) * (s.seconds - mean_seconds)
+            for w, s in zip(weights, samples)
+        )
+        rate = max(covariance / spread, 0.0)
+        fixed = max(mean_seconds - rate * mean_files, 0.0)
+        return fixed + rate * files
+
+    def expected_durations(self, file_counts: Mapping[str, int | None]) -> dict[str, float]:
+        """``expected`` for each tool named in ``file_counts`` that ran here before, as
+        the executor's ``expected_durations`` takes them (None: a project-wide tool)."""
+        found = {name: self.expected(name, files) for name, files in file_counts.items()}
+        return {name: seconds for name, seconds in found.items() if seconds is not None}
+
+    def save(self) -> bool:
+        """Write the history, merged with what other runs saved since it was loaded.
+
+        False when it could not be written (a read-only repository): history only makes
+        estimates better, so a run does not fail for it.
+        """
+        if self.path is None:
+            raise ValueError("this History has no file: make it with History.load()")
+        merged = _read(self.path)
+        for tool, new in self._new.items():
+            merged[tool] = _newest([*merged.get(tool, ()), *new])
+        recent = sorted(merged, key=lambda t: merged[t][-1].when, reverse=True)[:MAX_TOOLS]
+        document = {
+            "format": FORMAT_VERSION,
+            "tools": {
+                tool: [[s.files, round(s.seconds, 4), round(s.when, 3)] for s in merged[tool]]
+                for tool in sorted(recent)
+            },
+        }
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.path, json.dumps(document, indent=1).encode() + b"\n")
+        except OSError:
+            return False
+        self._samples = {tool: merged[tool] for tool in recent}
+        self._new = {}
+        return True
+
+
+def _ran(result: ToolResult) -> bool:
+    if result.metadata.get("cached"):
+        return False
+    if result.status is ToolStatus.FAILED and result.outcome == OUTCOME_ERROR:
+        return False  # a crash or a bad configuration says nothing of a normal run
+    if result.status not in (ToolStatus.SUCCESS, ToolStatus.FAILED, ToolStatus.TIMEOUT):
+        return False
+    return math.isfinite(result.duration) and result.duration > 0
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _newest(samples: Iterable[Sample]) -> list[Sample]:
+    unique = {(s.when, s.files, s.seconds): s for s in samples}
+    return sorted(unique.values(), key=lambda s: s.when)[-MAX_SAMPLES:]
+
+
+def _read(path: Path) -> dict[str, list[Sample]]:
+    """The samples in the file at ``path``; a bad row is left out, a bad file is empty."""
+    try:
+        document = json.loads(path.read_bytes())
+        tools = document["tools"] if document.get("format") == FORMAT_VERSION else {}
+        items = list(tools.items())
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return {}
+    found = {}
+    for tool, rows in items:
+        samples = [s for s in map(_sample, rows if isinstance(rows, list) else ()) if s]
+        if samples:
+            found[str(tool)] = _newest(samples)
+    return found
+
+
+def _sample(row: object) -> Sample | None:
+    if not isinstance(row, list) or len(row) != 3:
+        return None
+    try:
+        sample = Sample(int(row[0]), float(row[1]), float(row[2]))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    usable = sample.files >= 0 and math.isfinite(sample.seconds) and sample.seconds >= 0
+    return sample if usable and math.isfinite(sample.when) else None

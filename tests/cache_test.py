@@ -1,0 +1,764 @@
+"""The result cache: replaying unchanged runs, re-running changed files only, keys,
+what is never stored, damaged entries, concurrent writers, the size bound and clearing.
+
+Most tests run the real tools on files in a temporary git repository and count the
+processes started through :func:`huskycat.core.process.run` (the only way tools start).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from huskycat import cache as cachemod
+from huskycat.cache import (
+    Cache,
+    FileState,
+    cached_run_tool,
+    clear,
+    file_states,
+    is_file_local,
+    lookup,
+    merge_cached,
+    state_dir,
+)
+from huskycat.config import ToolConfig
+from huskycat.core import process
+from huskycat.core.results import OUTCOME_ERROR, Diagnostic, ToolResult, ToolStatus
+from huskycat.planning import custom_spec
+from huskycat.tools import runner
+from huskycat.tools.base import ToolSpec
+from huskycat.tools.catalog import CATALOG
+from huskycat.tools.runner import find_executable, run_tool
+from tests.conftest import GitRepo
+
+PYPROJECT = """\
+[tool.ruff]
+line-length = 100
+
+[tool.ruff.lint]
+select = ["E", "F"]
+"""
+
+FILES = {
+    "pyproject.toml": PYPROJECT,
+    "clean.py": '"""Clean."""\n\nimport os\n\nprint(os.sep)\n',
+    "unused.py": "import sys\nimport os\n\nprint(os.sep)\n",
+    "ugly.py": "x = {  'a':1 }\n",
+    "config.yaml": "---\nkey: value\nother:   1\n",
+    "script.sh": "#!/bin/sh\necho $1\n",
+    "Dockerfile": "FROM python\nRUN cd /tmp && echo hi\n",
+    ".gitlab-ci.yml": "job:\n  script: [echo hi]\n",
+}
+
+# The files each file-local catalog tool gets in this repository.
+TOOL_FILES = {
+    "black": ["clean.py", "ugly.py", "unused.py"],
+    "isort": ["clean.py", "ugly.py", "unused.py"],
+    "autoflake": ["clean.py", "ugly.py", "unused.py"],
+    "ruff": ["clean.py", "ugly.py", "unused.py"],
+    "flake8": ["clean.py", "ugly.py", "unused.py"],
+    "bandit": ["clean.py", "ugly.py", "unused.py"],
+    "yamllint": [".gitlab-ci.yml", "config.yaml"],
+    "taplo": ["pyproject.toml"],
+    "shellcheck": ["script.sh"],
+    "hadolint": ["Dockerfile"],
+    "gitlab-ci": [".gitlab-ci.yml"],
+}
+
+
+class Processes:
+    """Counts the commands started, and keeps their argv."""
+
+    def __init__(self) -> None:
+        self.argvs: list[list[str]] = []
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.argvs)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.argvs.clear()
+
+    def of(self, exe: str) -> list[list[str]]:
+        return [a for a in self.argvs if a[0] == exe]
+
+
+@pytest.fixture
+def processes(monkeypatch: pytest.MonkeyPatch) -> Processes:
+    """Every ``process.run`` call, counted; the real command still runs."""
+    seen = Processes()
+    real = process.run
+
+    def counting(argv: Sequence[str], **kwargs: Any) -> process.ProcessResult:
+        with seen._lock:
+            seen.argvs.append([str(a) for a in argv])
+        return real(argv, **kwargs)
+
+    monkeypatch.setattr(process, "run", counting)
+    return seen
+
+
+@pytest.fixture
+def repo(git_repo: GitRepo) -> GitRepo:
+    for name, text in FILES.items():
+        git_repo.write(name, text, executable=name.endswith(".sh"))
+    git_repo.commit("files")
+    return git_repo
+
+
+@pytest.fixture
+def cache(repo: GitRepo) -> Iterator[Cache]:
+    with Cache.for_root(repo.path) as opened:
+        yield opened
+
+
+def run(cache: Cache | None, name: str, repo: GitRepo, **kwargs: Any) -> ToolResult:
+    spec = kwargs.pop("spec", None) or CATALOG[name]
+    files = kwargs.pop("files", TOOL_FILES.get(name, []))
+    return cached_run_tool(cache, spec, files, root=repo.path, **kwargs)
+
+
+def comparable(result: ToolResult) -> tuple[object, ...]:
+    """What a user sees of a result, without timing and cache bookkeeping."""
+    return (
+        result.tool_name,
+        result.status,
+        result.success,
+        result.errors,
+        result.warnings,
+        result.error_message,
+        result.diagnostics,
+        result.metadata.get("outcome"),
+    )
+
+
+def installed(names: Sequence[str]) -> list[str]:
+    return [n for n in names if find_executable(CATALOG[n].executable)]
+
+
+# --- replaying ---------------------------------------------------------------------------
+
+
+def test_second_run_with_nothing_changed_replays_every_file_local_tool_without_a_process(
+    repo: GitRepo, cache: Cache, processes: Processes
+) -> None:
+    names = installed(list(TOOL_FILES))
+    assert {"ruff", "black", "flake8", "yamllint", "taplo"} <= set(names)
+    first = {n: run(cache, n, repo) for n in names}
+    assert all(r.status in (ToolStatus.SUCCESS, ToolStatus.FAILED) for r in first.values())
+    assert all(r.outcome != OUTCOME_ERROR for r in first.values()), {
+        n: r.error_message for n, r in first.items() if r.outcome == OUTCOME_ERROR
+    }
+    assert first["ruff"].errors > 0 and first["black"].errors > 0  # findings are cached too
+    processes.clear()
+
+    second = {n: run(cache, n, repo) for n in names}
+
+    assert processes.argvs == []
+    for name in names:
+        assert second[name].metadata["cached"] is True, name
+        assert comparable(second[name]) == comparable(first[name]), name
+        assert second[name].output == first[name].output, name
+
+
+def test_a_new_process_remembers_tool_versions_and_starts_nothing(
+    repo: GitRepo, cache: Cache, processes: Processes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(cache, "ruff", repo)
+    monkeypatch.setattr(runner, "_VERSIONS", {})  # what a new huskycat process knows
+    processes.clear()
+    with Cache.for_root(repo.path) as again:
+        result = run(again, "ruff", repo)
+    assert processes.argvs == []
+    assert result.metadata["cached"] is True
+    assert result.metadata["version"]
+
+
+def test_changing_one_file_reruns_the_tool_on_that_file_only(
+    repo: GitRepo, cache: Cache, processes: Processes
+) -> None:
+    first = run(cache, "ruff", repo)
+    assert [d.file for d in first.diagnostics] == ["unused.py"]
+    repo.write("clean.py", "import json\n")
+    processes.clear()
+
+    second = run(cache, "ruff", repo)
+
+    ruff_exe = find_executable("ruff")
+    assert [argv[-1:] for argv in processes.of(str(ruff_exe))] == [["clean.py"]]
+    assert second.metadata["argv"][-1] == "clean.py"
+    assert second.metadata["cached_files"] == 2
+    assert second.metadata["files"] == 3
+    assert "cached" not in second.metadata
+    assert [(d.file, d.code) for d in second.diagnostics] == [
+        ("clean.py", "F401"),
+        ("unused.py", "F401"),
+    ]
+    assert second.errors == 2
+    assert second.status is ToolStatus.FAILED and second.outcome == "findings"
+    # The cached file's diagnostic is shown as a line of output.
+    assert "unused.py:1:8: error: F401" in second.output
+    assert second.error_message == "1 error; 1 error in 1 unchanged file"
+
+
+def test_a_fixed_file_turns_a_merged_result_clean(
+    repo: GitRepo, cache: Cache, processes: Processes
+) -> None:
+    run(cache, "flake8", repo)
+    repo.write("unused.py", "import os\n\nprint(os.sep)\n")
+    repo.write("ugly.py", "x = {'a': 1}\n")
+    result = run(cache, "flake8", repo)
+    assert result.status is ToolStatus.SUCCESS, result.diagnostics
+    assert result.errors == 0 and result.metadata["cached_files"] == 1
+    assert result.error_message is None
+
+
+def test_file_order_and_a_removed_file_still_hit_per_file(
+    repo: GitRepo, cache: Cache, processes: Processes
+) -> None:
+    run(cache, "ruff", repo)
+    processes.clear()
+    result = run(cache, "ruff", repo, files=["unused.py", "clean.py"])
+    assert processes.argvs == []
+    assert result.metadata["cached"] is True
+    assert [d.file for d in result.diagnostics] == ["unused.py"]
+    assert result.errors == 1 and result.status is ToolStatus.FAILED
+
+
+# --- what the key covers -----------------------------------------------------------------
+
+
+def test_changing_a_config_file_invalidates(
+    repo: GitRepo, cache: Cache, processes: Processes
+) -> None:
+    repo.write("long.py", "x = '" + "a" * 85 + "'\n")
+    assert run(cache, "ruff", repo, files=["long.py"]).status is ToolStatus.SUCCESS
+    repo.write("pyproject.toml", PYPROJECT.replace("line-length = 100", "line-length = 80"))
+    processes.clear()
+    result = run(cache, "ruff", repo, files=["long.py"])
+    assert len(processes) == 1
+    assert [d.code for d in result.diagnostics] == ["E501"]
+
+
+def test_creating_a_missing_config_file_invalidates(
+    repo: GitRepo, cache: Cache, processes: Processes
+) -> None:
+    assert run(cache, "flake8", repo, files=["clean.py"]).status is ToolStatus.SUCCESS
+    repo.write(".flake8", "[flake8]\nselect = E999\n")
+    repo.write("sub/.flake8", "[flake8]\nselect = E999\n")
+    processes.clear()
+    run(cache, "flake8", repo, files=["clean.py"])
+    assert len(processes) == 1
+
+
+def test_a_config_file_in_a_files_folder_invalidates_that_file_only(
+    repo: GitRepo, cache: Cache, processes: Processes
+) -> None:
+    repo.write("pkg/mod.py", "import sys\n")
+    files = ["clean.py", "pkg/mod.py"]
+    run(cache, "ruff", repo, files=files)
+    repo.write("pkg/ruff.toml", '[lint]\nselect = ["E"]\n')
+    processes.clear()
+    result = run(cache, "ruff", repo, files=files)
+    assert [argv[-1] for argv in processes.argvs] == ["pkg/mod.py"]
+    assert result.diagnostics == []
+
+
+def test_different_arguments_invalidate(repo: GitRepo, cache: Cache, processes: Processes) -> None:
+    run(cache, "ruff", repo)
+    processes.clear()
+    result = run(cache, "ruff", repo, extra_args=["--select", "E"])
+    assert len(processes) == 1
+    assert result.diagnostics == []
+    processes.clear()
+    assert run(cache, "ruff", repo, extra_args=["--select", "E"]).metadata["cached"] is True
+    assert processes.argvs == []
+
+
+def test_a_different_tool_version_invalidates(
+    repo: GitRepo, cache: Cache, processes: Processes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(cache, "ruff", repo)
+    monkeypatch.setattr(cache, "version_of", lambda spec, exe: "999.0.0")
+    processes.clear()
+    result = run(cache, "ruff", repo)
+    assert len(processes) == 1
+    assert result.metadata["version"] == "999.0.0"
+
+
+def test_a_rewritten_program_is_asked_its_version_again(
+    tmp_path: Path, repo: GitRepo, cache: Cache, processes: Processes
+) -> None:
+    program = tmp_path / "bin" / "fake-lint"
+    program.parent.mkdir()
+
+    def install(version: str) -> None:
+        code = f"import sys\nprint('fake-lint {version}' if '--version' in sys.argv else '')\n"
+        program.write_text(f"#!{sys.executable}\n{code}")
+        program.chmod(0o755)
+
+    spec = replace(CATALOG["flake8"], executable=str(program), check_args=())
+    install("1.0")
+    assert run(cache, "flake8", repo, spec=spec).metadata["version"] == "1.0"
+    install("2.0.1")
+    os.utime(program, ns=(time.time_ns(), time.time_ns() + 10**9))
+    processes.clear()
+    result = run(cache, "flake8", repo, spec=spec)
+    assert result.metadata["version"] == "2.0.1"
+    assert [a[-1] for a in processes.argvs] == ["--version", "unused.py"]
+
+
+def test_fix_and_check_mode_are_separate_entries(
+    repo: GitRepo, cache: Cache, processes: Processes
+) -> None:
+    run(cache, "isort", repo)
+    processes.clear()
+    fixed = run(cache, "isort", repo, fix=True)
+    assert len(processes) == 1
+    assert fixed.metadata["modified_files"] == ["unused.py"]
+
+
+# --- what is never stored ------------------------------------------------------------------
+
+
+def test_error_outcomes_are_not_cached(repo: GitRepo, cache: Cache, processes: Processes) -> None:
+    repo.write("pyproject.toml", "[tool.ruff]\nno-such-option = 1\n")
+    first = run(cache, "ruff", repo)
+    assert first.outcome == OUTCOME_ERROR
+    processes.clear()
+    second = run(cache, "ruff", repo)
+    assert len(processes) == 1
+    assert second.outcome == OUTCOME_ERROR and "cached" not in second.metadata
+
+
+def python_tool(code: str, **changes: Any) -> ToolSpec:
+    """A custom tool: this interpreter running ``code`` on the files."""
+    spec = custom_spec("py", ToolConfig(command=(sys.executable, "-c", code)))
+    return replace(spec, **changes)
+
+
+def test_timeouts_are_not_cached(repo: GitRepo, cache: Cache, processes: Processes) -> None:
+    spec = python_tool("import time; time.sleep(30)")
+
+    def call() -> ToolResult:
+        return run(cache, "py", repo, spec=spec, files=["clean.py"])
+
+    for _ in range(2):
+        context = process.RunContext(deadline=time.monotonic() + 0.3, kill_grace=0.5)
+        with pytest.raises(TimeoutError):
+            context.call(call)
+    assert len(processes) == 2
+    assert cache.size() == 0
+
+
+def test_a_file_changed_while_the_tool_ran_is_not_stored(
+    repo: GitRepo, cache: Cache, processes: Processes
+) -> None:
+    # A "linter" that rewrites the file it checks, as an editor saving midway would.
+    code = "import sys\nfor name in sys.argv[1:]:\n    open(name, 'a').write('# edited\\n')\n"
+    spec = replace(CATALOG["flake8"], executable=sys.executable, check_args=("-c", code))
+    run(cache, "flake8", repo, spec=spec, files=["clean.py"])
+    processes.clear()
+    run(cache, "flake8", repo, spec=spec, files=["clean.py"])
+    assert len(processes) == 1
+
+
+def test_fix_mode_stores_only_files_the_writer_left_alone(
+    repo: GitRepo, cache: Cache, processes: Processes
+) -> None:
+    files = ["clean.py", "ugly.py"]
+    first = run(cache, "black", repo, fix=True, files=files)
+    assert first.metadata["modified_files"] == ["ugly.py"]
+    processes.clear()
+
+    second = run(cache, "black", repo, fix=True, files=files)
+    assert [a[-1] for a in processes.argvs] == ["ugly.py"]  # rewritten: checked again
+    assert second.metadata["modified_files"] == []
+    processes.clear()
+
+    third = run(cache, "black", repo, fix=True, files=files)
+    assert processes.argvs == []
+    assert third.metadata["cached"] is True and third.status is ToolStatus.SUCCESS
+
+
+def test_no_cache_runs_everything_and_stores_nothing(
+    repo: GitRepo, cache: Cache, processes: Processes
+) -> None:
+    for _ in range(2):
+        result = run(None, "ruff", repo)
+        assert "cached" not in result.metadata
+    assert len([a for a in processes.argvs if "--version" not in a]) == 2
+    assert cache.size() == 0
+
+
+# --- project-wide tools ------------------------------------------------------------------
+
+
+def test_project_tool_is_replayed_whole_and_rerun_when_any_project_file_changes(
+    repo: GitRepo, cache: Cache, processes: Processes
+) -> None:
+    repo.write("lib.py", "def value() -> int:\n    return 1\n")
+    repo.write("app.py", "from lib import value\n\nx: str = value()\n")
+    spec = CATALOG["mypy"]
+    assert not is_file_local(spec)
+    first = run(cache, "mypy", repo, files=["app.py"])
+    assert [d.file for d in first.diagnostics] == ["app.py"]
+    processes.clear()
+    assert run(cache, "mypy", repo, files=["app.py"]).metadata["cached"] is True
+    assert processes.argvs == []
+
+    # lib.py is not among mypy's files, but app.py imports it.
+    repo.write("lib.py", "def value() -> str:\n    return 'a'\n")
+    third = run(cache, "mypy", repo, files=["app.py"])
+    assert len(processes) == 1
+    assert third.status is ToolStatus.SUCCESS
+
+
+def test_custom_tools_are_never_cached_per_file(repo: GitRepo, cache: Cache) -> None:
+    spec = python_tool("pass")
+    assert not is_file_local(spec)
+    assert is_file_local(CATALOG["ruff"])
+    assert not is_file_local(replace(CATALOG["ruff"], pass_filenames=False))
+
+
+def test_custom_tool_without_file_arguments_reruns_when_a_file_changes(
+    repo: GitRepo, cache: Cache, processes: Processes
+) -> None:
+    spec = python_tool("pass", pass_filenames=False)
+    run(cache, "py", repo, spec=spec, files=[])
+    run(cache, "py", repo, spec=spec, files=[])
+    assert len(processes) == 1
+    repo.write("docs/new.txt", "an untracked file\n")
+    run(cache, "py", repo, spec=spec, files=[])
+    assert len(processes) == 2
+
+
+def test_outside_a_repository_project_tools_are_not_cached(
+    tmp_path: Path, processes: Processes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    (folder / "a.py").write_text("import os\n")
+    assert state_dir(folder) == tmp_path / "xdg" / "huskycat"
+    with Cache.for_root(folder) as outside:
+        spec = python_tool("pass")
+        for _ in range(2):
+            cached_run_tool(outside, spec, ["a.py"], root=folder)
+        assert len(processes) == 2
+        # File-local tools are cached there, in the user's cache folder.
+        for _ in range(2):
+            cached_run_tool(outside, CATALOG["ruff"], ["a.py"], root=folder)
+        assert outside.folder == tmp_path / "xdg" / "huskycat" / "cache"
+    assert len([a for a in processes.argvs if "--version" not in a]) == 3
+
+
+# --- damaged entries and concurrency -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[: len(data) // 2],
+        lambda data: b"",
+        lambda data: b"\x00\xff garbage \xfe",
+        lambda data: b'{"format": 1, "key": "another", "value": {}}',
+        lambda data: b'{"format": 99' + data[12:],
+        lambda data: data.replace(b'"clean": ', b'"clean": 7, "x": ').replace(
+            b'"status": ', b'"status": 7, "y": '
+        ),
+        lambda data: b"[" * 100000,
+    ],
+    ids=["truncated", "empty", "garbage", "other-key", "other-format", "wrong-types", "deep"],
+)
+def test_damaged_entries_are_misses(
+    repo: GitRepo, cache: Cache, processes: Processes, damage: Callable[[bytes], bytes]
+) -> None:
+    first = run(cache, "flake8", repo)
+    entries = list(cache.folder.glob("*/*.json"))
+    assert entries
+    for path in entries:
+        path.write_bytes(damage(path.read_bytes()))
+    processes.clear()
+
+    second = run(cache, "flake8", repo)
+
+    assert len(processes) >= 1
+    assert "cached" not in second.metadata
+    assert comparable(second) == comparable(first)
+    processes.clear()
+    assert run(cache, "flake8", repo).metadata["cached"] is True  # rewritten whole
+    assert processes.argvs == []
+
+
+WRITER = """
+import json, os, sys
+from huskycat.cache import Cache
+cache = Cache(sys.argv[1], max_bytes=int(sys.argv[3]))
+me = int(sys.argv[2])
+for i in range(400):
+    key = "%064x" % (i % 40)
+    cache.put(key, {"writer": me, "i": i, "payload": "x" * (i * 37 % 3000)})
+    got = cache.get("%064x" % ((i * 7) % 40))
+    assert got is None or set(got) == {"writer", "i", "payload"}, got
+cache.close()
+"""
+
+
+def test_concurrent_writers_never_corrupt_the_cache(tmp_path: Path) -> None:
+    folder = tmp_path / "shared"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(folder), str(n), str(64 * 1024)],
+            stdin=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for n in range(6)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err.decode()
+    entries = list(folder.glob("*/*"))
+    assert entries
+    reader = Cache(folder)
+    for path in entries:
+        assert not path.name.startswith(".tmp-"), path
+        entry = json.loads(path.read_bytes())
+        assert entry["key"] == path.parent.name + path.name.removesuffix(".json")
+        value = reader.get(entry["key"])
+        assert value is not None and value["writer"] in range(6)
+
+
+def test_a_killed_writer_leaves_only_whole_entries(tmp_path: Path) -> None:
+    folder = tmp_path / "killed"
+    code = WRITER.replace("range(400)", "range(10**9)")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(folder), "0", str(64 * 1024 * 1024)],
+        stdin=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while len(list(folder.glob("*/*.json"))) < 20 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait()
+    reader = Cache(folder)
+    entries = list(folder.glob("*/*.json"))
+    assert len(entries) >= 20
+    for path in entries:
+        value = reader.get(path.parent.name + path.stem)
+        assert value is not None and value["writer"] == 0
+
+
+def test_tools_in_worker_threads_share_one_cache(
+    repo: GitRepo, cache: Cache, processes: Processes
+) -> None:
+    names = installed(["black", "isort", "ruff", "flake8", "bandit", "yamllint", "taplo"])
+    plain = {n: run(None, n, repo) for n in names}
+
+    def both(name: str) -> tuple[ToolResult, ToolResult]:
+        return run(cache, name, repo), run(cache, name, repo)
+
+    with ThreadPoolExecutor(8) as pool:
+        pairs = dict(zip(names, pool.map(both, names)))
+    for name, (cold, warm) in pairs.items():
+        assert comparable(cold) == comparable(plain[name]) == comparable(warm), name
+        assert warm.metadata["cached"] is True
+
+
+# --- size bound and clearing -------------------------------------------------------------
+
+
+def test_size_bound_evicts_least_recently_used_entries(tmp_path: Path) -> None:
+    store = Cache(tmp_path / "c", max_bytes=40 * 4096)
+    keys = [f"{i:064x}" for i in range(30)]
+    hour = 3600.0
+    for age, key in enumerate(reversed(keys)):  # keys[0] is the oldest
+        store.put(key, {"n": key})
+        stamp = time.time() - hour * (age + 1) - 10
+        os.utime(store.path(key), (stamp, stamp))
+    assert store.prune() == 0  # 30 entries of a block each: within the bound
+    assert store.get(keys[0]) is not None  # a hit makes the oldest the newest
+
+    assert store.prune(max_bytes=20 * 4096) > 0
+    assert store.size() <= 20 * 4096 * cachemod.PRUNE_TARGET
+    assert store.get(keys[0]) is not None
+    assert store.get(keys[1]) is None and store.get(keys[2]) is None
+    assert store.get(keys[-1]) is not None
+
+
+def test_writing_past_the_bound_prunes_as_it_goes(tmp_path: Path) -> None:
+    bound = 256 * 1024
+    store = Cache(tmp_path / "c", max_bytes=bound)
+    for i in range(400):
+        store.put(f"{i:064x}", {"payload": "y" * 2000})
+        assert store.size() <= bound
+    store.close()
+    assert store.size() <= bound
+    assert store.get(f"{399:064x}") is not None
+
+
+def test_prune_removes_stale_temporary_files_of_killed_runs(tmp_path: Path) -> None:
+    store = Cache(tmp_path / "c")
+    store.put("ab" + "0" * 62, {"a": 1})
+    stale = store.folder / "ab" / ".tmp-killed"
+    fresh = store.folder / "ab" / ".tmp-writing"
+    stale.write_bytes(b"{half")
+    fresh.write_bytes(b"{half")
+    old = time.time() - 2 * cachemod.STALE_TEMP_SECONDS
+    os.utime(stale, (old, old))
+    store.prune()
+    assert not stale.exists() and fresh.exists()
+    assert store.get("ab" + "0" * 62) == {"a": 1}
+
+
+def test_clear_removes_everything(repo: GitRepo, cache: Cache, processes: Processes) -> None:
+    for name in ("ruff", "flake8"):
+        run(cache, name, repo)
+    entries = list(cache.folder.glob("*/*.json"))
+    assert len(entries) > 4
+    assert clear(repo.path) == len(entries)
+    assert not any(cache.folder.iterdir())
+    assert clear(repo.path) == 0
+    processes.clear()
+    run(cache, "ruff", repo)
+    assert len(processes) >= 1
+
+
+def test_cache_lives_in_the_git_directory(repo: GitRepo, cache: Cache) -> None:
+    assert cache.folder == repo.path / ".git" / "huskycat" / "cache"
+    run(cache, "ruff", repo)
+    assert cache.folder.is_dir()
+    assert repo.git("status", "--porcelain") == ""
+
+
+def test_a_read_only_cache_runs_the_tools_and_says_nothing(
+    tmp_path: Path, repo: GitRepo, processes: Processes
+) -> None:
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("")
+    store = Cache(blocked / "cache")
+    assert not store.put("ab" + "0" * 62, {"a": 1})
+    result = run(store, "ruff", repo)
+    assert result.errors == 1
+
+
+# --- pure pieces ---------------------------------------------------------------------------
+
+
+def diag(file: str, severity: str = "error", line: int = 1) -> Diagnostic:
+    return Diagnostic(file, line, 1, "X1", severity, "m")  # type: ignore[arg-type]
+
+
+def result_of(*diags: Diagnostic, outcome: str = "findings") -> ToolResult:
+    errors = sum(d.severity == "error" for d in diags)
+    warnings = sum(d.severity == "warning" for d in diags)
+    ok = outcome == "ok"
+    return ToolResult(
+        "t",
+        ok,
+        0.0,
+        errors=errors,
+        warnings=warnings,
+        status=ToolStatus.SUCCESS if ok else ToolStatus.FAILED,
+        metadata={"outcome": outcome},
+        diagnostics=list(diags),
+    )
+
+
+def test_file_states_split_a_result_by_file() -> None:
+    states = file_states(result_of(diag("a"), diag("b", "warning")), ["a", "b", "c"])
+    assert states == {
+        "a": FileState(False, (diag("a"),)),
+        "c": FileState(True),
+    }  # b: only a warning among several findings: whether it fails alone is unknown
+    alone = file_states(result_of(diag("b", "warning")), ["a", "b"])
+    assert alone == {"a": FileState(True), "b": FileState(False, (diag("b", "warning"),))}
+    passing = file_states(result_of(diag("b", "warning"), outcome="ok"), ["a", "b"])
+    assert passing == {"a": FileState(True), "b": FileState(True, (diag("b", "warning"),))}
+
+
+def test_file_states_refuse_what_cannot_be_split() -> None:
+    assert file_states(result_of(diag("elsewhere")), ["a"]) is None
+    assert file_states(result_of(outcome="findings"), ["a"]) is None
+    assert file_states(result_of(diag("a"), outcome=OUTCOME_ERROR), ["a"]) is None
+    uncounted = result_of(diag("a"))
+    uncounted.errors += 1
+    assert file_states(uncounted, ["a"]) is None
+
+
+def test_merge_cached_sums_counts_and_sorts_diagnostics_by_file() -> None:
+    fresh = result_of(diag("b", line=3))
+    fresh.output = "b:3: fresh\n"
+    fresh.error_message = "1 error"
+    cached = {
+        "a": FileState(False, (diag("a", line=2),)),
+        "c": FileState(True, (diag("c", "warning"),)),
+    }
+    merged = merge_cached("t", fresh, cached)
+    assert [d.file for d in merged.diagnostics] == ["a", "b", "c"]
+    assert (merged.errors, merged.warnings) == (2, 1)
+    assert merged.output == "b:3: fresh\na:2:1: error: X1 m\nc:1:1: warning: X1 m\n"
+    assert merged.error_message == "1 error; 1 error in 1 unchanged file"
+    assert merged.status is ToolStatus.FAILED and merged.outcome == "findings"
+    only_cached = merge_cached("t", None, {"c": cached["c"]}, {"argv": ["x"]})
+    assert only_cached.status is ToolStatus.SUCCESS and only_cached.metadata["cached"]
+
+
+def test_lookup_lets_a_caller_run_the_misses_in_shards(
+    repo: GitRepo, cache: Cache, processes: Processes
+) -> None:
+    run(cache, "ruff", repo, files=["clean.py"])
+    found = lookup(cache, CATALOG["ruff"], TOOL_FILES["ruff"], root=repo.path)
+    assert found.result is None and found.misses == ("ugly.py", "unused.py")
+    shards = [found.run([name]) for name in found.misses]
+    from huskycat.core.sharding import merge_results
+
+    result = found.finish(merge_results(shards))
+    plain = run_tool(CATALOG["ruff"], TOOL_FILES["ruff"], root=repo.path)
+    assert comparable(result) == comparable(plain)
+    processes.clear()
+    assert run(cache, "ruff", repo).metadata["cached"] is True
+    assert processes.argvs == []
+
+
+def test_entries_are_json_with_format_and_key(repo: GitRepo, cache: Cache) -> None:
+    run(cache, "ruff", repo)
+    kinds = set()
+    for path in cache.folder.glob("*/*.json"):
+        entry = json.loads(path.read_text())
+        assert entry["format"] == cachemod.FORMAT_VERSION
+        assert entry["key"] == path.parent.name + path.stem
+        kinds.add(next(iter(sorted(entry["value"]))))
+    assert kinds == {"checked", "clean", "result"}  # version, per file, whole run
+
+
+def test_importing_the_cache_and_history_starts_no_process() -> None:
+    # The cache module must not run git or read files when imported (hook start-up).
+    code = textwrap.dedent(
+        """
+        import subprocess, sys
+        calls = []
+        real = subprocess.Popen.__init__
+        def spy(self, *a, **k):
+            calls.append(a)
+            return real(self, *a, **k)
+        subprocess.Popen.__init__ = spy
+        import huskycat.cache, huskycat.history
+        assert calls == [], calls
+        """
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, stdin=subprocess.DEVNULL)
