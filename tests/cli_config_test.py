@@ -235,6 +235,27 @@ def test_pass_filenames_false_runs_a_catalog_tool_without_file_arguments(
     assert {d["file"] for d in results["ruff"]["diagnostics"]} == {"src/app.py", "src/util.py"}
 
 
+def test_files_decide_whether_a_tool_without_file_arguments_runs(
+    repo: GitRepo, monkeypatch: pytest.MonkeyPatch, config_file: str
+) -> None:
+    write_config(
+        repo,
+        config_file,
+        '[tools.docs]\ncommand = ["true"]\npass_filenames = false\nfiles = ["docs/**"]\n',
+    )
+    code, results, _ = run(repo, monkeypatch, "--tools", "docs")
+    assert code == 0
+    assert (results["docs"]["status"], results["docs"]["error_message"]) == (
+        "skipped",
+        "no files to check",
+    )
+    repo.write("docs/index.md", "# Docs\n")
+    repo.add()
+    code, results, _ = run(repo, monkeypatch, "--tools", "docs")
+    assert (code, results["docs"]["status"]) == (0, "success")
+    assert results["docs"]["metadata"]["argv"][1:] == []
+
+
 def test_enabled_false_keeps_a_tool_from_running(
     repo: GitRepo, monkeypatch: pytest.MonkeyPatch, config_file: str
 ) -> None:

@@ -170,7 +170,9 @@ def build_plan(
         if chosen and spec.targets is not None and not spec.targets(chosen, str(root)):
             chosen = []  # e.g. YAML files, but none of them Ansible content
         skip_reason = None
-        if not chosen and (pass_filenames or spec.types):
+        if not chosen:
+            # Also for a tool that takes no file arguments: as in pre-commit, it runs
+            # when the run has files of its kind, so its filters mean the same thing.
             skip_reason = "no files to check"
         elif (
             name in CATALOG
