@@ -33,6 +33,7 @@ from huskycat.tools import (
     yamllint,
 )
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
+from huskycat.tools.runner import build_argv
 
 
 def run_spec(
@@ -46,9 +47,10 @@ def run_spec(
     """Run ``spec`` over ``files`` in ``cwd`` and parse its output, as the runner would."""
     exe = shutil.which(spec.executable)
     assert exe is not None, f"{spec.executable} is not installed"
-    args = spec.fix_args if fix and spec.fix_args is not None else spec.check_args
+    # The runner's own command (a check_command where the spec has one).
+    argv = build_argv(spec, exe, fix=fix, extra_args=extra_args)
     env = {**os.environ, **dict(spec.env)} if spec.env else None
-    proc = process.run([exe, *args, *extra_args, *files], cwd=cwd, env=env, timeout=120)
+    proc = process.run([*argv, *files], cwd=cwd, env=env, timeout=120)
     assert not proc.timed_out
     out = ToolOutput(
         argv=proc.argv,
@@ -169,7 +171,7 @@ def test_taplo_reports_invalid_toml_at_its_line(tmp_path: Path) -> None:
     result = run_spec(taplo.SPEC, ["broken.toml"], tmp_path)
     assert result.outcome == "findings"
     assert places(result)[0] == ("broken.toml", 2, "syntax")
-    assert result.diagnostics[0].message == "invalid TOML: expected value"
+    assert result.diagnostics[0].message == "invalid TOML: Invalid value"  # Python's parser
     assert result.message == "invalid TOML in 1 file"
 
 

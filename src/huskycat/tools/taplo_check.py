@@ -34,6 +34,19 @@ _AT = re.compile(r"^(?P<message>.*?)\s*\(at line (?P<line>\d+), column (?P<col>\
 
 
 def check(taplo: str, files: list[str]) -> dict[str, Any]:
+    for config in CONFIG_FILES:
+        # taplo itself only warns about a broken configuration and formats with its
+        # defaults: results that ignore what the user wrote. Say so instead.
+        if os.path.isfile(config):
+            try:
+                with open(config, "rb") as handle:
+                    tomllib.loads(handle.read().decode("utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+                return {
+                    "unformatted": [],
+                    "syntax": [],
+                    "error": f"invalid configuration file {config}: {exc}",
+                }
     syntax: list[dict[str, Any]] = []
     valid: list[str] = []
     for name in files:
@@ -78,6 +91,9 @@ def check(taplo: str, files: list[str]) -> dict[str, Any]:
                 env={**os.environ, "RUST_LOG": "warn"},
                 check=False,
             )
+            if "invalid configuration file" in proc.stderr:
+                why = proc.stderr.strip().splitlines()[-1]
+                return {"unformatted": [], "syntax": syntax, "error": why}
             if proc.returncode != 0:
                 why = proc.stderr.strip() or f"exit code {proc.returncode}"
                 return {"unformatted": [], "syntax": syntax, "error": f"taplo fmt failed: {why}"}
