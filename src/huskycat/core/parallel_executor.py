@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from huskycat.core import graph, stats
 from huskycat.core.backend import Backend, ThreadBackend
+from huskycat.core.priority import plan_priorities
 from huskycat.core.process import KILL_GRACE
 from huskycat.core.results import (
     SKIP_DEPENDENCY,
@@ -188,7 +189,9 @@ class ParallelExecutor:
         else:
             after, combined = {}, requires
         durations = {n: self._expected(n) for n in names}
-        priority = graph.bottom_levels(combined, durations)
+        priority = plan_priorities(
+            combined, durations, slots=self.max_workers, weights=self.tool_resources
+        )
         level_of, barriers = self._levels_for(names)
         tasks = [
             Task(
