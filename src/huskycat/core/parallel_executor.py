@@ -33,11 +33,13 @@ from huskycat.core.results import (
     ToolStatus,
 )
 from huskycat.core.scheduler import Scheduler, Task
+from huskycat.core.sharding import ShardedTool
 
 __all__ = [
     "TOOL_DEPENDENCIES",
     "ParallelExecutor",
     "ProgressCallback",
+    "ShardedTool",
     "ToolEvent",
     "ToolResult",
     "ToolStatus",
@@ -203,6 +205,7 @@ class ParallelExecutor:
                 timeout=self.tool_timeouts.get(name, self.timeout_per_tool),
                 priority=priority[name],
                 level=level_of.get(name, 0),
+                **_shard_fields(tools[name]),
             )
             for name in names
         ]
@@ -336,6 +339,12 @@ class ParallelExecutor:
         else:
             result["measured"] = False
         return result
+
+
+def _shard_fields(fn: ToolCallable) -> dict[str, Any]:
+    if isinstance(fn, ShardedTool) and fn.max_shards > 1:
+        return {"split": fn.split, "merge": fn.merge, "max_shards": fn.max_shards}
+    return {}
 
 
 # --- argument checks -------------------------------------------------------------------

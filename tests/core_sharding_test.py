@@ -1,0 +1,128 @@
+"""Sharded tools: split over free slots, one result, one event of each kind."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from huskycat.core.parallel_executor import ParallelExecutor, ShardedTool, ToolResult, ToolStatus
+from huskycat.core.process import current_context
+from huskycat.core.results import Diagnostic, ToolEvent
+from huskycat.core.sharding import merge_results
+
+
+def file_tool(files: Sequence[str], seen: list[list[str]], lock: threading.Lock) -> ShardedTool:
+    """A tool over ``files`` that reports one warning per file."""
+
+    def split(n: int) -> list[Callable[[], object]]:
+        chunks = [list(files[i::n]) for i in range(n)]
+        return [lambda c=c: run(c) for c in chunks if c]
+
+    def run(chunk: list[str]) -> ToolResult:
+        with lock:
+            seen.append(chunk)
+        time.sleep(0.02)
+        return ToolResult(
+            "lint", False, 0.0, warnings=len(chunk), metadata={"outcome": "findings"},
+            diagnostics=[Diagnostic(f, 1, 1, "W1", "warning", "w") for f in chunk],
+        )
+
+    return ShardedTool(split, merge_results, max_shards=8)
+
+
+def test_a_sharded_tool_uses_the_free_slots_and_merges_into_one_result() -> None:
+    seen: list[list[str]] = []
+    files = [f"f{i:02d}.py" for i in range(10)]
+    events: list[ToolEvent] = []
+    executor = ParallelExecutor({}, max_workers=4)
+    (result,) = executor.execute_tools(
+        {"lint": file_tool(files, seen, threading.Lock())}, event_callback=events.append
+    )
+    assert len(seen) == 4  # four free slots, nothing else ready
+    assert sorted(f for chunk in seen for f in chunk) == files
+    assert result.status is ToolStatus.FAILED and result.warnings == 10
+    assert [d.file for d in result.diagnostics] == files  # file order, not shard order
+    assert result.metadata["shards"] == 4
+    assert [(e.tool_name, e.status.value) for e in events] == [("lint", "running"), ("lint", "failed")]
+
+
+def test_shards_leave_a_slot_for_each_other_ready_tool() -> None:
+    seen: list[list[str]] = []
+    executor = ParallelExecutor({}, max_workers=4, expected_durations={"lint": 5.0})
+    started = threading.Event()
+    results = executor.execute_tools(
+        {
+            "lint": file_tool([f"f{i}" for i in range(8)], seen, threading.Lock()),
+            "mypy": lambda: started.set(),
+            "bandit": lambda: None,
+        }
+    )
+    assert len(seen) == 2  # 4 slots, two other tools ready: two shards
+    assert all(r.tool_name for r in results) and started.is_set()
+
+
+def test_a_sharded_tool_called_directly_runs_as_one_shard() -> None:
+    seen: list[list[str]] = []
+    tool = file_tool(["a", "b"], seen, threading.Lock())
+    merged = tool()
+    assert isinstance(merged, ToolResult) and merged.warnings == 2 and seen == [["a", "b"]]
+
+
+def test_a_timed_out_shard_times_out_the_tool_and_stops_its_siblings() -> None:
+    stopped: list[bool] = []
+
+    def split(n: int) -> list[Callable[[], object]]:
+        def hang() -> None:
+            ctx = current_context()
+            assert ctx is not None
+            stopped.append(ctx.wait(10))
+
+        return [hang for _ in range(n)]
+
+    executor = ParallelExecutor({}, max_workers=3, timeout_per_tool=0.2)
+    start = time.monotonic()
+    (result,) = executor.execute_tools({"slow": ShardedTool(split, merge_results)})
+    assert result.status is ToolStatus.TIMEOUT
+    assert time.monotonic() - start < 5
+    time.sleep(0.1)
+    assert stopped == [True, True, True]
+
+
+def test_a_failing_split_is_that_tools_failure() -> None:
+    def split(n: int) -> list[Callable[[], object]]:
+        raise OSError("cannot list files")
+
+    (result,) = ParallelExecutor({}, max_workers=2).execute_tools(
+        {"lint": ShardedTool(split, merge_results)}
+    )
+    assert result.status is ToolStatus.FAILED
+    assert result.error_message == "OSError: cannot list files"
+
+
+def test_dependents_of_a_sharded_tool_wait_for_every_shard() -> None:
+    done: list[str] = []
+    lock = threading.Lock()
+
+    def split(n: int) -> list[Callable[[], object]]:
+        def part(i: int) -> None:
+            time.sleep(0.01 * (i + 1))
+            with lock:
+                done.append(f"shard{i}")
+
+        return [lambda i=i: part(i) for i in range(n)]
+
+    executor = ParallelExecutor({"fmt": [], "lint": ["fmt"]}, max_workers=3)
+    executor.execute_tools(
+        {"fmt": ShardedTool(split, merge_results), "lint": lambda: done.append("lint")}
+    )
+    assert done[-1] == "lint" and len(done) == 4
+
+
+def test_merge_results_keeps_the_worst_status_and_unites_modified_files() -> None:
+    ok = ToolResult("t", True, 0.1, metadata={"modified_files": ["a"]})
+    bad = ToolResult("t", False, 0.2, errors=2, metadata={"outcome": "error", "modified_files": ["b"]})
+    merged = merge_results([ok, bad])
+    assert merged.status is ToolStatus.FAILED and merged.errors == 2
+    assert merged.metadata["modified_files"] == ["a", "b"] and merged.metadata["outcome"] == "error"
+    assert merged.duration == 0.1 + 0.2
