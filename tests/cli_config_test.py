@@ -10,6 +10,7 @@ when it started and ended (``statistics.tool_times``). The command runs in this 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -319,6 +320,39 @@ def test_depends_on_needs_success_and_after_only_orders(
     assert results["follows"]["status"] == "success"
     times = report["statistics"]["tool_times"]
     assert times["follows"]["start"] >= times["first"]["end"]
+
+
+CRASH = """\
+[tools.crash]
+command = ["sh", "-c", "echo oops >&2; exit 3"]
+pass_filenames = false
+[tools.follows]
+command = ["true"]
+pass_filenames = false
+after = ["crash"]
+"""
+
+
+def test_custom_tool_exit_1_is_findings_any_other_code_an_error_that_blocks(
+    repo: GitRepo,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    config_file: str,
+) -> None:
+    write_config(repo, config_file, EDGES)
+    code, results, _ = run(repo, monkeypatch, "--tools", "first,follows")
+    first = results["first"]
+    assert (first["metadata"]["outcome"], first["error_message"]) == ("findings", "exit code 1")
+    assert (first["errors"], first["warnings"]) == (0, 0)  # a bare exit code counts nothing
+    assert results["follows"]["status"] == "success"
+    assert re.search(r"^first \.+ failed: exit code 1 ", capsys.readouterr().out, re.MULTILINE)
+
+    write_config(repo, config_file, CRASH)
+    code, results, _ = run(repo, monkeypatch, "--tools", "crash,follows")
+    assert code == 1
+    crash = results["crash"]
+    assert (crash["metadata"]["outcome"], crash["error_message"]) == ("error", "exit code 3: oops")
+    assert results["follows"]["error_message"] == "dependency 'crash' failed"
 
 
 def test_depends_on_a_catalog_tool_orders_a_custom_tool_after_it(

@@ -24,7 +24,7 @@ from pathlib import Path
 from huskycat import files as filesmod
 from huskycat.config import Config, ToolConfig
 from huskycat.core import graph
-from huskycat.core.results import OUTCOME_ERROR, OUTCOME_FINDINGS, ToolResult
+from huskycat.core.results import ToolResult
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
 from huskycat.tools.catalog import CATALOG, DEFAULT_AFTER, DEFAULT_DEPENDS_ON
 from huskycat.tools.runner import find_executable, run_tool
@@ -91,15 +91,16 @@ def custom_spec(name: str, settings: ToolConfig) -> ToolSpec:
 
 def parse_exit_code(output: ToolOutput) -> ParseResult:
     """A custom tool's verdict from its exit code: 0 passes; 1 is findings (the usual
-    "problems found"); anything else, or a signal, is an error."""
+    "problems found"); anything else, or a signal, is an error.
+
+    How many problems it found is unknown, so no counts: the result says "exit code 1",
+    and for an error the runner adds the first line the tool printed.
+    """
     if output.returncode == 0:
         return ParseResult("ok")
-    outcome = OUTCOME_FINDINGS if output.returncode == 1 else OUTCOME_ERROR
-    return ParseResult(
-        outcome,  # type: ignore[arg-type]
-        errors=1,
-        message=f"exit code {output.returncode}",
-    )
+    if output.returncode == 1:
+        return ParseResult("findings", message="exit code 1")
+    return ParseResult("error")
 
 
 def tool_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
