@@ -10,7 +10,8 @@ calls run) and :mod:`~huskycat.core.stats`. Its public names are the seed design
     results = executor.execute_tools({"black": run_black, "mypy": run_mypy})
 
 A tool starts as soon as its own dependencies are done and a slot is free (no level
-barriers), longest remaining path first. Only the tools passed to ``execute_tools`` run
+barriers); among ready tools, the longest remaining path first, unless simulating the
+schedule finds an order that finishes sooner (:mod:`~huskycat.core.priority`). Only the tools passed to ``execute_tools`` run
 and get a result, exactly one each.
 """
 
@@ -324,6 +325,9 @@ class ParallelExecutor:
             slots=self.max_workers,
             weights=self.tool_resources,
             duration_source=source,
+            priority=plan_priorities(
+                deps, durations, slots=self.max_workers, weights=self.tool_resources
+            ),
         )
         if self._last_run is not None:
             result["measured"] = True

@@ -3,8 +3,8 @@
 State, all owned and mutated by :meth:`Scheduler.run` on the calling thread only:
 
 - ``waiting``: tools with unfinished dependencies, with a count of those left;
-- ``ready``: a heap of tools whose dependencies are all done, ordered by the longest
-  remaining path to the end of the graph (``-priority``), then by name;
+- ``ready``: a heap of tools whose dependencies are all done, ordered by ``-priority``
+  (planned: the longest remaining path, refined by simulation), then by name;
 - ``running``: ``{future: _Running}`` for calls handed to the backend, each with its
   :class:`~huskycat.core.process.RunContext` (deadline, cancellation, processes);
 - ``results``: the final :class:`ToolResult` of each finished tool;
@@ -73,7 +73,7 @@ class Task(NamedTuple):
     after: tuple[str, ...] = ()
     weight: int = 1
     timeout: float | None = None
-    priority: float = 1.0  # longest remaining path, this tool included
+    priority: float = 1.0  # higher starts first (planned by huskycat.core.priority)
     level: int = 0  # barrier level; only used when the run has barriers
     # Sharding: split(n) returns up to n callables that together do the tool's work;
     # merge(their results, in order) returns the tool's one result.

@@ -1,8 +1,8 @@
 """Plan statistics (estimated from expected durations) and run statistics (measured). Pure.
 
 The estimate simulates the scheduler's own policy, not ``tools / levels``: a tool starts
-when its dependencies are done and enough of ``max_workers`` slots are free, longest
-remaining path first. So the estimated speed-up can never exceed the worker count.
+when its dependencies are done and enough of ``max_workers`` slots are free, in the
+priority order the executor plans (see :mod:`huskycat.core.priority`). So the estimated speed-up can never exceed the worker count.
 """
 
 from __future__ import annotations
@@ -84,10 +84,12 @@ def plan_statistics(
     slots: int,
     weights: Mapping[str, int] | None = None,
     duration_source: str = "expected",
+    priority: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
-    """The seed's statistics keys, computed honestly, plus what they rest on."""
+    """The seed's statistics keys, computed honestly, plus what they rest on.
+    ``priority`` is the order the scheduler will use (default: bottom levels)."""
     levels = graph.levels(deps)
-    sim = simulate(deps, durations, slots=slots, weights=weights)
+    sim = simulate(deps, durations, slots=slots, weights=weights, priority=priority)
     sequential = sum(durations.get(n, 1.0) for n in deps)
     cp_length, cp_tools = graph.critical_path(deps, durations)
     return {
