@@ -360,11 +360,12 @@ def test_summary_prints_each_failed_tool_output_as_one_verbatim_block() -> None:
 def test_summary_ends_with_counts_wall_time_and_measured_speedup() -> None:
     results = [passed(), flake8_failed(), bandit_skipped(), mypy_timeout()]
 
-    text = summary_text(results, {"wall_time": 30.5, "measured_speedup": 1.0467})
+    stats = {"wall_time": 30.5, "measured_speedup": 1.0467, "sum_of_durations": 31.92}
+    text = summary_text(results, stats)
 
     assert text.splitlines()[-1] == (
         "1 passed, 1 failed, 1 timed out, 1 skipped in 30.50s "
-        "(speed-up 1.05x over running them one after another)"
+        "(31.92s of tool time, 1.05x at once on average)"
     )
 
 

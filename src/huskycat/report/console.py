@@ -285,9 +285,10 @@ class LiveView:
 
 
 def summary_line(results: Results, stats: Mapping[str, Any] | None = None) -> str:
-    """``"N passed, N failed, N timed out, N skipped in W.WWs (speed-up S.SSx ...)"``.
+    """``"N passed, N failed, N timed out, N skipped in W.WWs (T.TTs of tool time, C.CCx
+    at once on average)"``.
 
-    The wall time and speed-up come from ``stats["wall_time"]`` and
+    The figures come from ``stats["wall_time"]``, ``stats["sum_of_durations"]`` and
     ``stats["measured_speedup"]``; each part is left out when its figure is missing.
     """
     counts = Counter(r.status for r in as_list(results))
@@ -300,8 +301,12 @@ def summary_line(results: Results, stats: Mapping[str, Any] | None = None) -> st
     if wall_time is not None:
         text += f" in {_duration(wall_time)}"
     speedup = _finite_number(stats.get("measured_speedup"))
+    work = _finite_number(stats.get("sum_of_durations"))
     if speedup is not None and speedup > 0:
-        text += f" (speed-up {speedup:.2f}x over running them one after another)"
+        # What was measured: tool time over wall time. Tools sharing CPUs each take
+        # longer than alone, so this is not a speed-up over a one-by-one run; say what it is.
+        spent = f"{_duration(work)} of tool time, " if work is not None else ""
+        text += f" ({spent}{speedup:.2f}x at once on average)"
     return text
 
 
