@@ -395,9 +395,7 @@ pass_filenames = false
 def test_hung_custom_tool_times_out_and_its_processes_are_killed(git_repo: GitRepo) -> None:
     git_repo.write("huskycat.toml", HANG)
     git_repo.add()
-    started = time.monotonic()
     run = run_json(git_repo.path, "--tools", "hang", timeout=30)
-    assert time.monotonic() - started < 30
     assert run.proc.returncode == 1
     hang = run.results["hang"]
     assert (hang["status"], hang["error_message"]) == ("timeout", "timed out after 1s")

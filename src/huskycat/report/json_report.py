@@ -26,7 +26,8 @@ The document (``schema.json`` next to this module is its JSON Schema, draft 2020
         }                               # severity is error | warning | info
       ],
       "plan": [{"level": 0, "tools": ["black", "ruff"]}, {"level": 1, "tools": ["mypy"]}],
-      "statistics": {...}               # the run's figures, e.g. wall_time, measured_speedup
+      "statistics": {...}               # the run's figures, e.g. wall_time, measured_speedup,
+                                        # tool_times: {tool: {"start": s, "end": s}}
     }
 
 A result is ``ToolResult.to_dict()``. ``plan`` lists the dependency levels in order:
