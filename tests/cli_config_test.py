@@ -276,6 +276,23 @@ def test_per_tool_timeout_overrides_the_default(
     assert results["nap1"]["status"] == "success"
 
 
+def test_a_tools_timeout_wins_over_the_command_line_which_wins_over_the_configuration(
+    repo: GitRepo, monkeypatch: pytest.MonkeyPatch, config_file: str
+) -> None:
+    naps = NAPS.replace("[tools.nap1]", "[tools.nap1]\ntimeout = 5")
+    write_config(repo, config_file, "timeout = 0.1\n" + naps)
+    _, results, _ = run(repo, monkeypatch, "--tools", "nap1,nap2,nap3")
+    assert [results[n]["status"] for n in ("nap1", "nap2", "nap3")] == [
+        "success",
+        "timeout",
+        "timeout",
+    ]
+    _, results, _ = run(repo, monkeypatch, "--tools", "nap1,nap2", "--timeout", "0.2")
+    assert [results[n]["status"] for n in ("nap1", "nap2")] == ["success", "timeout"]
+    _, results, _ = run(repo, monkeypatch, "--tools", "nap2", "--timeout", "5")
+    assert results["nap2"]["status"] == "success"
+
+
 def test_weight_takes_that_many_worker_slots(
     repo: GitRepo, monkeypatch: pytest.MonkeyPatch, config_file: str
 ) -> None:

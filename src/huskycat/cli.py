@@ -111,7 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_selection(run)
     run.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
     run.add_argument("--jobs", "-j", type=_positive_int, help="worker slots (default: CPUs)")
-    run.add_argument("--timeout", type=_seconds, help="seconds per tool (default 300)")
+    run.add_argument(
+        "--timeout",
+        type=_seconds,
+        help="seconds per tool (default: the configuration's, else 300); a tool's own "
+        "timeout setting still wins",
+    )
     run.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report")
     run.add_argument("--json", metavar="PATH", help="write a JSON report")
     run.add_argument("--no-progress", action="store_true", help="no live view or progress lines")
@@ -208,11 +213,12 @@ def _files(args: argparse.Namespace, root: Path) -> tuple[list[str], str]:
     from huskycat.files import collect_files
 
     here = Path.cwd()
-    paths = [str((here / p).resolve()) if not os.path.isabs(p) else p for p in args.paths]
+    # Joined, not resolved: a path through a symlink names the link, as git would.
+    paths = [os.path.join(here, p) for p in args.paths]
     if args.files:
         if args.paths:
             raise UsageError("give either PATHS or --files, not both")
-        names = [str(here / f) if not os.path.isabs(f) else f for f in args.files]
+        names = [os.path.join(here, f) for f in args.files]
         return collect_files(root, mode="files", files=names), "files"
     if args.staged:
         return collect_files(root, mode="staged", paths=paths), "staged"
