@@ -186,6 +186,27 @@ def test_tools_lists_every_tool_installed_or_not_with_version_files_and_edges(
     )
 
 
+def test_tools_judges_configured_commands_by_their_own_program(
+    repo: GitRepo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo.write("scripts/lint.sh", "#!/bin/sh\nexit 0\n", executable=True)
+    repo.write(
+        "huskycat.toml",
+        '[tools.mypy]\ncommand = ["python3", "-m", "mypy"]\ndepends_on = ["ruff"]\n'
+        '[tools.lint]\ncommand = ["./scripts/lint.sh"]\n'
+        '[tools.typo]\ncommand = ["no-such-program"]\n',
+    )
+    monkeypatch.chdir(repo.path / "pkg")  # a relative command is relative to the root
+    assert main(["tools"]) == 0
+    lines = tool_lines(capsys.readouterr().out)
+    # No version: "python3 --version" would answer with Python's, not mypy's.
+    assert lines["mypy"] == "installed; files: pyi, python; depends on: ruff; after: black, isort"
+    assert lines["lint"] == "installed; files: any file"
+    assert lines["typo"] == (
+        "not installed (the command 'no-such-program' of tools.typo.command); files: any file"
+    )
+
+
 def test_tools_marks_disabled_tools(
     repo: GitRepo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

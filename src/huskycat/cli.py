@@ -461,8 +461,8 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 
 def cmd_tools(args: argparse.Namespace) -> int:
-    from huskycat.planning import custom_spec
-    from huskycat.tools.catalog import CATALOG, DEFAULT_AFTER, DEFAULT_DEPENDS_ON
+    from huskycat.planning import configured_edges, custom_spec
+    from huskycat.tools.catalog import CATALOG
     from huskycat.tools.runner import find_executable, tool_version
 
     root, _ = _root()
@@ -470,29 +470,32 @@ def cmd_tools(args: argparse.Namespace) -> int:
     specs = dict(CATALOG)
     for name in config.custom_tools:
         specs[name] = custom_spec(name, config.tool(name))
+    requires, after = configured_edges(config, specs)
     for name, spec in specs.items():
         settings = config.tool(name)
         program = (settings.command or (spec.executable,))[0]
+        if os.path.dirname(program) and not os.path.isabs(program):
+            program = os.path.join(root, program)  # "./scripts/lint", as the runner does
         exe = find_executable(program)
         if exe is None:
             state = f"not installed ({spec.install_hint})"
         else:
-            version = tool_version(spec, exe) if name in CATALOG else None
+            # Only the catalog's own program answers the catalog's version question.
+            own = name in CATALOG and program == spec.executable
+            version = tool_version(spec, exe) if own else None
             state = f"installed {version or ''}".rstrip()
         if not config.is_enabled(name):
             state += ", disabled"
-        kinds = ", ".join(sorted(settings.types or spec.types))
+        kinds = ", ".join(sorted(settings.types if settings.types is not None else spec.types))
         if spec.files:
             kinds += f"{', ' if kinds else ''}paths matching /{spec.files}/"
-        deps = [*DEFAULT_DEPENDS_ON.get(name, ()), *(settings.depends_on or ())]
-        after = [*DEFAULT_AFTER.get(name, ()), *(settings.after or ())]
         line = f"{name:<14} {state}; files: {kinds or 'any file'}"
         if spec.writes_files:
             line += "; fixes with --fix"
-        if deps:
-            line += f"; depends on: {', '.join(deps)}"
-        if after:
-            line += f"; after: {', '.join(after)}"
+        if requires[name]:
+            line += f"; depends on: {', '.join(requires[name])}"
+        if after[name]:
+            line += f"; after: {', '.join(after[name])}"
         print(line)
     return EXIT_OK
 
