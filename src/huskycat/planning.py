@@ -267,14 +267,18 @@ def _fix_mode_order(
             stack.extend(edges.get(node, ()))
         return False
 
+    def ordered(a: str, b: str) -> bool:
+        return reaches(a, b) or reaches(b, a)
+
+    # Nearest earlier writer first, so that a chain w1 <- w2 <- w3 needs no w1 <- w3.
     writers = [t.name for t in active if t.writes]
-    for i, first in enumerate(writers):
-        for later in writers[i + 1 :]:
-            if overlap(first, later) and not reaches(later, first):
+    for j, later in enumerate(writers):
+        for first in reversed(writers[:j]):
+            if overlap(first, later) and not ordered(first, later):
                 edges[later].add(first)
-    for writer in writers:
-        for reader in (t.name for t in active if not t.writes):
-            if overlap(writer, reader) and not reaches(reader, writer):
+    for reader in (t.name for t in active if not t.writes):
+        for writer in reversed(writers):
+            if overlap(writer, reader) and not ordered(writer, reader):
                 edges[reader].add(writer)
     return {n: tuple(sorted(e - set(requires[n]))) for n, e in edges.items()}
 
