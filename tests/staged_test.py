@@ -602,9 +602,9 @@ def test_recover_command_puts_a_killed_runs_changes_back(mixed: GitRepo) -> None
     assert killed_run(mixed.path).returncode == -signal.SIGKILL
     src = str(Path(staged.__file__).resolve().parents[1])
     command = staged.RECOVER_COMMAND.split()
-    assert command[0] == "python"
+    assert command[0] == "huskycat"
     proc = subprocess.run(
-        [sys.executable, *command[1:]],
+        [sys.executable, "-m", *command],
         cwd=mixed.path / "dir with space",
         env=dict(os.environ, PYTHONPATH=src),
         stdin=subprocess.DEVNULL,

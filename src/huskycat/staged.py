@@ -58,7 +58,6 @@ import secrets
 import shutil
 import signal
 import stat
-import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -74,7 +73,7 @@ BACKUP_PREFIX = "unstaged-"
 _INCOMPLETE_PREFIX = "incomplete-"
 _FORMAT = 1
 # What people are told to run; cli.py may grow its own verb for it.
-RECOVER_COMMAND = "python -m huskycat.staged recover"
+RECOVER_COMMAND = "huskycat recover"
 
 Kind = Literal["file", "symlink", "missing"]
 
@@ -605,27 +604,3 @@ def _signals_deferred() -> Iterator[None]:
 
 
 # --- python -m huskycat.staged recover ---------------------------------------------------
-def main(argv: Sequence[str] | None = None) -> int:
-    """``recover [--overwrite]``: put back the backups an earlier run left; exit code."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args not in (["recover"], ["recover", "--overwrite"]):
-        print(f"usage: {RECOVER_COMMAND} [--overwrite]", file=sys.stderr)
-        return 2
-    try:
-        done = recover(Path.cwd(), overwrite="--overwrite" in args)
-    except (StagedError, git.GitError) as exc:
-        print(f"huskycat: error: {exc}", file=sys.stderr)
-        return 1
-    for item in done:
-        print(f"huskycat: put back the unstaged changes to {_listing(item.files)}")
-        if item.merged:
-            print(f"huskycat: kept the later edits to {_listing(item.merged)} as well")
-        if item.rolled_back:
-            print(f"huskycat: replaced the later edits to {_listing(item.rolled_back)}")
-    if not done:
-        print("huskycat: no unstaged changes to put back")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

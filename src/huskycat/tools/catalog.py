@@ -33,6 +33,9 @@ from huskycat.tools import (
     yamllint,
 )
 from huskycat.tools.base import ToolSpec
+from huskycat.tools.defaults import DEFAULT_AFTER, DEFAULT_DEPENDS_ON, NAMES
+
+__all__ = ["CATALOG", "DEFAULT_AFTER", "DEFAULT_DEPENDS_ON", "NAMES"]
 
 CATALOG: dict[str, ToolSpec] = {
     spec.name: spec
@@ -55,14 +58,5 @@ CATALOG: dict[str, ToolSpec] = {
     )
 }
 
-DEFAULT_DEPENDS_ON: dict[str, list[str]] = {
-    "ansible-lint": ["yamllint"],
-    "gitlab-ci": ["yamllint"],
-    "helm-lint": ["yamllint"],
-}
-
-DEFAULT_AFTER: dict[str, list[str]] = {
-    "mypy": ["black", "isort"],
-    "flake8": ["black", "isort"],
-    "bandit": ["black"],
-}
+if tuple(CATALOG) != NAMES:  # pragma: no cover - a catalog edit that forgot defaults.py
+    raise AssertionError(f"catalog {tuple(CATALOG)!r} differs from defaults.NAMES {NAMES!r}")

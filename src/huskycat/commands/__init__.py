@@ -1,0 +1,1 @@
+"""One module per command-line verb; :mod:`huskycat.cli` maps verbs to them."""

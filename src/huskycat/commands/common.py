@@ -1,0 +1,97 @@
+"""What the commands share: exit codes, our error classes, and the steps from the
+current folder to a plan (repository root, configuration, files)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from huskycat.config import Config
+    from huskycat.planning import Plan
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """Bad command-line input that argparse itself cannot see."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM during a run (a CI job cancelled): stopped like Ctrl-C, so that the engine
+    kills every tool's processes before we exit."""
+
+
+def silence_stdout() -> None:
+    """Send what is still to be printed to /dev/null: the reader of our output is gone,
+    and Python's flush at exit would otherwise complain."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (a test's captured stream)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    finally:
+        os.close(devnull)
+
+
+def repo_root() -> tuple[Path, bool]:
+    from huskycat import git
+
+    here = Path.cwd()
+    root = git.find_root(here)
+    return (root, True) if root is not None else (here, False)
+
+
+def load_config(root: Path) -> Config:
+    # Names and edges come from tools.defaults, not the catalog: a hook validates the
+    # configuration on every commit, and importing every tool module costs start-up.
+    from huskycat import config
+    from huskycat.tools.defaults import DEFAULT_AFTER, DEFAULT_DEPENDS_ON, NAMES
+
+    edges = {
+        name: (*DEFAULT_DEPENDS_ON.get(name, ()), *DEFAULT_AFTER.get(name, ())) for name in NAMES
+    }
+    return config.load_config(root, known_tools=NAMES, default_edges=edges)
+
+
+def collect(args: argparse.Namespace, root: Path) -> tuple[list[str], str]:
+    from huskycat.files import collect_files
+
+    here = Path.cwd()
+    # Joined, not resolved: a path through a symlink names the link, as git would.
+    paths = [os.path.join(here, p) for p in args.paths]
+    if args.files:
+        if args.paths:
+            raise UsageError("give either PATHS or --files, not both")
+        names = [os.path.join(here, f) for f in args.files]
+        return collect_files(root, mode="files", files=names), "files"
+    if args.staged:
+        return collect_files(root, mode="staged", paths=paths), "staged"
+    if args.changed_since:
+        return (
+            collect_files(root, mode="changed", paths=paths, ref=args.changed_since),
+            f"changed since {args.changed_since}",
+        )
+    return collect_files(root, mode="all", paths=paths), "all files"
+
+
+def make_plan(args: argparse.Namespace, root: Path, config: Config, files: list[str]) -> Plan:
+    from huskycat.planning import build_plan
+
+    return build_plan(
+        root,
+        config,
+        files,
+        fix=args.fix,
+        only=args.tools,
+        skip=args.skip,
+        timeout=getattr(args, "timeout", None),
+        jobs=getattr(args, "jobs", None),
+        fail_fast=True if getattr(args, "fail_fast", False) else None,
+    )

@@ -1,0 +1,20 @@
+"""``huskycat graph``: the dependency graph of the enabled tools, as text, Mermaid or DOT."""
+
+from __future__ import annotations
+
+import argparse
+
+from huskycat.commands.common import EXIT_OK, load_config, repo_root
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    from huskycat.core.parallel_executor import ParallelExecutor
+    from huskycat.planning import configured_edges, select_tools
+
+    root, _ = repo_root()
+    config = load_config(root)
+    # Every enabled tool and every edge, whatever files this repository has.
+    requires, after = configured_edges(config, select_tools(config))
+    executor = ParallelExecutor(requires, after=after)
+    print(executor.visualize_dependencies(args.format))
+    return EXIT_OK

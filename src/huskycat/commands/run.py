@@ -1,0 +1,253 @@
+"""``huskycat run``: plan, run the tools through the engine, show and report the results.
+
+With ``--staged`` the unstaged changes to tracked files are set aside while the tools
+run (:mod:`huskycat.staged`), so that they check what will be committed. Results of
+tools whose inputs did not change are replayed from the cache (:mod:`huskycat.cache`),
+and each run's durations feed the next run's priorities (:mod:`huskycat.history`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from huskycat import __version__
+from huskycat.commands.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Terminated,
+    UsageError,
+    collect,
+    load_config,
+    make_plan,
+    repo_root,
+    silence_stdout,
+)
+
+if TYPE_CHECKING:
+    from huskycat.config import Config
+    from huskycat.core.results import ToolEvent, ToolResult
+    from huskycat.planning import Plan
+
+
+class ReportError(UsageError):
+    """A report file that could not be written after the run."""
+
+    def __init__(self, option: str, path: str, error: OSError) -> None:
+        super().__init__(option, path, error)
+        self.option, self.path, self.error = option, path, error
+
+    def __str__(self) -> str:
+        return f"cannot write {self.option} {self.path!r}: {self.error.strerror or self.error}"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    for option, value in (("--junit-xml", args.junit_xml), ("--json", args.json)):
+        if value is not None:
+            _check_report_path(option, value)
+    root, in_repo = repo_root()
+    # Always, even when nothing is staged: a bad configuration is an error (exit 2) on
+    # the first commit, not on the first one that happens to stage a matching file.
+    config = load_config(root)
+    if not args.staged:
+        files, mode = collect(args, root)
+        return _execute(args, root, config, files, mode)
+    if not in_repo:
+        raise UsageError(f"--staged needs a git repository; {str(root)!r} is not in one")
+    from huskycat import staged
+
+    with staged.checking_staged(root) as stash:
+        # Inside: a staged file deleted in the work tree is back, so git lists it.
+        files, mode = collect(args, root)
+        if not files:
+            if not args.quiet:
+                print("huskycat: nothing staged to check")
+            code = EXIT_OK
+        else:
+            code = _execute(args, root, config, files, mode)
+    for line in stash.messages():
+        print(f"huskycat: {line}", file=sys.stderr)
+    return code
+
+
+def _check_report_path(option: str, value: str) -> None:
+    """Fail before the run, not after it, when a report could not be written."""
+    path = Path(value)
+    if path.is_dir():
+        raise UsageError(f"{option} {value!r} is a folder, not a file")
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(f"{option} {value!r}: the folder {str(folder)!r} does not exist")
+
+
+def _execute(
+    args: argparse.Namespace, root: Path, config: Config, files: list[str], mode: str
+) -> int:
+    from huskycat.cache import Cache
+    from huskycat.core.parallel_executor import ParallelExecutor
+    from huskycat.core.results import ToolStatus
+    from huskycat.history import History
+    from huskycat.planning import tool_callable
+
+    plan = make_plan(args, root, config, files)
+    history = History.load(root)
+    runnable = {n: t for n, t in plan.tools.items() if t.skip_reason is None}
+    expected = history.expected_durations(
+        {n: (len(t.files) if t.spec.scope == "file" else None) for n, t in runnable.items()}
+    )
+    executor = ParallelExecutor(
+        plan.requires,
+        max_workers=plan.jobs,
+        timeout_per_tool=None,
+        fail_fast=plan.fail_fast,
+        after=plan.after,
+        expected_durations=expected,
+        tool_timeouts={n: t.timeout for n, t in plan.tools.items()},
+        tool_resources={n: t.weight for n, t in plan.tools.items()},
+    )
+    cache = None if args.no_cache else Cache.for_root(root)
+    tools = {name: tool_callable(plan, tool, cache=cache) for name, tool in plan.tools.items()}
+    verbosity = -1 if args.quiet else args.verbose
+    view = _start_view(args, list(tools), executor.max_workers, verbosity, expected)
+    timer = _Timer(view.handle if view is not None else None)
+    try:
+        with _sigterm_interrupts():
+            results = executor.execute_tools(tools, event_callback=timer.handle)
+    finally:
+        if view is not None:
+            view.stop()
+        if cache is not None:
+            cache.close()
+    history.record(results, {n: len(t.files) for n, t in runnable.items()})
+    history.save()
+    stats = {**executor.get_statistics(), "tool_times": timer.times}
+    _report(args, plan, results, stats, executor.get_execution_plan(), mode, verbosity)
+    failed = any(
+        r.status in (ToolStatus.FAILED, ToolStatus.TIMEOUT) or not r.success for r in results
+    )
+    modified = any(r.metadata.get("modified_files") for r in results)
+    return EXIT_FAILED if failed or modified else EXIT_OK
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` while the tools run (main thread only)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class _Timer:
+    """When each tool started and ended, in seconds from the start of the run, taken
+    from the engine's events (``time.monotonic()``); passes each event on to ``then``.
+
+    ``times[name]`` is ``{"start": s, "end": e}`` for a tool that ran and ``{"end": e}``
+    for one skipped without running. The engine calls ``handle`` from its one loop.
+    """
+
+    def __init__(self, then: Callable[[ToolEvent], object] | None) -> None:
+        from huskycat.core.results import FINAL_STATUSES, ToolStatus
+
+        self._then = then
+        self._running, self._final = ToolStatus.RUNNING, FINAL_STATUSES
+        self._origin = time.monotonic()
+        self.times: dict[str, dict[str, float]] = {}
+
+    def handle(self, event: ToolEvent) -> None:
+        moment = round(max(0.0, event.time - self._origin), 6)
+        if event.status is self._running:
+            self.times[event.tool_name] = {"start": moment}
+        elif event.status in self._final:
+            self.times.setdefault(event.tool_name, {})["end"] = moment
+        if self._then is not None:
+            try:
+                self._then(event)
+            except BrokenPipeError:  # the reader of our output is gone; the run goes on
+                self._then = None
+                silence_stdout()
+
+
+def _start_view(
+    args: argparse.Namespace,
+    names: list[str],
+    workers: int,
+    verbosity: int,
+    expected: dict[str, float],
+) -> Any:
+    """The progress view, started: live on a terminal, else one plain line per tool."""
+    if args.no_progress:
+        return None
+    from huskycat.report.console import LiveView, PlainView
+
+    # -q wants only the failures, which the plain view can leave out and a table cannot.
+    if verbosity >= 0 and sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
+        from rich.console import Console
+
+        live = LiveView(Console(), tool_names=names, workers=workers, expected=expected or None)
+        live.start()
+        return live
+    plain = PlainView(sys.stdout, verbosity=verbosity)
+    plain.start(names)  # its lines line up on the longest name
+    return plain
+
+
+def _report(
+    args: argparse.Namespace,
+    plan: Plan,
+    results: list[ToolResult],
+    stats: dict[str, Any],
+    levels: Any,
+    mode: str,
+    verbosity: int,
+) -> None:
+    from huskycat.report import github
+    from huskycat.report.console import render_summary
+
+    try:
+        render_summary(results, stats, sys.stdout, verbosity=verbosity)
+        if github.should_annotate():
+            for line in github.annotations(results):
+                print(line)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `huskycat run | head`: the reports are still written
+        silence_stdout()
+    if args.junit_xml:
+        from huskycat.report.junit import write_junit_xml
+
+        try:
+            write_junit_xml(results, Path(args.junit_xml), wall_time=stats.get("wall_time"))
+        except OSError as exc:
+            raise ReportError("--junit-xml", args.junit_xml, exc) from exc
+    if args.json:
+        from huskycat.report.json_report import build_report, write_json
+
+        report = build_report(
+            results,
+            plan=levels,
+            statistics=stats,
+            version=__version__,
+            root=str(plan.root),
+            mode=mode + (" (fix)" if plan.fix else ""),
+        )
+        try:
+            write_json(report, Path(args.json))
+        except OSError as exc:
+            raise ReportError("--json", args.json, exc) from exc
