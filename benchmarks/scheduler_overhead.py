@@ -87,8 +87,8 @@ def main() -> None:
     for n in sizes:
         deps = random_dag(n, seed=n)
         repeats = args.repeats if n <= 20000 else 1
-        base = best_of(lambda: baseline(deps, args.workers), repeats)
-        ours = best_of(lambda: huskycat_run(deps, args.workers), repeats)
+        base = best_of(lambda deps=deps: baseline(deps, args.workers), repeats)
+        ours = best_of(lambda deps=deps: huskycat_run(deps, args.workers), repeats)
         per_tool.append(ours / n * 1e6)
         print(f"{n:>8} {base / n * 1e6:>10.1f} {ours / n * 1e6:>10.1f} {ours / base:>7.2f}x")
     if len(per_tool) > 1:

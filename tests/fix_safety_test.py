@@ -86,6 +86,7 @@ def run_fix(repo: GitRepo, *extra: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=120,
+        check=False,
     )
 
 
