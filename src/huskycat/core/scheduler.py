@@ -12,7 +12,7 @@ State, all owned and mutated by :meth:`Scheduler.run` on the calling thread only
 
 Data flow::
 
-    ready --(fits in free slots)--> backend.submit(_call) --> worker runs the tool
+    ready --(fits in free slots)--> backend.submit(call) --> worker runs the tool
       ^                                                         |
       |   dependents whose last dependency finished              v
     finish(name, result) <--- wait(FIRST_COMPLETED or the next deadline)
@@ -41,9 +41,9 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from huskycat.core.backend import Backend
-from huskycat.core.process import Cancelled, RunContext
+from huskycat.core.calls import Returned, call, error_result
+from huskycat.core.process import RunContext
 from huskycat.core.results import (
-    OUTCOME_ERROR,
     OUTCOME_FINDINGS,
     SKIP_DEPENDENCY,
     SKIP_FAIL_FAST,
@@ -100,23 +100,6 @@ class _Shards:
     results: dict[int, ToolResult] = field(default_factory=dict)
 
 
-class _Returned(NamedTuple):
-    value: object
-    error: BaseException | None
-    traceback: str
-    duration: float
-
-
-def _call(fn: Callable[[], object], ctx: RunContext) -> _Returned:
-    """Run one tool (or shard) in a worker thread; report, never raise."""
-    start = time.perf_counter()
-    try:
-        value = ctx.call(fn)
-    except BaseException as exc:  # noqa: BLE001 - a tool's crash is a result, even SystemExit
-        return _Returned(None, exc, traceback.format_exc(), time.perf_counter() - start)
-    return _Returned(value, None, "", time.perf_counter() - start)
-
-
 @dataclass
 class RunRecord:
     """What a run measured, for statistics."""
@@ -161,10 +144,10 @@ class Scheduler:
         self._ready: list[tuple[float, str]] = []
         self._held: dict[int, list[str]] = {}  # barrier level -> ready but not yet allowed
         self._level = min((t.level for t in tasks), default=0)
-        self._running: dict[Future[_Returned], _Running] = {}
+        self._running: dict[Future[Returned], _Running] = {}
         # Futures put themselves here when done (from the worker thread): one queue to
         # wait on, instead of a waiter installed on every running future each time.
-        self._done: queue.SimpleQueue[Future[_Returned]] = queue.SimpleQueue()
+        self._done: queue.SimpleQueue[Future[Returned]] = queue.SimpleQueue()
         self._busy = 0
         self._shards: dict[str, _Shards] = {}
         self._stopped_by: str | None = None  # fail-fast: the first tool that failed
@@ -250,8 +233,8 @@ class Scheduler:
         try:
             parts = list(task.split(wanted))
         except Exception as exc:  # noqa: BLE001 - a failed split is that tool's failure
-            returned = _Returned(None, exc, traceback.format_exc(), 0.0)
-            self._finish(task.name, self._error_result(task.name, returned), time.monotonic())
+            returned = Returned(None, exc, traceback.format_exc(), 0.0)
+            self._finish(task.name, error_result(task.name, returned), time.monotonic())
             return
         if len(parts) <= 1:
             self._submit(task, 1, parts[0] if parts else task.fn)
@@ -272,7 +255,7 @@ class Scheduler:
             self.record.starts[task.name] = now - self.record.started
             if self.on_event is not None:
                 self._emit(ToolEvent(task.name, ToolStatus.RUNNING, now))
-        future = self.backend.submit(_call, fn, ctx)
+        future = self.backend.submit(call, fn, ctx)
         self._running[future] = _Running(task, ctx, now, shard=shard)
         future.add_done_callback(self._done.put)
 
@@ -290,7 +273,7 @@ class Scheduler:
         return None if nearest is None else max(0.0, nearest - now)
 
     # --- finishing ---------------------------------------------------------------------
-    def _collect(self, future: Future[_Returned], now: float) -> None:
+    def _collect(self, future: Future[Returned], now: float) -> None:
         run = self._running.pop(future)
         self._release(run)
         if run.timed_out_at is not None:
@@ -298,7 +281,7 @@ class Scheduler:
         returned = future.result()
         name = run.task.name
         if returned.error is not None:
-            result = self._error_result(name, returned)
+            result = error_result(name, returned)
         else:
             result = coerce_result(name, returned.value, returned.duration)
         if run.shard >= 0:
@@ -324,8 +307,8 @@ class Scheduler:
         try:
             merged = coerce_result(name, run.task.merge(parts), work)
         except Exception as exc:  # noqa: BLE001 - a failed merge is that tool's failure
-            returned = _Returned(None, exc, traceback.format_exc(), work)
-            merged = self._error_result(name, returned)
+            returned = Returned(None, exc, traceback.format_exc(), work)
+            merged = error_result(name, returned)
         merged.metadata.setdefault("shards", group.total)
         merged.metadata.setdefault("wall_duration", now - group.started)
         self._finish(name, merged, now)
@@ -363,7 +346,7 @@ class Scheduler:
             run.ctx.kill_all(max(0.0, started + self.kill_grace - time.monotonic()))
             self._drop(future, run)
 
-    def _drop(self, future: Future[_Returned], run: _Running) -> None:
+    def _drop(self, future: Future[Returned], run: _Running) -> None:
         del self._running[future]
         self._release(run)
         self.backend.abandon(future)
@@ -381,37 +364,6 @@ class Scheduler:
             status=ToolStatus.TIMEOUT,
             error_message=f"timed out after {limit:g}s",
             metadata={"timeout": limit},
-        )
-
-    def _error_result(self, name: str, returned: _Returned) -> ToolResult:
-        exc = returned.error
-        assert exc is not None
-        if isinstance(exc, TimeoutError):
-            return ToolResult(
-                name,
-                False,
-                returned.duration,
-                output=str(getattr(exc, "output", "") or returned.traceback),
-                status=ToolStatus.TIMEOUT,
-                error_message=f"{type(exc).__name__}: {exc}" if str(exc) else "timed out",
-            )
-        if isinstance(exc, Cancelled):
-            return ToolResult(
-                name,
-                False,
-                returned.duration,
-                status=ToolStatus.SKIPPED,
-                error_message=f"cancelled: {exc}",
-                metadata={"skip_reason": SKIP_FAIL_FAST},
-            )
-        return ToolResult(
-            name,
-            False,
-            returned.duration,
-            output=returned.traceback,
-            status=ToolStatus.FAILED,
-            error_message=f"{type(exc).__name__}: {exc}",
-            metadata={"outcome": OUTCOME_ERROR, "exception": type(exc).__name__},
         )
 
     def _finish(self, name: str, result: ToolResult, now: float) -> None:
