@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from huskycat.core.parallel_executor import ParallelExecutor, ShardedTool, ToolResult, ToolStatus
 from huskycat.core.process import current_context
 from huskycat.core.results import Diagnostic, ToolEvent
-from huskycat.core.sharding import merge_results
+from huskycat.core.sharding import merge_messages, merge_results
 
 
 def file_tool(files: Sequence[str], seen: list[list[str]], lock: threading.Lock) -> ShardedTool:
@@ -126,3 +126,28 @@ def test_merge_results_keeps_the_worst_status_and_unites_modified_files() -> Non
     assert merged.status is ToolStatus.FAILED and merged.errors == 2
     assert merged.metadata["modified_files"] == ["a", "b"] and merged.metadata["outcome"] == "error"
     assert merged.duration == 0.1 + 0.2
+
+
+def test_merged_summary_lines_sum_the_counts_of_the_shards() -> None:
+    assert merge_messages(["would reformat 6 files", "would reformat 5 files"]) == (
+        "would reformat 11 files"
+    )
+    assert merge_messages(["1 warning", "2 errors, 3 warnings", "1 error"]) == (
+        "3 errors, 4 warnings"
+    )
+    assert merge_messages(["would reformat 1 file; 2 errors in 2 unchanged files"]) == (
+        "would reformat 1 file, 2 errors in 2 unchanged files"
+    )
+    assert merge_messages(["odd {text}", "odd {text}"]) == "odd {text}"
+    assert merge_messages([]) == ""
+
+
+def test_merge_results_says_why_a_shard_failed_rather_than_the_others_counts() -> None:
+    found = ToolResult(
+        "t", False, 0.1, errors=3, error_message="3 errors", metadata={"outcome": "findings"}
+    )
+    broke = ToolResult(
+        "t", False, 0.1, error_message="exit code 2: bad option", metadata={"outcome": "error"}
+    )
+    assert merge_results([found, broke]).error_message == "exit code 2: bad option"
+    assert merge_results([found, found]).error_message == "6 errors"

@@ -10,6 +10,7 @@ one progress event of each kind.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -64,6 +65,9 @@ def merge_results(results: Sequence[ToolResult]) -> ToolResult:
     if modified or any("modified_files" in r.metadata for r in results):
         metadata["modified_files"] = modified
     messages = [r.error_message for r in results if r.error_message and r.status is status]
+    errors = [r for r in results if r.status is ToolStatus.FAILED and r.outcome == OUTCOME_ERROR]
+    if errors:  # why a shard could not do its work; counts of the others would mislead
+        messages = [r.error_message for r in errors if r.error_message]
     diagnostics = sorted(
         (d for r in results for d in r.diagnostics),
         key=lambda d: (d.file, d.line or 0, d.column or 0),
@@ -76,7 +80,47 @@ def merge_results(results: Sequence[ToolResult]) -> ToolResult:
         warnings=sum(r.warnings for r in results),
         output="".join(r.output for r in results),
         status=status,
-        error_message="; ".join(dict.fromkeys(messages)) or None,
+        error_message=("; ".join(dict.fromkeys(messages)) if errors else merge_messages(messages))
+        or None,
         metadata=metadata,
         diagnostics=diagnostics,
     )
+
+
+# The nouns the catalog's parsers count with ``parsing.plural`` ("3 errors, 1 warning",
+# "would reformat 2 files", "4 errors in 3 unchanged files" of the result cache).
+_COUNTED = re.compile(r"\b(\d+) (error|warning|note|unchanged file|file)s?\b")
+_PLACE = re.compile("\0([^\0]*)\0")  # a counted phrase in a key: \0noun\0
+
+
+def merge_messages(messages: Sequence[str]) -> str:
+    """The summary lines of the parts of one run (shards, batches) as one line.
+
+    Each line is split at ", " and "; "; phrases that differ only in their counts are
+    summed ("would reformat 6 files" and "would reformat 5 files" make "would reformat
+    11 files"), other phrases are kept once. Phrases keep the order they have in the
+    lines, so "1 warning" and "2 errors, 3 warnings" make "2 errors, 4 warnings".
+    """
+    counts: dict[str, list[int]] = {}  # phrase, its counts replaced by \0noun\0 -> sums
+    order: list[str] = []
+    for message in messages:
+        keys = []
+        for part in re.split(r"; |, ", message):
+            found = [int(n) for n, _ in _COUNTED.findall(part)]
+            key = _COUNTED.sub(lambda m: f"\0{m[2]}\0", part)
+            counts[key] = [a + b for a, b in zip(counts[key], found)] if key in counts else found
+            keys.append(key)
+        for index, key in enumerate(keys):  # this line's order merged into the order so far
+            if key not in order:
+                later = [order.index(k) for k in keys[index + 1 :] if k in order]
+                order.insert(min(later, default=len(order)), key)
+    return ", ".join(_render(key, counts[key]) for key in order)
+
+
+def _render(key: str, counts: Sequence[int]) -> str:
+    sums = iter(counts)
+    return _PLACE.sub(lambda m: _plural(next(sums), m[1]), key)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -34,6 +34,7 @@ from huskycat.core.results import (
     ToolResult,
     ToolStatus,
 )
+from huskycat.core.sharding import merge_messages
 from huskycat.tools.base import Outcome, ParseResult, ToolOutput, ToolSpec
 from huskycat.tools.parsing import first_line
 
@@ -355,9 +356,8 @@ def _merge(spec: ToolSpec, batches: Sequence[_Batch], root: Path) -> ToolResult:
         first = next(b for b in batches if b.parsed.outcome == "error")
         message = first.parsed.message or _exit_message(first.proc)
     else:
-        # More than one batch only with thousands of files: their messages side by side.
-        seen = [b.parsed.message for b in batches if b.parsed.message]
-        message = "; ".join(dict.fromkeys(seen)) or None
+        # More than one batch only with thousands of files: their counts summed.
+        message = merge_messages([b.parsed.message for b in batches if b.parsed.message]) or None
     truncated = any(b.proc.truncated for b in batches)
     return ToolResult(
         spec.name,
