@@ -92,6 +92,14 @@ def test_measured_durations_steer_the_next_run() -> None:
     assert executor.get_statistics()["duration_source"] == "measured"
 
 
+def test_statistics_say_what_a_run_knew_of_durations_before_it_not_after() -> None:
+    executor = ParallelExecutor({"a": [], "b": []}, max_workers=1, expected_durations={"a": 1.0})
+    executor.execute_tools({"a": lambda: True, "b": lambda: True})
+    assert executor.get_statistics()["duration_source"].startswith("default")
+    executor.execute_tools({"a": lambda: True, "b": lambda: True})
+    assert executor.get_statistics()["duration_source"] == "measured"
+
+
 def test_never_more_tools_at_once_than_max_workers() -> None:
     tracker = Tracker()
     executor = ParallelExecutor({}, max_workers=3)

@@ -191,6 +191,9 @@ class ParallelExecutor:
         else:
             after, combined = {}, requires
         durations = {n: self._expected(n) for n in names}
+        # Said now: after the run every tool that ran has a measured duration, but this
+        # run's plan rested on what was known before it.
+        source = self._duration_source(names)
         priority = plan_priorities(
             combined, durations, slots=self.max_workers, weights=self.tool_resources
         )
@@ -251,12 +254,22 @@ class ParallelExecutor:
             "deps": combined,
             "durations": {r.tool_name: r.duration for r in ordered},
             "expected": durations,
+            "source": source,
             "wall_time": scheduler.record.wall_time,
             "peak_busy": scheduler.record.peak_busy,
             "starts": dict(scheduler.record.starts),
             "ends": dict(scheduler.record.ends),
         }
         return ordered
+
+    def _duration_source(self, names: Iterable[str]) -> str:
+        """Where the expected durations of ``names`` come from, as the statistics say."""
+        names = list(names)
+        if all(n in self.expected_durations for n in names):
+            return "expected_durations"
+        if all(n in self._measured or n in self.expected_durations for n in names):
+            return "measured"
+        return "default 1 unit per tool where nothing is known"
 
     def _expected(self, name: str) -> float:
         if name in self.expected_durations:
@@ -308,16 +321,11 @@ class ParallelExecutor:
         if self._last_run is None:
             deps: Mapping[str, tuple[str, ...]] = self._combined
             durations = {n: self._expected(n) for n in deps}
+            source = self._duration_source(deps)
         else:
             deps = self._last_run["deps"]
             durations = self._last_run["expected"]
-        source = (
-            "expected_durations"
-            if all(n in self.expected_durations for n in deps)
-            else "measured"
-            if all(n in self._measured or n in self.expected_durations for n in deps)
-            else "default 1 unit per tool where nothing is known"
-        )
+            source = self._last_run["source"]
         result = stats.plan_statistics(
             deps,
             durations,
