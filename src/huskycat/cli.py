@@ -3,7 +3,8 @@ prints errors and picks exit codes. Each verb lives in its own module under
 :mod:`huskycat.commands`.
 
 Exit codes: 0 everything passed, 1 a tool failed or timed out (or ``--fix`` changed
-files), 2 bad usage or configuration, 130 interrupted.
+files that ``--stage-fixes`` did not stage), 2 bad usage or configuration, 130
+interrupted.
 
 A git hook starts this on every commit, so heavy modules (rich, the tool catalog, the
 engine) are imported inside the commands that need them, not at the top.
@@ -95,6 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the tools on the repository")
     _add_selection(run)
+    run.add_argument(
+        "--stage-fixes",
+        action="store_true",
+        help="with --fix: `git add` the tracked files the fixers changed, instead of exiting 1 "
+        "for them to be reviewed and staged by hand; with --staged only the fixes are "
+        "staged, not your unstaged changes",
+    )
     run.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
     run.add_argument("--jobs", "-j", type=_positive_int, help="worker slots (default: CPUs)")
     run.add_argument(

@@ -235,6 +235,36 @@ def stage(root: Path | str, files: Iterable[str]) -> None:
         raise GitError(argv, proc.returncode, proc.stderr.decode("utf-8", "replace"))
 
 
+def index_entries(top: Path | str, files: Iterable[str]) -> dict[str, bytes]:
+    """The index's record of each of ``files`` (relative to ``top``, the top level of the
+    work tree) as ``git ls-files --stage -z`` prints it, for :func:`restore_index_entries`.
+    Files the index lacks, or holds unmerged, have none."""
+    wanted = set(files)
+    if not wanted:
+        return {}
+    # The whole index, filtered here: ls-files has no --pathspec-from-file.
+    out = _check(top, "ls-files", "--stage", "-z", "--full-name")
+    found: dict[str, bytes] = {}
+    unmerged: set[str] = set()
+    for record in out.split(b"\0"):
+        info, _, raw = record.partition(b"\t")
+        name = os.fsdecode(raw)
+        if name in wanted:
+            if info.endswith(b" 0"):
+                found[name] = record
+            else:
+                unmerged.add(name)
+    return {name: record for name, record in found.items() if name not in unmerged}
+
+
+def restore_index_entries(top: Path | str, records: Iterable[bytes]) -> None:
+    """Put back records :func:`index_entries` returned (``git update-index --index-info``):
+    those files are staged as they were then, whatever was staged since."""
+    stdin = b"".join(record + b"\0" for record in records)
+    if stdin:
+        _check(top, "update-index", "-z", "--index-info", stdin=stdin)
+
+
 # --- the work tree against the index (staged mode) ----------------------------------------
 # Options that pin down what a user's configuration could otherwise change: colours
 # (color.ui=always), prefixes (diff.noprefix, diff.mnemonicPrefix), paths relative to the

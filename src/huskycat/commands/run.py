@@ -4,6 +4,12 @@ With ``--staged`` the unstaged changes to tracked files are set aside while the 
 run (:mod:`huskycat.staged`), so that they check what will be committed. Results of
 tools whose inputs did not change are replayed from the cache (:mod:`huskycat.cache`),
 and each run's durations feed the next run's priorities (:mod:`huskycat.history`).
+
+With ``--fix``, files the fixers changed are listed and the run exits 1, so that the
+user reviews and stages them; ``--stage-fixes`` stages them instead (``git add``, only
+files git tracks). With ``--staged`` that happens before the unstaged changes are put
+back, so that only the fixes are staged; a fix rolled back for conflicting with
+unstaged changes is not staged either.
 """
 
 from __future__ import annotations
@@ -12,10 +18,10 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from huskycat import __version__
 from huskycat.commands.common import (
@@ -47,33 +53,94 @@ class ReportError(UsageError):
         return f"cannot write {self.option} {self.path!r}: {self.error.strerror or self.error}"
 
 
+class _Ran(NamedTuple):
+    """What a run came to: whether a tool failed or timed out, which files fixers changed."""
+
+    failed: bool
+    modified: tuple[str, ...]
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     for option, value in (("--junit-xml", args.junit_xml), ("--json", args.json)):
         if value is not None:
             _check_report_path(option, value)
+    if args.stage_fixes and not args.fix:
+        raise UsageError("--stage-fixes stages the files --fix changes: give --fix as well")
     root, in_repo = repo_root()
     # Always, even when nothing is staged: a bad configuration is an error (exit 2) on
     # the first commit, not on the first one that happens to stage a matching file.
     config = load_config(root)
+    if args.stage_fixes and not in_repo:
+        raise UsageError(f"--stage-fixes needs a git repository; {str(root)!r} is not in one")
     if not args.staged:
         files, mode = collect(args, root)
-        return _execute(args, root, config, files, mode)
+        ran = _execute(args, root, config, files, mode)
+        staged_fixes = _stage_fixes(root, ran.modified) if args.stage_fixes else ()
+        _say_staged(staged_fixes)
+        return _exit_code(ran, staged_fixes)
     if not in_repo:
         raise UsageError(f"--staged needs a git repository; {str(root)!r} is not in one")
-    from huskycat import staged
+    return _run_staged(args, root, config)
 
+
+def _run_staged(args: argparse.Namespace, root: Path, config: Config) -> int:
+    """The run on the staged content, unstaged changes set aside (see huskycat.staged)."""
+    from huskycat import git, staged
+
+    ran = _Ran(False, ())
+    staged_fixes: tuple[str, ...] = ()
+    earlier: dict[str, bytes] = {}  # index records of partially staged files fixers changed
     with staged.checking_staged(root) as stash:
         # Inside: a staged file deleted in the work tree is back, so git lists it.
         files, mode = collect(args, root)
         if not files:
             if not args.quiet:
                 print("huskycat: nothing staged to check")
-            code = EXIT_OK
         else:
-            code = _execute(args, root, config, files, mode)
+            ran = _execute(args, root, config, files, mode)
+            if args.stage_fixes:
+                # Now, while the work tree holds the staged content and the fixes: once a
+                # partially staged file has its unstaged changes back, `git add` would
+                # stage those too.
+                earlier = git.index_entries(root, set(ran.modified) & set(stash.files))
+                staged_fixes = _stage_fixes(root, ran.modified)
+    rolled_back = [path for path in stash.rolled_back if path in earlier]
+    if rolled_back:
+        # Fixes rolled back in the work tree for conflicting with unstaged changes are
+        # not left in the index either: the file is staged as it was before the run.
+        git.restore_index_entries(root, [earlier[path] for path in rolled_back])
+        staged_fixes = tuple(path for path in staged_fixes if path not in rolled_back)
     for line in stash.messages():
         print(f"huskycat: {line}", file=sys.stderr)
-    return code
+    _say_staged(staged_fixes)
+    return _exit_code(ran, staged_fixes)
+
+
+def _stage_fixes(root: Path, modified: Sequence[str]) -> tuple[str, ...]:
+    """``git add`` the files fixers changed that git tracks; returns them. An untracked
+    file is left alone: staging it would start tracking it."""
+    from huskycat import git
+
+    if not modified:
+        return ()
+    tracked = set(git.tracked_files(root))
+    chosen = tuple(path for path in modified if path in tracked)
+    git.stage(root, chosen)
+    return chosen
+
+
+def _say_staged(paths: Sequence[str]) -> None:
+    if paths:
+        shown = ", ".join(repr(p) for p in paths[:5])
+        more = f" and {len(paths) - 5} more" if len(paths) > 5 else ""
+        print(f"huskycat: staged the fixes to {shown}{more}", file=sys.stderr)
+
+
+def _exit_code(ran: _Ran, staged_fixes: Sequence[str]) -> int:
+    """1 when a tool failed or timed out, or a fixer changed a file left unstaged for the
+    user to review; else 0."""
+    unstaged = set(ran.modified) - set(staged_fixes)
+    return EXIT_FAILED if ran.failed or unstaged else EXIT_OK
 
 
 def _check_report_path(option: str, value: str) -> None:
@@ -88,7 +155,7 @@ def _check_report_path(option: str, value: str) -> None:
 
 def _execute(
     args: argparse.Namespace, root: Path, config: Config, files: list[str], mode: str
-) -> int:
+) -> _Ran:
     from huskycat.cache import Cache
     from huskycat.core.parallel_executor import ParallelExecutor
     from huskycat.core.results import ToolStatus
@@ -101,13 +168,15 @@ def _execute(
     expected = history.expected_durations(
         {n: (len(t.files) if t.spec.scope == "file" else None) for n, t in runnable.items()}
     )
+    # A tool skipped before it starts takes no time; unknown, it would count as 1 unit.
+    skipped = {n: 0.0 for n in plan.tools if n not in runnable}
     executor = ParallelExecutor(
         plan.requires,
         max_workers=plan.jobs,
         timeout_per_tool=None,
         fail_fast=plan.fail_fast,
         after=plan.after,
-        expected_durations=expected,
+        expected_durations={**expected, **skipped},
         tool_timeouts={n: t.timeout for n, t in plan.tools.items()},
         tool_resources={n: t.weight for n, t in plan.tools.items()},
     )
@@ -131,8 +200,8 @@ def _execute(
     failed = any(
         r.status in (ToolStatus.FAILED, ToolStatus.TIMEOUT) or not r.success for r in results
     )
-    modified = any(r.metadata.get("modified_files") for r in results)
-    return EXIT_FAILED if failed or modified else EXIT_OK
+    modified = sorted({path for r in results for path in r.metadata.get("modified_files") or ()})
+    return _Ran(failed, tuple(modified))
 
 
 @contextmanager
