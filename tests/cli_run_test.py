@@ -732,8 +732,9 @@ def test_timeout_option_limits_every_tool(sleepers: GitRepo) -> None:
     [
         (signal.SIGINT, "huskycat: interrupted\n"),
         (signal.SIGTERM, "huskycat: interrupted by SIGTERM\n"),
+        (signal.SIGHUP, "huskycat: interrupted by SIGHUP\n"),
     ],
-    ids=["SIGINT", "SIGTERM"],
+    ids=["SIGINT", "SIGTERM", "SIGHUP"],
 )
 def test_interrupted_run_exits_130_and_leaves_no_process_behind(
     git_repo: GitRepo, signum: signal.Signals, message: str

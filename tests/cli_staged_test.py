@@ -26,6 +26,7 @@ import pytest
 from huskycat.cli import main
 from huskycat.tools.base import ParseResult, ToolOutput
 from huskycat.tools.catalog import CATALOG
+from tests.cli_run_test import gone
 from tests.conftest import GitRepo, huskycat, load_report, results_by_tool
 from tests.staged_test import backups, git_bytes, make_mixed, snapshot, staged_view_mismatches
 
@@ -175,8 +176,9 @@ def test_the_tools_saw_the_staged_content(mixed: GitRepo) -> None:
     [
         (signal.SIGINT, "huskycat: interrupted\n"),
         (signal.SIGTERM, "huskycat: interrupted by SIGTERM\n"),
+        (signal.SIGHUP, "huskycat: interrupted by SIGHUP\n"),
     ],
-    ids=["SIGINT", "SIGTERM"],
+    ids=["SIGINT", "SIGTERM", "SIGHUP"],
 )
 def test_unstaged_changes_come_back_when_the_run_is_interrupted(
     mixed: GitRepo, signum: signal.Signals, message: str
@@ -191,6 +193,11 @@ def test_unstaged_changes_come_back_when_the_run_is_interrupted(
     assert err == message
     assert state(mixed.path) == before
     assert backups(mixed.path) == []
+    pids = [int((marks_of(mixed) / name).read_text()) for name in ("sh.pid", "sleep.pid")]
+    deadline = time.monotonic() + 5
+    while not all(map(gone, pids)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(map(gone, pids)), pids
 
 
 def test_unstaged_changes_come_back_when_a_report_cannot_be_written_exit_2(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -167,8 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         silence_stdout()
         return EXIT_FAILED
     except KeyboardInterrupt as exc:
-        signum = getattr(exc, "signum", None)
-        how = " by SIGTERM" if signum is not None or type(exc).__name__ == "Terminated" else ""
+        signum = getattr(exc, "signum", None)  # SIGTERM or SIGHUP; Ctrl-C has none
+        how = f" by {signal.Signals(signum).name}" if isinstance(signum, int) else ""
         print(f"huskycat: interrupted{how}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:

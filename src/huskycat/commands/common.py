@@ -24,8 +24,12 @@ class UsageError(Exception):
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM during a run (a CI job cancelled): stopped like Ctrl-C, so that the engine
-    kills every tool's processes before we exit."""
+    """SIGTERM (a CI job cancelled) or SIGHUP (the terminal closed) during a run: stopped
+    like Ctrl-C, so that the engine kills every tool's processes before we exit."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 def silence_stdout() -> None:

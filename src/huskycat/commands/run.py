@@ -206,7 +206,9 @@ def _execute(
 
 @contextmanager
 def _sigterm_interrupts() -> Iterator[None]:
-    """Turn SIGTERM into :class:`Terminated` while the tools run (main thread only)."""
+    """Turn SIGTERM and SIGHUP into :class:`Terminated` while the tools run (main thread
+    only): left to their default, they would end huskycat at once and leave the tools,
+    each in a session of its own, running."""
     import signal
     import threading
 
@@ -215,13 +217,15 @@ def _sigterm_interrupts() -> Iterator[None]:
         return
 
     def terminate(signum: int, frame: object) -> None:
-        raise Terminated
+        raise Terminated(signum)
 
-    previous = signal.signal(signal.SIGTERM, terminate)
+    signals = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    previous = {signum: signal.signal(signum, terminate) for signum in signals}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 class _Timer:
