@@ -83,6 +83,23 @@ def test_sharded_run_merges_into_the_result_of_an_unsharded_run(many: Path, tool
     assert sum(x.startswith(f"{tool} .") for x in sharded.proc.stdout.splitlines()) == 1
 
 
+def test_sharded_run_after_one_change_reruns_that_file_and_records_one_file(
+    many: Path, tmp_path: Path
+) -> None:
+    repo = copy_of(many, tmp_path / "repo")
+    run_json(repo, "--tools", "ruff", "--jobs", "4")
+    (repo / "pkg/m01.py").write_text(module_text(0).replace("f0", "f1"))  # clean -> messy
+    changed = run_json(repo, "--tools", "ruff", "--jobs", "4")
+    ruff = changed.results["ruff"]
+    assert ruff["metadata"]["shards"] == 4
+    assert ruff["metadata"]["cached_files"] == FILE_COUNT - 1  # of every shard, not the first
+    assert [a for a in ruff["metadata"]["argv"] if a.endswith(".py")] == ["pkg/m01.py"]
+    fresh = run_json(repo, "--tools", "ruff", "--jobs", "1", "--no-cache").results["ruff"]
+    assert (ruff["errors"], ruff["diagnostics"]) == (fresh["errors"], fresh["diagnostics"])
+    *_, partly_cached, _no_cache = History.load(repo).samples("ruff")
+    assert partly_cached.files == 1
+
+
 def tree_bytes(root: Path) -> dict[str, bytes]:
     return {
         path.relative_to(root).as_posix(): path.read_bytes()
