@@ -434,3 +434,23 @@ def test_commit_through_the_hook_is_refused_for_a_bad_staged_part(hooked: GitRep
     assert hooked.git("rev-parse", "HEAD") == head
     assert (hooked.path / "a.py").read_text() == CLEAN + "Y = 2\n"
     assert hooked.git("show", ":a.py") == UNUSED
+
+
+def test_commit_through_a_fixing_hook_commits_the_fixes_and_keeps_the_unstaged_part(
+    fix_repo: GitRepo,
+) -> None:
+    hook = fix_repo.path / ".git" / "hooks" / "pre-commit"
+    hook.parent.mkdir(exist_ok=True)
+    hook.write_text(
+        f"#!/bin/sh\nexec '{sys.executable}' -m huskycat run --staged --fix --stage-fixes "
+        "--tools black\n"
+    )
+    hook.chmod(0o755)
+    work = STAGED.replace("# line 19", "# the user's edit")
+    fix_repo.write("a.py", work)
+    proc = commit(fix_repo)
+    assert proc.returncode == 0, proc.stderr
+    assert fix_repo.git("show", "HEAD:a.py") == FIXED
+    assert (fix_repo.path / "a.py").read_text() == FIXED.replace("# line 19", "# the user's edit")
+    assert fix_repo.git("status", "--porcelain") == " M a.py\n"
+    assert backups(fix_repo.path) == []
