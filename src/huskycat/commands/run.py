@@ -73,6 +73,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.stage_fixes and not in_repo:
         raise UsageError(f"--stage-fixes needs a git repository; {str(root)!r} is not in one")
     if not args.staged:
+        if in_repo:
+            _refuse_while_set_aside(root)
         files, mode = collect(args, root)
         ran = _execute(args, root, config, files, mode)
         staged_fixes = _stage_fixes(root, ran.modified) if args.stage_fixes else ()
@@ -114,6 +116,17 @@ def _run_staged(args: argparse.Namespace, root: Path, config: Config) -> int:
         print(f"huskycat: {line}", file=sys.stderr)
     _say_staged(staged_fixes)
     return _exit_code(ran, staged_fixes)
+
+
+def _refuse_while_set_aside(root: Path) -> None:
+    """Exit 2, as ``run --staged`` does, while a killed staged run's backup exists: the
+    work tree lacks the unstaged changes it holds, so the tools would check (and fixers
+    rewrite) files that are not the user's."""
+    from huskycat import staged
+
+    leftovers = staged.leftover_backups(root)
+    if leftovers:
+        raise staged.UnrestoredBackupError(leftovers)
 
 
 def _stage_fixes(root: Path, modified: Sequence[str]) -> tuple[str, ...]:
