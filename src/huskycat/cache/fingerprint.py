@@ -61,7 +61,7 @@ def _blake2b(data: bytes = b"") -> hashlib.blake2b:
 
 def file_digests(root: Path, names: Iterable[str]) -> dict[str, str | None]:
     """``name -> digest`` for files named relative to ``root``."""
-    return {name: file_digest(root / name) for name in names}
+    return {name: file_digest(os.path.join(root, name)) for name in names}
 
 
 def config_digests(root: Path, names: Sequence[str]) -> list[tuple[str, str, str | None]]:
@@ -93,7 +93,8 @@ def nested_config_digests(
     found: list[tuple[str, str, str | None]] = []
     if not names:
         return found
-    parts = Path(name).parts[:-1]
+    # As Path(name).parts would split a relative name, without building a Path.
+    parts = [part for part in name.split("/")[:-1] if part and part != "."]
     for depth in range(1, len(parts) + 1):
         relative = "/".join(parts[:depth])
         if relative not in memo:
@@ -128,7 +129,7 @@ def project_digest(root: Path, extra: Iterable[str] = ()) -> str | None:
     digest = _blake2b()
     for name in sorted(names):
         digest.update(name.encode("utf-8", "surrogateescape") + b"\0")
-        digest.update((file_digest(root / name) or "-").encode() + b"\0")
+        digest.update((file_digest(os.path.join(root, name)) or "-").encode() + b"\0")
     return digest.hexdigest()
 
 

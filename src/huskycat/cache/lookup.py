@@ -25,8 +25,11 @@ from huskycat.tools.catalog import CATALOG
 
 
 def _normal(name: str) -> str:
-    # How the runner names files in diagnostics (runner.display_path).
-    return Path(os.path.normpath(name)).as_posix()
+    # How the runner names files in diagnostics (runner.display_path), without pathlib:
+    # called for every file of every tool, a run with nothing to do spent a fifth of
+    # its cache lookups building Path objects here.
+    normal = os.path.normpath(name)
+    return normal if os.sep == "/" else normal.replace(os.sep, "/")
 
 
 def is_file_local(spec: ToolSpec) -> bool:
@@ -121,12 +124,18 @@ class Lookup:
     def _look_up_files(self, cache: Cache, tool_key: str) -> None:
         self._per_file = True
         memo: dict[str, list[tuple[str, str, str | None]]] = {}
+        # Files in one folder share its configuration chain: taken once per folder.
+        chains: dict[str, list[tuple[str, str, str | None]]] = {}
         for name, content in self._before.items():
             if content is not None:
-                nested = fingerprint.nested_config_digests(
-                    self.root, _normal(name), self.spec.config_files, memo
-                )
-                self._file_keys[name] = key_of([tool_key, "file", _normal(name), content, nested])
+                normal = _normal(name)
+                folder = normal.rpartition("/")[0]
+                nested = chains.get(folder)
+                if nested is None:
+                    nested = chains[folder] = fingerprint.nested_config_digests(
+                        self.root, normal, self.spec.config_files, memo
+                    )
+                self._file_keys[name] = key_of([tool_key, "file", normal, content, nested])
         if len(self._file_keys) == len(self._before):
             self._run_key = key_of([tool_key, "run", list(self._file_keys.values())])
             stored = cache.get(self._run_key)
