@@ -266,7 +266,8 @@ def cold_section(
         when = times.get(name, {})
         print(
             f"{name:<13} {meta.get('files', 0):>5} {meta.get('shards', 1):>6} "
-            f"{meta.get('batches', 1):>7} {when.get('start', 0):>7.2f}s {when.get('end', 0):>7.2f}s "
+            f"{meta.get('batches', 1):>7} "
+            f"{when.get('start', 0):>7.2f}s {when.get('end', 0):>7.2f}s "
             f"{result['duration']:>7.2f}s {wall:>7.2f}s {cpu:>8.2f}s  {codes} / {code}"
         )
 

@@ -86,8 +86,10 @@ def main() -> None:
             f"{label:<24} {statistics.median(values):>7.3f}x {quantile(values, 0.9):>6.3f}x "
             f"{max(values):>6.3f}x"
         )
-    print(f"barrier / huskycat, median of per-graph ratios: "
-          f"{statistics.median(b / o for b, o in zip(barrier, ours)):.3f}x")
+    print(
+        f"barrier / huskycat, median of per-graph ratios: "
+        f"{statistics.median(b / o for b, o in zip(barrier, ours)):.3f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -748,8 +748,7 @@ def test_entries_are_json_with_format_and_key(repo: GitRepo, cache: Cache) -> No
 
 def test_importing_the_cache_and_history_starts_no_process() -> None:
     # The cache module must not run git or read files when imported (hook start-up).
-    code = textwrap.dedent(
-        """
+    code = textwrap.dedent("""
         import subprocess, sys
         calls = []
         real = subprocess.Popen.__init__
@@ -759,6 +758,5 @@ def test_importing_the_cache_and_history_starts_no_process() -> None:
         subprocess.Popen.__init__ = spy
         import huskycat.cache, huskycat.history
         assert calls == [], calls
-        """
-    )
+        """)
     subprocess.run([sys.executable, "-c", code], check=True, stdin=subprocess.DEVNULL)

@@ -234,9 +234,9 @@ def test_live_view_shows_replayed_tools_as_cached(repo: GitRepo) -> None:
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode())
     lines = re.split(r"[\r\n]+", text)  # the table is redrawn in place
     assert any(re.fullmatch(r"ruff +failed 1 error 0\.\d\ds \(cached\) *", x) for x in lines), text
-    assert any(re.fullmatch(r"flake8 +failed 1 error 0\.\d\ds \(cached\) *", x) for x in lines), (
-        text
-    )
+    assert any(
+        re.fullmatch(r"flake8 +failed 1 error 0\.\d\ds \(cached\) *", x) for x in lines
+    ), text
 
 
 def test_a_run_killed_mid_way_leaves_a_cache_the_next_run_uses(repo: GitRepo) -> None:

@@ -450,7 +450,10 @@ BAD = [
     ("[tools.ruff]\nweight = 0\n", "tools.ruff.weight: expected an integer >= 1, got 0"),
     (
         '[tools.ruff]\ntypes = ["pyton"]\n',
-        "tools.ruff.types: unknown file type 'pyton'; did you mean 'python'? (types are identify tags)",
+        (
+            "tools.ruff.types: unknown file type 'pyton'; did you mean 'python'? "
+            "(types are identify tags)"
+        ),
     ),
     (
         '[tools.mine]\nargs = ["x"]\n',

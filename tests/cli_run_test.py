@@ -595,7 +595,10 @@ def test_unknown_tool_exits_2_naming_it(selection_repo: GitRepo, option: str) ->
 
 # --- --fix ---------------------------------------------------------------------------
 
-MESSY = "import sys\nimport os\nfrom json import dumps\n\n\ndef cwd( ) -> str:\n    return os.getcwd()\n"
+MESSY = (
+    "import sys\nimport os\nfrom json import dumps\n\n\n"
+    "def cwd( ) -> str:\n    return os.getcwd()\n"
+)
 FIXED = "import os\n\n\ndef cwd() -> str:\n    return os.getcwd()\n"
 FIX_TOOLS = "black,isort,autoflake,ruff,taplo,flake8,mypy,bandit"
 

@@ -66,7 +66,10 @@ def test_timeout_kills_the_whole_group_grandchildren_included(tmp_path: Path) ->
 
 def test_a_command_ignoring_sigterm_is_killed_after_the_grace(tmp_path: Path) -> None:
     ctx = RunContext(time.monotonic() + 0.3, kill_grace=0.3)
-    code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(60)"
+    code = (
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "print('up', flush=True); time.sleep(60)"
+    )
     with ctx.active():
         result = run([sys.executable, "-c", code])
     assert result.timed_out and result.returncode == -signal.SIGKILL

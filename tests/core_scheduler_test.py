@@ -224,9 +224,13 @@ def test_timeout_keeps_the_output_captured_so_far() -> None:
 
 def test_per_tool_timeouts_override_the_default() -> None:
     executor = ParallelExecutor({}, timeout_per_tool=0.1, tool_timeouts={"mypy": None})
-    results = executor.execute_tools(
-        {"mypy": lambda: time.sleep(0.3), "ruff": lambda: current_context().wait(5)}  # type: ignore[union-attr]
-    )
+
+    def hang() -> bool:
+        ctx = current_context()
+        assert ctx is not None
+        return ctx.wait(5)
+
+    results = executor.execute_tools({"mypy": lambda: time.sleep(0.3), "ruff": hang})
     assert statuses(results) == {"mypy": "success", "ruff": "timeout"}
 
 
@@ -381,8 +385,7 @@ def test_graph_renders_as_mermaid_and_dot() -> None:
 def test_ctrl_c_kills_running_tools_before_keyboard_interrupt_propagates(tmp_path: Path) -> None:
     pidfile = tmp_path / "pid"
     script = tmp_path / "runner.py"
-    script.write_text(
-        textwrap.dedent(f"""
+    script.write_text(textwrap.dedent(f"""
         import sys
         from huskycat.core.parallel_executor import ParallelExecutor
         from huskycat.core.process import run
@@ -393,8 +396,7 @@ def test_ctrl_c_kills_running_tools_before_keyboard_interrupt_propagates(tmp_pat
         except KeyboardInterrupt:
             print("interrupted", flush=True)
             sys.exit(130)
-    """)
-    )
+    """))
     proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 20
     while (not pidfile.exists() or not pidfile.read_text().strip()) and time.monotonic() < deadline:

@@ -24,7 +24,11 @@ def file_tool(files: Sequence[str], seen: list[list[str]], lock: threading.Lock)
             seen.append(chunk)
         time.sleep(0.02)
         return ToolResult(
-            "lint", False, 0.0, warnings=len(chunk), metadata={"outcome": "findings"},
+            "lint",
+            False,
+            0.0,
+            warnings=len(chunk),
+            metadata={"outcome": "findings"},
             diagnostics=[Diagnostic(f, 1, 1, "W1", "warning", "w") for f in chunk],
         )
 
@@ -44,7 +48,10 @@ def test_a_sharded_tool_uses_the_free_slots_and_merges_into_one_result() -> None
     assert result.status is ToolStatus.FAILED and result.warnings == 10
     assert [d.file for d in result.diagnostics] == files  # file order, not shard order
     assert result.metadata["shards"] == 4
-    assert [(e.tool_name, e.status.value) for e in events] == [("lint", "running"), ("lint", "failed")]
+    assert [(e.tool_name, e.status.value) for e in events] == [
+        ("lint", "running"),
+        ("lint", "failed"),
+    ]
 
 
 def test_shards_leave_a_slot_for_each_other_ready_tool() -> None:
@@ -121,7 +128,9 @@ def test_dependents_of_a_sharded_tool_wait_for_every_shard() -> None:
 
 def test_merge_results_keeps_the_worst_status_and_unites_modified_files() -> None:
     ok = ToolResult("t", True, 0.1, metadata={"modified_files": ["a"]})
-    bad = ToolResult("t", False, 0.2, errors=2, metadata={"outcome": "error", "modified_files": ["b"]})
+    bad = ToolResult(
+        "t", False, 0.2, errors=2, metadata={"outcome": "error", "modified_files": ["b"]}
+    )
     merged = merge_results([ok, bad])
     assert merged.status is ToolStatus.FAILED and merged.errors == 2
     assert merged.metadata["modified_files"] == ["a", "b"] and merged.metadata["outcome"] == "error"

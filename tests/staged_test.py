@@ -428,8 +428,7 @@ def test_git_index_file_names_the_index_that_is_checked(
     assert other.read_bytes() == other_index
 
 
-HOOK = textwrap.dedent(
-    """
+HOOK = textwrap.dedent("""
     from pathlib import Path
     from huskycat import staged
 
@@ -438,8 +437,7 @@ HOOK = textwrap.dedent(
         seen = b"|".join((root / n).read_bytes() for n in ("f.txt", "g.txt"))
         with open(root / ".git" / "seen", "ab") as out:
             out.write(seen + b"\\n")
-    """
-)
+    """)
 
 
 def test_in_a_real_pre_commit_hook_the_commits_own_index_is_checked(git_repo: GitRepo) -> None:
@@ -494,8 +492,8 @@ def test_fixes_that_overlap_unstaged_changes_are_rolled_back_and_reported(
     # A fully staged file has no unstaged changes to conflict with: its fix stays.
     assert after["g.py"] == ("file", 0o644, b"G fixed\n")
     assert stash.rolled_back == ("f.py",) and stash.merged == ()
-    assert (
-        "'f.py' conflicted with your unstaged changes and were rolled back" in (stash.messages()[0])
+    assert "'f.py' conflicted with your unstaged changes and were rolled back" in (
+        stash.messages()[0]
     )
 
 
@@ -520,8 +518,7 @@ def test_fix_of_a_binary_file_with_unstaged_changes_is_rolled_back(git_repo: Git
 
 
 # --- crashes, leftovers and recovery ---------------------------------------------------------
-KILLED_RUN = textwrap.dedent(
-    """
+KILLED_RUN = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
     from huskycat import staged
@@ -532,8 +529,7 @@ KILLED_RUN = textwrap.dedent(
             (root / name).write_text(text)
         print("set aside", flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
-    """
-)
+    """)
 
 
 def killed_run(root: Path, *edits: str) -> subprocess.CompletedProcess[str]:

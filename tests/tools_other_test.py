@@ -695,15 +695,13 @@ def test_gitlab_ci_missing_file_is_an_error(tmp_path: Path) -> None:
 def test_gitlab_ci_text_report_is_read_when_json_is_missing(tmp_path: Path) -> None:
     write(tmp_path, ".gitlab-ci.yml", BAD_GITLAB_CI)
     # check-jsonschema 0.39's text report (-o text), as captured.
-    stdout = textwrap.dedent(
-        """\
+    stdout = textwrap.dedent("""\
         Several files failed to parse.
           Failed to parse broken.yml
             ParserError: while parsing a flow node
         Schema validation errors were encountered.
           .gitlab-ci.yml::$.build.when: 'sometimes' is not one of ['on_success']
-        """
-    )
+        """)
     out = ToolOutput(("check-jsonschema",), 1, stdout, "", (), str(tmp_path))
     result = gitlab_ci.parse(out)
     assert places(result) == [(".gitlab-ci.yml", 4, "schema"), ("broken.yml", None, "parse")]

@@ -144,7 +144,7 @@ def install(
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             stream.write(text)
-        os.chmod(temporary, 0o755)
+        os.chmod(temporary, 0o755)  # nosec B103 - a git hook must be executable by its user
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)

@@ -189,9 +189,11 @@ def build_plan(
         tool_timeout = settings.timeout or timeout or config.timeout or DEFAULT_TIMEOUT
         tools[name] = PlannedTool(
             name=name,
-            spec=spec
-            if pass_filenames == spec.pass_filenames
-            else _with_pass_filenames(spec, pass_filenames),
+            spec=(
+                spec
+                if pass_filenames == spec.pass_filenames
+                else _with_pass_filenames(spec, pass_filenames)
+            ),
             files=tuple(chosen),
             settings=settings,
             timeout=tool_timeout,

@@ -112,9 +112,7 @@ def merge_cached(
     outcome = (
         OUTCOME_ERROR
         if fresh_outcome == OUTCOME_ERROR
-        else "findings"
-        if fresh_outcome == "findings" or dirty
-        else "ok"
+        else "findings" if fresh_outcome == "findings" or dirty else "ok"
     )
     parts = [fresh.error_message] if fresh is not None and fresh.error_message else []
     if dirty and outcome != OUTCOME_ERROR:

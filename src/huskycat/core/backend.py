@@ -105,7 +105,8 @@ def _work(items: queue.SimpleQueue[_Item | None]) -> None:
             continue
         try:
             result = fn(*args)
-        except BaseException as exc:  # noqa: BLE001 - handed to the future, as ThreadPoolExecutor does
+        # Handed to the future, as ThreadPoolExecutor does.
+        except BaseException as exc:  # noqa: BLE001
             future.set_exception(exc)
         else:
             future.set_result(result)

@@ -30,7 +30,8 @@ def normalize(
             raise TypeError(f"{what}: tool names must be strings, got {name!r}")
         if isinstance(needs, str):
             raise TypeError(
-                f"{what}: dependencies of {name!r} must be a list of names, got the string {needs!r}"
+                f"{what}: dependencies of {name!r} must be a list of names, "
+                f"got the string {needs!r}"
             )
         names = []
         for dep in needs:

@@ -11,8 +11,8 @@ calls run) and :mod:`~huskycat.core.stats`. Its public names are the seed design
 
 A tool starts as soon as its own dependencies are done and a slot is free (no level
 barriers); among ready tools, the longest remaining path first, unless simulating the
-schedule finds an order that finishes sooner (:mod:`~huskycat.core.priority`). Only the tools passed to ``execute_tools`` run
-and get a result, exactly one each.
+schedule finds an order that finishes sooner (:mod:`~huskycat.core.priority`). Only the
+tools passed to ``execute_tools`` run and get a result, exactly one each.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 import re
-import xml.etree.ElementTree as ET
+import xml.etree.ElementTree as ET  # nosec B405 - only writes XML, never parses any
 from datetime import datetime
 from pathlib import Path
 
