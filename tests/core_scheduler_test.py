@@ -410,3 +410,30 @@ def test_ctrl_c_kills_running_tools_before_keyboard_interrupt_propagates(tmp_pat
 def test_available_cpus_follows_affinity(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
     assert pe.available_cpus() == 1
+
+
+def test_tools_off_the_critical_path_run_their_processes_at_a_lower_cpu_priority() -> None:
+    def niceness() -> int:
+        return int(run([sys.executable, "-c", "import os; print(os.nice(0))"]).stdout)
+
+    base = os.nice(0)
+    seen: dict[str, int] = {}
+    executor = ParallelExecutor(
+        {"long": [], "short": [], "after": ["long"]},
+        max_workers=2,
+        expected_durations={"long": 5.0, "short": 1.0, "after": 1.0},
+        background_nice=10,
+    )
+    executor.execute_tools(
+        {
+            name: (lambda n=name: seen.__setitem__(n, niceness()))
+            for name in ("long", "short", "after")
+        }
+    )
+    # 'long' heads the longest chain; 'after' is all that is left when it starts
+    assert seen == {"long": base, "short": min(19, base + 10), "after": base}
+    plain = ParallelExecutor({}, max_workers=2)
+    plain.execute_tools({"x": lambda: seen.__setitem__("x", niceness())})
+    assert seen["x"] == base
+    with pytest.raises(ValueError, match="background_nice must be 0 to 19, got 20"):
+        ParallelExecutor(background_nice=20)

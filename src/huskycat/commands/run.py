@@ -42,6 +42,9 @@ if TYPE_CHECKING:
     from huskycat.planning import Plan
 
 
+BACKGROUND_NICE = 10  # CPU niceness of tools that are not on the critical path
+
+
 class ReportError(UsageError):
     """A report file that could not be written after the run."""
 
@@ -193,6 +196,8 @@ def _execute(
         expected_durations={**expected, **skipped},
         tool_timeouts={n: t.timeout for n, t in plan.tools.items()},
         tool_resources={n: t.weight for n, t in plan.tools.items()},
+        # Tools off the critical path yield the CPUs to it: the run ends with its chain.
+        background_nice=BACKGROUND_NICE,
     )
     cache = None if args.no_cache else Cache.for_root(root)
     tools = {name: tool_callable(plan, tool, cache=cache) for name, tool in plan.tools.items()}

@@ -108,6 +108,10 @@ class ParallelExecutor:
         tool_timeouts: per-tool timeouts overriding ``timeout_per_tool`` (None: none).
         backend: a factory ``(slots) -> Backend``; defaults to a thread pool.
         kill_grace: seconds between SIGTERM and SIGKILL for a tool's processes.
+        background_nice: CPU niceness (1 to 19) given to the processes of tools that are
+            not on the longest remaining path when they start, so that the critical
+            path gets the CPUs first when there are too few; 0 (the default) leaves
+            every process as it is.
     """
 
     def __init__(
@@ -123,6 +127,7 @@ class ParallelExecutor:
         tool_timeouts: Mapping[str, float | None] | None = None,
         backend: Callable[[int], Backend] | None = None,
         kill_grace: float = KILL_GRACE,
+        background_nice: int = 0,
     ) -> None:
         deps = TOOL_DEPENDENCIES if tool_dependencies is None else tool_dependencies
         if not isinstance(deps, Mapping):
@@ -154,6 +159,9 @@ class ParallelExecutor:
             n: _seconds(v, f"tool_timeouts[{n!r}]") for n, v in (tool_timeouts or {}).items()
         }
         self.kill_grace = kill_grace
+        if isinstance(background_nice, bool) or not 0 <= background_nice <= 19:
+            raise ValueError(f"background_nice must be 0 to 19, got {background_nice!r}")
+        self.background_nice = background_nice
         self._backend_factory = backend or ThreadBackend
         self._measured: dict[str, float] = {}
         self._last_run: dict[str, Any] | None = None
@@ -230,6 +238,7 @@ class ParallelExecutor:
             barriers=barriers,
             on_event=on_event if (progress_callback or event_callback) else None,
             kill_grace=self.kill_grace,
+            background_nice=self.background_nice,
         )
         try:
             results = scheduler.run()

@@ -53,9 +53,14 @@ class RunContext:
     worker thread running the tool (register, unregister), hence the lock.
     """
 
-    def __init__(self, deadline: float | None = None, *, kill_grace: float = KILL_GRACE) -> None:
+    def __init__(
+        self, deadline: float | None = None, *, kill_grace: float = KILL_GRACE, nice: int = 0
+    ) -> None:
         self.deadline = deadline  # time.monotonic() value, or None for no deadline
         self.kill_grace = kill_grace
+        # Added to the CPU niceness of the commands the tool starts: the scheduler lowers
+        # tools off the critical path so that the longest chain gets the CPUs first.
+        self.nice = nice
         self._cancelled = False
         self._event: threading.Event | None = None  # made only if a tool waits on it
         self.cancel_reason = ""
@@ -257,6 +262,12 @@ def run(
     assert proc.stdout is not None and proc.stderr is not None
     bufs = {proc.stdout.fileno(): bytearray(), proc.stderr.fileno(): bytearray()}
     if ctx is not None:
+        if ctx.nice:
+            # Right after the fork, before the command has started anything of its own
+            # (its children inherit it). Not preexec_fn: that is unsafe with threads.
+            with contextlib.suppress(OSError):
+                mine = os.getpriority(os.PRIO_PROCESS, 0)
+                os.setpriority(os.PRIO_PROCESS, proc.pid, min(19, mine + ctx.nice))
         ctx._register(proc, tuple(bufs.values()))
     result: ProcessResult | None = None
     try:

@@ -124,6 +124,7 @@ class Scheduler:
         barriers: bool = False,
         on_event: EventSink | None = None,
         kill_grace: float = 2.0,
+        background_nice: int = 0,
     ) -> None:
         self.tasks = {t.name: t for t in tasks}
         self.slots = slots
@@ -132,6 +133,11 @@ class Scheduler:
         self.barriers = barriers
         self.on_event = on_event
         self.kill_grace = kill_grace
+        # Niceness for the processes of tools that are not on the critical path (0: off).
+        self.background_nice = background_nice
+        self._unfinished: list[tuple[float, str]] = sorted(
+            (-t.priority, t.name) for t in tasks
+        )  # a heap: the longest remaining path among unfinished tools first
         self.results: dict[str, ToolResult] = {}
         self.record = RunRecord()
         self._dependents: dict[str, list[str]] = {n: [] for n in self.tasks}
@@ -248,7 +254,7 @@ class Scheduler:
     ) -> None:
         now = time.monotonic()
         deadline = now + task.timeout if task.timeout is not None else None
-        ctx = RunContext(deadline, kill_grace=self.kill_grace)
+        ctx = RunContext(deadline, kill_grace=self.kill_grace, nice=self._nice_for(task))
         self._busy += weight
         self.record.peak_busy = max(self.record.peak_busy, self._busy)
         if shard <= 0:
@@ -258,6 +264,16 @@ class Scheduler:
         future = self.backend.submit(call, fn, ctx)
         self._running[future] = _Running(task, ctx, now, shard=shard)
         future.add_done_callback(self._done.put)
+
+    def _nice_for(self, task: Task) -> int:
+        """0 for a tool on the longest remaining path of what is left, else the
+        background niceness: when the CPUs are short, the critical path gets them."""
+        if not self.background_nice:
+            return 0
+        while self._unfinished and self._unfinished[0][1] in self.results:
+            heapq.heappop(self._unfinished)
+        longest = -self._unfinished[0][0] if self._unfinished else task.priority
+        return 0 if task.priority >= longest else self.background_nice
 
     def _next_timeout(self) -> float | None:
         now = time.monotonic()
