@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -262,3 +263,33 @@ def test_configured_command_relative_to_the_root_is_found(project: Path) -> None
     assert result.status is ToolStatus.SUCCESS
     assert result.metadata["argv"] == [str(script), "a.py"]
     assert result.metadata["version"] is None  # not the spec's program: no version asked
+
+
+def test_versions_of_tools_installed_beside_huskycat_come_from_their_metadata(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from importlib import metadata
+
+    from huskycat.core import process as process_module
+    from huskycat.tools import black as black_tool
+    from huskycat.tools import runner
+
+    started: list[list[str]] = []
+    real_run = process_module.run
+
+    def counting(argv: Sequence[str], **kwargs: Any) -> Any:
+        started.append(list(argv))
+        return real_run(argv, **kwargs)
+
+    monkeypatch.setattr(process_module, "run", counting)
+    runner._VERSIONS.clear()
+    exe = runner.find_executable("black")
+    assert exe is not None
+    assert runner.tool_version(black_tool.SPEC, exe) == metadata.version("black")
+    assert started == []  # no `black --version` process
+    # A program of the same name elsewhere is asked, not assumed to be ours.
+    other = tmp_path / "black"
+    other.write_text("#!/bin/sh\necho 'black, 1.2.3'\n")
+    other.chmod(0o755)
+    assert runner.tool_version(black_tool.SPEC, str(other)) == "1.2.3"
+    assert started == [[str(other), "--version"]]
