@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from huskycat import staged
+from huskycat import signals, staged
 
 if TYPE_CHECKING:  # tests/ may or may not be a package; only mypy imports this
     from tests.conftest import GitRepo, MakeRepo
@@ -643,7 +643,7 @@ def test_incomplete_backup_of_a_dead_run_is_discarded(git_repo: GitRepo) -> None
 
 def test_signals_wait_while_files_are_swapped() -> None:
     with pytest.raises(KeyboardInterrupt):
-        with staged._signals_deferred():
+        with signals.signals_deferred():
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(0.05)
             delivered_inside = False

@@ -56,17 +56,29 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import stat
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any, Literal, NamedTuple
 
 from huskycat import git
+from huskycat.signals import Terminated, signals_deferred, terminate_raises
+
+__all__ = [
+    "RECOVER_COMMAND",
+    "RecoveryConflictError",
+    "RestoreError",
+    "Restored",
+    "StagedError",
+    "Stash",
+    "Terminated",
+    "UnrestoredBackupError",
+    "checking_staged",
+    "leftover_backups",
+    "recover",
+]
 
 STORE = "huskycat"  # folder in the git directory
 BACKUP_PREFIX = "unstaged-"
@@ -174,21 +186,6 @@ class RecoveryConflictError(StagedError):
         )
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM or SIGHUP arrived while unstaged changes were set aside.
-
-    A ``KeyboardInterrupt``, so that the scheduler stops its tools and the command line
-    reports an interruption; the unstaged changes are back when it reaches them.
-    """
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-    def __str__(self) -> str:
-        return f"terminated by {signal.Signals(self.signum).name}"
-
-
 # --- the context manager -------------------------------------------------------------------
 class Stash:
     """What :func:`checking_staged` set aside and, after the block, what putting it back did."""
@@ -251,17 +248,17 @@ def checking_staged(root: Path | str) -> Iterator[Stash]:
     if not paths:
         yield stash
         return
-    with _terminate_raises():
+    with terminate_raises():
         backup = None
         try:
-            with _signals_deferred():
+            with signals_deferred():
                 backup = _write_backup(top, store, paths, every=len(paths) == len(changes))
                 stash.backup = backup.folder
                 _check_out_base(backup)
             yield stash
         finally:
             if backup is not None:
-                with _signals_deferred():
+                with signals_deferred():
                     stash._done(_put_back(backup, on_conflict="roll back"))
 
 
@@ -286,7 +283,7 @@ def recover(root: Path | str, *, overwrite: bool = False) -> list[Restored]:
     """
     top, git_dir = git.top_and_git_dir(root)
     done = []
-    with _terminate_raises(), _signals_deferred():
+    with terminate_raises(), signals_deferred():
         for folder in _leftovers(git_dir / STORE):
             backup = _load(folder, top)
             done.append(_put_back(backup, on_conflict="roll back" if overwrite else "refuse"))
@@ -547,60 +544,6 @@ def _new_temp(path: Path, version: Version, data: bytes) -> Path:
 
 def _listing(paths: Sequence[str]) -> str:
     return ", ".join(repr(p) for p in paths)
-
-
-# --- signals -------------------------------------------------------------------------------
-_TERMINATING = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
-
-
-def _main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
-
-
-@contextlib.contextmanager
-def _terminate_raises() -> Iterator[None]:
-    """SIGTERM and SIGHUP raise :class:`Terminated`, where they would kill us outright."""
-    if not _main_thread():  # only the main thread may set handlers
-        yield
-        return
-
-    def terminate(signum: int, frame: FrameType | None) -> None:
-        raise Terminated(signum)
-
-    previous = {}
-    for sig in _TERMINATING:
-        if signal.getsignal(sig) is signal.SIG_DFL:  # keep anyone else's handler or SIG_IGN
-            previous[sig] = signal.signal(sig, terminate)
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-@contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Hold SIGINT, SIGTERM and SIGHUP while files are swapped; deliver them after."""
-    if not _main_thread():
-        yield
-        return
-    pending: list[int] = []
-
-    def hold(signum: int, frame: FrameType | None) -> None:
-        pending.append(signum)
-
-    previous = {}
-    for sig in (signal.SIGINT, *_TERMINATING):
-        handler = signal.getsignal(sig)
-        if handler is not signal.SIG_IGN and handler is not None:
-            previous[sig] = signal.signal(sig, hold)
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        for sig in dict.fromkeys(pending):
-            signal.raise_signal(sig)
 
 
 # --- python -m huskycat.staged recover ---------------------------------------------------

@@ -23,15 +23,6 @@ class UsageError(Exception):
     """Bad command-line input that argparse itself cannot see."""
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (a CI job cancelled) or SIGHUP (the terminal closed) during a run: stopped
-    like Ctrl-C, so that the engine kills every tool's processes before we exit."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
 def silence_stdout() -> None:
     """Send what is still to be printed to /dev/null: the reader of our output is gone,
     and Python's flush at exit would otherwise complain."""

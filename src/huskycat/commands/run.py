@@ -18,8 +18,7 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -27,7 +26,6 @@ from huskycat import __version__
 from huskycat.commands.common import (
     EXIT_FAILED,
     EXIT_OK,
-    Terminated,
     UsageError,
     collect,
     load_config,
@@ -35,6 +33,7 @@ from huskycat.commands.common import (
     repo_root,
     silence_stdout,
 )
+from huskycat.signals import terminate_raises
 
 if TYPE_CHECKING:
     from huskycat.config import Config
@@ -205,7 +204,7 @@ def _execute(
     view = _start_view(args, list(tools), executor.max_workers, verbosity, expected)
     timer = _Timer(view.handle if view is not None else None)
     try:
-        with _sigterm_interrupts():
+        with terminate_raises():
             results = executor.execute_tools(tools, event_callback=timer.handle)
     finally:
         if view is not None:
@@ -221,30 +220,6 @@ def _execute(
     )
     modified = sorted({path for r in results for path in r.metadata.get("modified_files") or ()})
     return _Ran(failed, tuple(modified))
-
-
-@contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """Turn SIGTERM and SIGHUP into :class:`Terminated` while the tools run (main thread
-    only): left to their default, they would end huskycat at once and leave the tools,
-    each in a session of its own, running."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def terminate(signum: int, frame: object) -> None:
-        raise Terminated(signum)
-
-    signals = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
-    previous = {signum: signal.signal(signum, terminate) for signum in signals}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 class _Timer:
