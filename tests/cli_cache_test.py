@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import re
 import shutil
 import signal
@@ -27,7 +26,7 @@ import pytest
 from huskycat.tools.catalog import CATALOG
 from huskycat.tools.runner import find_executable
 from tests.cli_run_test import Run, run_json
-from tests.conftest import GitRepo, huskycat
+from tests.conftest import GitRepo, huskycat, run_in_terminal
 
 PYPROJECT = '[tool.ruff.lint]\nselect = ["E9", "F"]\n'
 SETUP_CFG = "[flake8]\nmax-line-length = 100\n"
@@ -210,28 +209,8 @@ def test_a_tool_that_could_not_do_its_work_is_not_replayed(repo: GitRepo) -> Non
 
 def test_live_view_shows_replayed_tools_as_cached(repo: GitRepo) -> None:
     run(repo, tools="ruff,flake8")
-    primary, secondary = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "huskycat", "run", "--tools", "ruff,flake8"],
-        cwd=repo.path,
-        stdin=subprocess.DEVNULL,
-        stdout=secondary,
-        stderr=secondary,
-        env={**os.environ, "TERM": "xterm", "COLUMNS": "100"},
-    )
-    os.close(secondary)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(primary, 65536)
-        except OSError:  # the terminal closed: the command ended
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(primary)
-    assert proc.wait(timeout=60) == 1
-    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode())
+    code, text = run_in_terminal(["run", "--tools", "ruff,flake8"], cwd=repo.path)
+    assert code == 1
     lines = re.split(r"[\r\n]+", text)  # the table is redrawn in place
     assert any(re.fullmatch(r"ruff +failed 1 error 0\.\d\ds \(cached\) *", x) for x in lines), text
     assert any(

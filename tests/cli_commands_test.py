@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import re
 import subprocess
 import sys
@@ -15,7 +14,7 @@ import pytest
 
 from huskycat import __version__
 from huskycat.cli import main
-from tests.conftest import GitRepo, huskycat
+from tests.conftest import GitRepo, huskycat, run_in_terminal
 
 CUSTOM = '[tools.docs]\ncommand = ["true"]\ntypes = ["markdown"]\nafter = ["ruff"]\n'
 
@@ -394,28 +393,8 @@ def test_no_progress_prints_only_the_failed_outputs_and_the_summary(
 
 
 def test_on_a_terminal_a_live_table_shows_every_tool_then_the_summary(two_tools: GitRepo) -> None:
-    primary, secondary = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "huskycat", "run", "--tools", "ruff,isort"],
-        cwd=two_tools.path,
-        stdin=subprocess.DEVNULL,
-        stdout=secondary,
-        stderr=secondary,
-        env={**os.environ, "TERM": "xterm", "COLUMNS": "100"},
-    )
-    os.close(secondary)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(primary, 65536)
-        except OSError:  # the terminal closed: the command ended
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(primary)
-    assert proc.wait(timeout=60) == 1
-    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode())
+    code, text = run_in_terminal(["run", "--tools", "ruff,isort"], cwd=two_tools.path)
+    assert code == 1
     final = text[text.rindex("isort ") :]  # the last drawing of the table, then the rest
     assert re.search(r"^isort +passed ", final, re.MULTILINE)
     assert re.search(r"^ruff +failed 1 error ", final, re.MULTILINE)

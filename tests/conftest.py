@@ -175,3 +175,33 @@ def load_report(path: Path) -> dict[str, Any]:
 def results_by_tool(report: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The report's results by tool name."""
     return {r["tool_name"]: r for r in report["results"]}
+
+
+def run_in_terminal(args: list[str], *, cwd: Path) -> tuple[int, str]:
+    """Run ``huskycat ARGS`` on a pseudo-terminal, as a person would; return its exit
+    code and what it drew, without the terminal's control sequences."""
+    import pty
+    import re
+
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "huskycat", *args],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=secondary,
+        stderr=secondary,
+        env={**os.environ, "TERM": "xterm", "COLUMNS": "100"},
+    )
+    os.close(secondary)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # the terminal closed: the command ended
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(primary)
+    code = proc.wait(timeout=60)
+    return code, re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode())
