@@ -53,6 +53,22 @@ class RunContext:
     worker thread running the tool (register, unregister), hence the lock.
     """
 
+    # One is made per tool call: slots, and no list until a command finished, keep the
+    # garbage collector's work flat on runs of a hundred thousand tools.
+    __slots__ = (
+        "_cancelled",
+        "_event",
+        "_finished",
+        "_lock",
+        "_procs",
+        "_wake_r",
+        "_wake_w",
+        "cancel_reason",
+        "deadline",
+        "kill_grace",
+        "nice",
+    )
+
     def __init__(
         self, deadline: float | None = None, *, kill_grace: float = KILL_GRACE, nice: int = 0
     ) -> None:
@@ -69,7 +85,7 @@ class RunContext:
         self._procs: dict[subprocess.Popen[bytes], tuple[bytearray, ...]] = {}
         self._wake_r = -1
         self._wake_w = -1
-        self._finished: list[ProcessResult] = []
+        self._finished: tuple[ProcessResult, ...] = ()
 
     # --- used by the scheduler -------------------------------------------------------
     def cancel(self, reason: str = "cancelled") -> None:
@@ -174,7 +190,7 @@ class RunContext:
         with self._lock:
             self._procs.pop(proc, None)
             if result is not None:
-                self._finished.append(result)
+                self._finished = (*self._finished, result)
 
     def _close_wakeup(self) -> None:
         if self._wake_r < 0:
