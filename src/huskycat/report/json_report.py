@@ -46,6 +46,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeAlias
 
+from huskycat.core.results import ToolResult
 from huskycat.report.atomic import write_atomic
 from huskycat.report.describe import Results, as_list
 
@@ -77,7 +78,7 @@ def build_report(
         "root": os.fspath(root) if root is not None else None,
         "mode": mode,
         "success": all(r.success for r in listed),
-        "results": [_finite(r.to_dict()) for r in listed],
+        "results": [_result(r) for r in listed],
         "plan": [_plan_level(i, entry) for i, entry in enumerate(plan)],
         "statistics": _finite(_jsonable(statistics)),
     }
@@ -115,6 +116,14 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return repr(value)
+
+
+def _result(result: ToolResult) -> dict[str, Any]:
+    data = result.to_dict()
+    diagnostics = data.pop("diagnostics")  # ints and strings only: nothing to make finite
+    data = dict(_finite(data))
+    data["diagnostics"] = diagnostics
+    return data
 
 
 def _finite(value: Any) -> Any:
