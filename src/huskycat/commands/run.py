@@ -63,7 +63,11 @@ class _Ran(NamedTuple):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    for option, value in (("--junit-xml", args.junit_xml), ("--json", args.json)):
+    for option, value in (
+        ("--junit-xml", args.junit_xml),
+        ("--json", args.json),
+        *_extra_reports(args),
+    ):
         if value is not None:
             _check_report_path(option, value)
     if args.stage_fixes and not args.fix:
@@ -318,3 +322,36 @@ def _report(
             write_json(report, Path(args.json))
         except OSError as exc:
             raise ReportError("--json", args.json, exc) from exc
+    _write_extra_reports(args, plan, results, stats, mode)
+
+
+def _extra_reports(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """(option, path) of the reports asked for that ``huskycat report`` can also make."""
+    from huskycat.report.outputs import WRITERS
+
+    wanted = (
+        (option, getattr(args, option[2:].replace("-", "_"), None))
+        for option, _ in WRITERS.values()
+    )
+    return [(option, path) for option, path in wanted if path]
+
+
+def _write_extra_reports(
+    args: argparse.Namespace,
+    plan: Plan,
+    results: list[ToolResult],
+    stats: dict[str, Any],
+    mode: str,
+) -> None:
+    """SARIF, trace, timeline, code quality: the formats of :mod:`huskycat.report.outputs`."""
+    from huskycat.report.outputs import WRITERS, write_report
+    from huskycat.report.run_data import RunData
+
+    run = RunData(tuple(results), stats, str(plan.root), __version__, mode)
+    for format, (option, _) in WRITERS.items():
+        path = getattr(args, option[2:].replace("-", "_"), None)
+        if path:
+            try:
+                write_report(format, run, Path(path))
+            except OSError as exc:
+                raise ReportError(option, path, exc) from exc

@@ -268,6 +268,7 @@ class ParallelExecutor:
             "peak_busy": scheduler.record.peak_busy,
             "starts": dict(scheduler.record.starts),
             "ends": dict(scheduler.record.ends),
+            "calls": list(scheduler.record.calls),
         }
         return ordered
 
@@ -356,6 +357,17 @@ class ParallelExecutor:
                     peak_busy=self._last_run["peak_busy"],
                 )
             )
+            # Each call's worker slots and times, for the timeline and trace reports.
+            result["calls"] = [
+                {
+                    "tool": c.tool,
+                    "shard": c.shard,
+                    "slots": list(c.lanes),
+                    "start": c.start,
+                    "end": c.end,
+                }
+                for c in self._last_run["calls"]
+            ]
         else:
             result["measured"] = False
         return result

@@ -89,6 +89,7 @@ class _Running:
     started: float
     timed_out_at: float | None = None  # set once the deadline passed
     shard: int = -1  # which shard of the task this call is, -1 for the whole task
+    lanes: tuple[int, ...] = ()  # the worker slots it holds, numbered from 0
 
 
 @dataclass(slots=True)
@@ -100,6 +101,17 @@ class _Shards:
     results: dict[int, ToolResult] = field(default_factory=dict)
 
 
+class CallSpan(NamedTuple):
+    """One call of a run as reports draw it: which worker slots it held and when
+    (seconds from the run's start, until its slots were free again)."""
+
+    tool: str
+    shard: int  # -1: the whole tool
+    lanes: tuple[int, ...]
+    start: float
+    end: float
+
+
 @dataclass
 class RunRecord:
     """What a run measured, for statistics."""
@@ -109,6 +121,7 @@ class RunRecord:
     starts: dict[str, float] = field(default_factory=dict)  # seconds from run start
     ends: dict[str, float] = field(default_factory=dict)
     peak_busy: int = 0
+    calls: list[CallSpan] = field(default_factory=list)
 
 
 class Scheduler:
@@ -155,6 +168,7 @@ class Scheduler:
         # wait on, instead of a waiter installed on every running future each time.
         self._done: queue.SimpleQueue[Future[Returned]] = queue.SimpleQueue()
         self._busy = 0
+        self._free_lanes = list(range(slots))  # a heap: the lowest free slot number first
         self._shards: dict[str, _Shards] = {}
         self._stopped_by: str | None = None  # fail-fast: the first tool that failed
         self._callback_errors = 0
@@ -257,12 +271,13 @@ class Scheduler:
         ctx = RunContext(deadline, kill_grace=self.kill_grace, nice=self._nice_for(task))
         self._busy += weight
         self.record.peak_busy = max(self.record.peak_busy, self._busy)
+        lanes = tuple(self._take_lane() for _ in range(weight))
         if shard <= 0:
             self.record.starts[task.name] = now - self.record.started
             if self.on_event is not None:
                 self._emit(ToolEvent(task.name, ToolStatus.RUNNING, now))
         future = self.backend.submit(call, fn, ctx)
-        self._running[future] = _Running(task, ctx, now, shard=shard)
+        self._running[future] = _Running(task, ctx, now, shard=shard, lanes=lanes)
         future.add_done_callback(self._done.put)
 
     def _nice_for(self, task: Task) -> int:
@@ -369,6 +384,19 @@ class Scheduler:
 
     def _release(self, run: _Running) -> None:
         self._busy -= min(run.task.weight, self.slots)
+        for lane in run.lanes:
+            heapq.heappush(self._free_lanes, lane)
+        origin = self.record.started
+        self.record.calls.append(
+            CallSpan(
+                run.task.name, run.shard, run.lanes, run.started - origin, time.monotonic() - origin
+            )
+        )
+
+    def _take_lane(self) -> int:
+        if self._free_lanes:
+            return heapq.heappop(self._free_lanes)
+        return self.slots + len(self._running)  # never expected: busy never exceeds slots
 
     def _timeout_result(self, run: _Running) -> ToolResult:
         limit = run.task.timeout or 0.0
