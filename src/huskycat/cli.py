@@ -115,6 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report")
     run.add_argument("--json", metavar="PATH", help="write a JSON report")
     run.add_argument("--sarif", metavar="PATH", help="write a SARIF 2.1.0 report")
+    run.add_argument(
+        "--trace",
+        metavar="PATH",
+        help="write a Chrome Trace Event file (Perfetto, chrome://tracing)",
+    )
     run.add_argument("--no-progress", action="store_true", help="no live view or progress lines")
     run.add_argument(
         "--no-cache", action="store_true", help="run every tool; neither read nor write the cache"

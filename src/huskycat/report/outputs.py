@@ -22,9 +22,16 @@ def _sarif(run: RunData, path: str | os.PathLike[str]) -> Path:
     return write_sarif(run, path)
 
 
+def _trace(run: RunData, path: str | os.PathLike[str]) -> Path:
+    from huskycat.report.trace import write_trace
+
+    return write_trace(run, path)
+
+
 # format -> (the ``huskycat run`` option that asks for it, its writer)
 WRITERS: dict[str, tuple[str, Writer]] = {
     "sarif": ("--sarif", _sarif),
+    "trace": ("--trace", _trace),
 }
 
 

@@ -122,3 +122,23 @@ def ran(results: Sequence[ToolResult]) -> list[ToolResult]:
         for r in results
         if not (r.status is ToolStatus.SKIPPED and r.skip_reason == "not_applicable")
     ]
+
+
+def note_count(result: ToolResult) -> int:
+    """How many of the result's diagnostics are notes (severity "info")."""
+    return sum(1 for d in result.diagnostics if d.severity == "info")
+
+
+def outcome_word(result: ToolResult) -> str:
+    """One word for how a tool ended, as the timeline colours it and the trace names it:
+    passed, findings, error, timeout, blocked (skipped because of another tool) or
+    not-applicable."""
+    if result.status is ToolStatus.SUCCESS:
+        return "passed"
+    if result.status is ToolStatus.TIMEOUT:
+        return "timeout"
+    if result.status is ToolStatus.FAILED:
+        return "findings" if result.outcome == "findings" else "error"
+    if result.status is ToolStatus.SKIPPED:
+        return "not-applicable" if result.skip_reason == "not_applicable" else "blocked"
+    return str(result.status)
