@@ -7,6 +7,7 @@ findings, a crashing tool, a tool it blocks, and a timed-out one, on 3 worker sl
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -112,7 +113,7 @@ def test_every_call_is_a_complete_event_and_calls_on_one_lane_never_overlap(
         by_lane[event["tid"]].append((event["ts"], event["ts"] + event["dur"]))
     for spans in by_lane.values():
         spans.sort()
-        for (_, end), (start, _) in zip(spans, spans[1:]):
+        for (_, end), (start, _) in itertools.pairwise(spans):
             assert start >= end - 1, spans  # 1 µs of rounding
     tools = {e["args"]["tool"] for e in events}
     assert tools == {"ruff", "shellcheck", "hadolint", "crash", "slow"}
