@@ -42,8 +42,13 @@ command = ["sleep", "30"]
 pass_filenames = false
 timeout = 0.6
 after = ["ruff"]
+
+[tool.huskycat.tools.ok]
+command = ["sleep", "0.3"]
+pass_filenames = false
+after = ["ruff"]
 """
-TOOLS = "ruff,shellcheck,hadolint,crash,needs-crash,slow"
+TOOLS = "ruff,shellcheck,hadolint,crash,needs-crash,slow,ok"
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,8 @@ def shared_run(tmp_path_factory: pytest.TempPathFactory) -> SharedRun:
             str(out / "run.json"),
             "--trace",
             str(out / "trace.json"),
+            "--timeline",
+            str(out / "timeline.html"),
             "--sarif",
             str(out / "run.sarif"),
             env=None,
@@ -116,7 +123,7 @@ def test_every_call_is_a_complete_event_and_calls_on_one_lane_never_overlap(
         for (_, end), (start, _) in itertools.pairwise(spans):
             assert start >= end - 1, spans  # 1 µs of rounding
     tools = {e["args"]["tool"] for e in events}
-    assert tools == {"ruff", "shellcheck", "hadolint", "crash", "slow"}
+    assert tools == {"ruff", "shellcheck", "hadolint", "crash", "slow", "ok"}
 
 
 def test_shards_are_their_own_events_and_carry_the_tool_outcome(shared_run: SharedRun) -> None:

@@ -120,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="write a Chrome Trace Event file (Perfetto, chrome://tracing)",
     )
+    run.add_argument(
+        "--timeline", metavar="PATH", help="write the run as a self-contained HTML Gantt chart"
+    )
     run.add_argument("--no-progress", action="store_true", help="no live view or progress lines")
     run.add_argument(
         "--no-cache", action="store_true", help="run every tool; neither read nor write the cache"

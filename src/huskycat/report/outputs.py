@@ -28,10 +28,17 @@ def _trace(run: RunData, path: str | os.PathLike[str]) -> Path:
     return write_trace(run, path)
 
 
+def _timeline(run: RunData, path: str | os.PathLike[str]) -> Path:
+    from huskycat.report.timeline import write_timeline
+
+    return write_timeline(run, path)
+
+
 # format -> (the ``huskycat run`` option that asks for it, its writer)
 WRITERS: dict[str, tuple[str, Writer]] = {
     "sarif": ("--sarif", _sarif),
     "trace": ("--trace", _trace),
+    "timeline": ("--timeline", _timeline),
 }
 
 
