@@ -9,6 +9,7 @@ colours from the screenshot's pixels, not from the page's source.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import subprocess
@@ -156,7 +157,7 @@ def test_bars_on_one_lane_never_overlap(rendered: Dom) -> None:
         lanes.setdefault(bar.attrs["y"], []).append((x, x + width))
     for spans in lanes.values():
         spans.sort()
-        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        for (_, end), (start, _) in itertools.pairwise(spans):
             assert start >= end - 2.5, spans  # bars are at least 2 px wide
 
 
