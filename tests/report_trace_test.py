@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,8 @@ def shared_run(tmp_path_factory: pytest.TempPathFactory) -> SharedRun:
     base = tmp_path_factory.mktemp("reports")
     out = base / "out"
     out.mkdir()
+    summary = out / "step-summary.md"
+    summary.write_text("earlier step\n", encoding="utf-8")
     with hermetic_git_environment(base):
         repo = make_repo(base / "repo")
         repo.write("pyproject.toml", CONFIG)
@@ -90,7 +93,9 @@ def shared_run(tmp_path_factory: pytest.TempPathFactory) -> SharedRun:
             str(out / "timeline.html"),
             "--sarif",
             str(out / "run.sarif"),
-            env=None,
+            "--gitlab-codequality",
+            str(out / "codequality.json"),
+            env={**os.environ, "GITHUB_STEP_SUMMARY": str(summary)},
         )
     assert proc.returncode == 1, proc.stderr
     return SharedRun(repo.path, out, proc.returncode, load_report(out / "run.json"))

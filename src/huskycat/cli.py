@@ -37,6 +37,7 @@ _COMMANDS = {
     "uninstall": ("hooks", "cmd_uninstall"),
     "cache": ("cache", "cmd_cache"),
     "recover": ("recover", "cmd_recover"),
+    "report": ("report", "cmd_report"),
 }
 
 
@@ -123,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--timeline", metavar="PATH", help="write the run as a self-contained HTML Gantt chart"
     )
+    run.add_argument(
+        "--gitlab-codequality", metavar="PATH", help="write a GitLab code quality report"
+    )
     run.add_argument("--no-progress", action="store_true", help="no live view or progress lines")
     run.add_argument(
         "--no-cache", action="store_true", help="run every tool; neither read nor write the cache"
@@ -150,6 +154,21 @@ def build_parser() -> argparse.ArgumentParser:
     cache = commands.add_parser("cache", help="manage the result cache")
     cache_verbs = cache.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
     cache_verbs.add_parser("clear", help="forget every cached result of this repository")
+
+    report = commands.add_parser(
+        "report", help="write a report of a run saved with --json: sarif, trace, timeline, ..."
+    )
+    report.add_argument("format", choices=("sarif", "trace", "timeline", "codequality", "markdown"))
+    report.add_argument(
+        "--from",
+        dest="source",
+        metavar="RUN.JSON",
+        default="-",
+        help="the JSON report of `huskycat run --json` (default: standard input)",
+    )
+    report.add_argument(
+        "--output", "-o", metavar="PATH", help="write here instead of to standard output"
+    )
 
     recover = commands.add_parser(
         "recover", help="put back unstaged changes a killed `run --staged` left set aside"

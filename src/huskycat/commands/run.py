@@ -66,7 +66,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     for option, value in (
         ("--junit-xml", args.junit_xml),
         ("--json", args.json),
-        *_extra_reports(args),
+        *((option, path) for _, option, path in _extra_reports(args)),
     ):
         if value is not None:
             _check_report_path(option, value)
@@ -325,15 +325,13 @@ def _report(
     _write_extra_reports(args, plan, results, stats, mode)
 
 
-def _extra_reports(args: argparse.Namespace) -> list[tuple[str, str]]:
-    """(option, path) of the reports asked for that ``huskycat report`` can also make."""
-    from huskycat.report.outputs import WRITERS
+def _extra_reports(args: argparse.Namespace) -> list[tuple[str, str, str]]:
+    """(format, option, path) of the reports asked for that ``huskycat report`` also
+    makes (:mod:`huskycat.report.outputs`)."""
+    from huskycat.report.outputs import RUN_OPTIONS
 
-    wanted = (
-        (option, getattr(args, option[2:].replace("-", "_"), None))
-        for option, _ in WRITERS.values()
-    )
-    return [(option, path) for option, path in wanted if path]
+    wanted = [(f, o, getattr(args, o[2:].replace("-", "_"), None)) for f, o in RUN_OPTIONS.items()]
+    return [(f, o, path) for f, o, path in wanted if path]
 
 
 def _write_extra_reports(
@@ -343,15 +341,18 @@ def _write_extra_reports(
     stats: dict[str, Any],
     mode: str,
 ) -> None:
-    """SARIF, trace, timeline, code quality: the formats of :mod:`huskycat.report.outputs`."""
-    from huskycat.report.outputs import WRITERS, write_report
+    """SARIF, trace, timeline, code quality; the Markdown summary on GitHub Actions."""
+    from huskycat.report.outputs import write_report
     from huskycat.report.run_data import RunData
+    from huskycat.report.step_summary import ENV_VAR, append_step_summary
 
     run = RunData(tuple(results), stats, str(plan.root), __version__, mode)
-    for format, (option, _) in WRITERS.items():
-        path = getattr(args, option[2:].replace("-", "_"), None)
-        if path:
-            try:
-                write_report(format, run, Path(path))
-            except OSError as exc:
-                raise ReportError(option, path, exc) from exc
+    for format, option, path in _extra_reports(args):
+        try:
+            write_report(format, run, Path(path))
+        except OSError as exc:
+            raise ReportError(option, path, exc) from exc
+    try:
+        append_step_summary(run)
+    except OSError as exc:
+        raise ReportError(f"${ENV_VAR}", os.environ.get(ENV_VAR, ""), exc) from exc

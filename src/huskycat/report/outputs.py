@@ -1,48 +1,73 @@
 """The report files a finished run can be written as, by format name.
 
 ``huskycat run --sarif PATH`` (and the other options named here) and
-``huskycat report FORMAT --from run.json`` both write through :func:`write_report`, so
-that a report made after the fact is the report the run would have made.
+``huskycat report FORMAT --from run.json`` both go through :func:`render`, so that a
+report made after the fact is the report the run would have made.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
+from huskycat.report.atomic import write_atomic
 from huskycat.report.run_data import RunData
 
-Writer = Callable[[RunData, "str | os.PathLike[str]"], Path]
+
+class Format(NamedTuple):
+    option: str | None  # the ``huskycat run`` option that writes it, if any
+    render: Callable[[RunData], str]
 
 
-def _sarif(run: RunData, path: str | os.PathLike[str]) -> Path:
-    from huskycat.report.sarif import write_sarif
+def _sarif(run: RunData) -> str:
+    from huskycat.report.sarif import build_sarif
 
-    return write_sarif(run, path)
-
-
-def _trace(run: RunData, path: str | os.PathLike[str]) -> Path:
-    from huskycat.report.trace import write_trace
-
-    return write_trace(run, path)
+    return json.dumps(build_sarif(run), ensure_ascii=False, indent=1) + "\n"
 
 
-def _timeline(run: RunData, path: str | os.PathLike[str]) -> Path:
-    from huskycat.report.timeline import write_timeline
+def _trace(run: RunData) -> str:
+    from huskycat.report.trace import build_trace
 
-    return write_timeline(run, path)
+    return json.dumps(build_trace(run), ensure_ascii=False, allow_nan=False) + "\n"
 
 
-# format -> (the ``huskycat run`` option that asks for it, its writer)
-WRITERS: dict[str, tuple[str, Writer]] = {
-    "sarif": ("--sarif", _sarif),
-    "trace": ("--trace", _trace),
-    "timeline": ("--timeline", _timeline),
+def _timeline(run: RunData) -> str:
+    from huskycat.report.timeline import build_timeline
+
+    return build_timeline(run)
+
+
+def _codequality(run: RunData) -> str:
+    from huskycat.report.codequality import build_codequality
+
+    return json.dumps(build_codequality(run), ensure_ascii=False, indent=1) + "\n"
+
+
+def _markdown(run: RunData) -> str:
+    from huskycat.report.step_summary import build_markdown
+
+    return build_markdown(run)
+
+
+FORMATS: dict[str, Format] = {
+    "sarif": Format("--sarif", _sarif),
+    "trace": Format("--trace", _trace),
+    "timeline": Format("--timeline", _timeline),
+    "codequality": Format("--gitlab-codequality", _codequality),
+    "markdown": Format(None, _markdown),
 }
+# The formats ``huskycat run`` writes through an option of its own.
+RUN_OPTIONS = {name: f.option for name, f in FORMATS.items() if f.option is not None}
+
+
+def render(format: str, run: RunData) -> str:
+    """``run`` as ``format`` (a key of :data:`FORMATS`), as text."""
+    return FORMATS[format].render(run)
 
 
 def write_report(format: str, run: RunData, path: str | os.PathLike[str]) -> Path:
-    """Write ``run`` as ``format`` (a key of :data:`WRITERS`) to ``path``; OSError when
-    the file cannot be written."""
-    return WRITERS[format][1](run, path)
+    """Write ``run`` as ``format`` to ``path``, atomically; OSError when it cannot be."""
+    return write_atomic(path, render(format, run).encode("utf-8"))

@@ -34,10 +34,8 @@ One ``run`` per tool that ran (tools skipped as not applicable are left out)::
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
@@ -45,6 +43,7 @@ from urllib.parse import quote
 from huskycat.core.results import Diagnostic, ToolResult, ToolStatus
 from huskycat.report.atomic import write_atomic
 from huskycat.report.describe import describe, first_line
+from huskycat.report.fingerprint import LineReader, fingerprint
 from huskycat.report.rule_help import help_uri, information_uri
 from huskycat.report.run_data import RunData, ran
 
@@ -58,7 +57,7 @@ _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 def build_sarif(run: RunData) -> dict[str, Any]:
     """The SARIF log of ``run`` (see the module docstring)."""
     root = Path(run.root) if run.root else None
-    lines = _LineReader(root)
+    lines = LineReader(root)
     return {
         "version": SARIF_VERSION,
         "$schema": SARIF_SCHEMA_URI,
@@ -72,7 +71,7 @@ def write_sarif(run: RunData, path: str | os.PathLike[str]) -> Path:
     return write_atomic(path, text.encode("utf-8"))
 
 
-def _run(result: ToolResult, root: Path | None, lines: _LineReader) -> dict[str, Any]:
+def _run(result: ToolResult, root: Path | None, lines: LineReader) -> dict[str, Any]:
     rules: dict[str, int] = {}
     rule_list: list[dict[str, Any]] = []
     results = []
@@ -123,7 +122,7 @@ def _result(
     index: int,
     diagnostic: Diagnostic,
     root: Path | None,
-    lines: _LineReader,
+    lines: LineReader,
     seen: dict[str, int],
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
@@ -140,11 +139,7 @@ def _result(
                 region["startColumn"] = diagnostic.column
             physical["region"] = region
         out["locations"] = [{"physicalLocation": physical}]
-    text = lines.line(diagnostic.file, diagnostic.line)
-    anchor = text.strip() if text is not None else f"line {diagnostic.line}"
-    parts = (tool, rule_id, diagnostic.file, anchor, diagnostic.message)
-    key = "\0".join(parts)
-    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    digest = fingerprint(tool, rule_id, diagnostic, lines)
     seen[digest] = seen.get(digest, 0) + 1
     out["partialFingerprints"] = {FINGERPRINT_KEY: f"{digest}:{seen[digest]}"}
     return out
@@ -188,25 +183,3 @@ def _invocation(result: ToolResult) -> dict[str, Any]:
             }
         ]
     return invocation
-
-
-class _LineReader:
-    """The text of a line of a file under ``root``, for fingerprints; files read once."""
-
-    def __init__(self, root: Path | None) -> None:
-        self._root = root
-        self._files: dict[str, Sequence[str] | None] = {}
-
-    def line(self, file: str, number: int | None) -> str | None:
-        if self._root is None or not file or number is None or number < 1:
-            return None
-        if file not in self._files:
-            try:
-                data = (self._root / file).read_bytes()
-                self._files[file] = data.decode("utf-8", "replace").splitlines()
-            except OSError:
-                self._files[file] = None
-        lines = self._files[file]
-        if lines is None or number > len(lines):
-            return None
-        return lines[number - 1]
