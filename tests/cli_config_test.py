@@ -310,7 +310,7 @@ def test_weight_takes_that_many_worker_slots(
 
 EDGES = """\
 [tools.first]
-command = ["sh", "-c", "sleep 0.3; exit 1"]
+command = ["sh", "-c", "sleep 0.3; echo one finding; exit 1"]
 pass_filenames = false
 [tools.needs]
 command = ["true"]

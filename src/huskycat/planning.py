@@ -30,6 +30,7 @@ from huskycat.core.results import ToolResult, ToolStatus
 from huskycat.core.sharding import ShardedTool, merge_results
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
 from huskycat.tools.catalog import CATALOG, DEFAULT_AFTER, DEFAULT_DEPENDS_ON
+from huskycat.tools.parsing import says_why
 from huskycat.tools.runner import find_executable
 
 DEFAULT_TIMEOUT = 300.0
@@ -87,7 +88,7 @@ def custom_spec(name: str, settings: ToolConfig) -> ToolSpec:
         fix_args=tuple(settings.fix[1:]) if settings.fix else None,
         types=settings.types or frozenset(),
         pass_filenames=settings.pass_filenames if settings.pass_filenames is not None else True,
-        parse=parse_exit_code,
+        parse=says_why(parse_exit_code),  # exit 1 in silence: an error, not findings
         version_args=(),
         # Nothing says what a custom command reads: cache and shard it as one whole.
         scope="project",
@@ -110,9 +111,13 @@ def parse_exit_code(output: ToolOutput) -> ParseResult:
 
 def tool_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment tools run in: ours without git's hook variables (GIT_DIR,
-    GIT_INDEX_FILE, ...), which would point tools that call git at the wrong place."""
+    GIT_INDEX_FILE, ...), which would point tools that call git at the wrong place, and
+    with ``PYTHONUNBUFFERED=1``: a Python tool's worker processes (autoflake's pool)
+    can be ended before they flush buffered output, which then never arrives."""
     environ = os.environ if environ is None else environ
-    return {k: v for k, v in environ.items() if not k.startswith("GIT_")}
+    env = {k: v for k, v in environ.items() if not k.startswith("GIT_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
 
 
 def select_tools(

@@ -15,6 +15,8 @@ Two kinds of edge order the tools, and the configuration may add to both:
 
 from __future__ import annotations
 
+import dataclasses
+
 from huskycat.tools import (
     ansible_lint,
     autoflake,
@@ -34,11 +36,13 @@ from huskycat.tools import (
 )
 from huskycat.tools.base import ToolSpec
 from huskycat.tools.defaults import DEFAULT_AFTER, DEFAULT_DEPENDS_ON, NAMES
+from huskycat.tools.parsing import says_why
 
 __all__ = ["CATALOG", "DEFAULT_AFTER", "DEFAULT_DEPENDS_ON", "NAMES"]
 
+# Every parser guarded: a tool that fails in silence is an error that says so.
 CATALOG: dict[str, ToolSpec] = {
-    spec.name: spec
+    spec.name: dataclasses.replace(spec, parse=says_why(spec.parse))
     for spec in (
         black.SPEC,
         isort.SPEC,

@@ -8,10 +8,11 @@ names are kept as the tool printed them; the runner makes them relative to the r
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from huskycat.core.results import Diagnostic
-from huskycat.tools.base import ParseResult, ToolOutput
+from huskycat.tools.base import Parser, ParseResult, ToolOutput
 
 
 def plural(count: int, noun: str) -> str:
@@ -65,3 +66,29 @@ def found(diagnostics: Iterable[Diagnostic], message: str | None = None) -> Pars
         parts += [plural(warnings, "warning")] if warnings else []
         message = ", ".join(parts)
     return ParseResult("findings", diags, errors, warnings, message)
+
+
+def says_why(parse: Parser) -> Parser:
+    """``parse``, except that a run it reads as findings with nothing found and nothing
+    printed is an error that says so.
+
+    A tool that fails its check prints what it found; one that exits non-zero in
+    silence lost its output (a Python tool's buffered output dies with a killed worker
+    process) or never got to work. Either way there is nothing to read, and "failed,
+    0 errors" would tell the user nothing: that is an error, never findings.
+    """
+
+    @functools.wraps(parse)
+    def guarded(out: ToolOutput) -> ParseResult:
+        result = parse(out)
+        silent = not out.stdout.strip() and not out.stderr.strip()
+        nothing = not result.diagnostics and not result.errors and not result.warnings
+        if result.outcome == "findings" and silent and nothing:
+            return ParseResult(
+                "error",
+                message=f"exit code {out.returncode} with no output and no findings: "
+                "nothing says why it failed",
+            )
+        return result
+
+    return guarded
