@@ -116,7 +116,7 @@ SEEDED_COUNTS: dict[str, tuple[str, int, int, list[tuple[str, int | None, str | 
         0,
         [("messy.py", 1, "F401"), ("messy.py", 5, "E201"), ("messy.py", 6, "F841")],
     ),
-    "bandit": ("failed", 1, 1, [("risky.py", 3, "B404"), ("risky.py", 8, "B602")]),
+    "bandit": ("failed", 1, 0, [("risky.py", 3, "B404"), ("risky.py", 8, "B602")]),
     "yamllint": ("success", 0, 1, [("warn.yaml", 1, "document-start")]),
     "taplo": ("failed", 1, 0, [("bad.toml", None, "fmt")]),
     "shellcheck": ("failed", 0, 1, [("run.sh", 2, "SC2164")]),

@@ -365,7 +365,7 @@ def test_summary_ends_with_counts_wall_time_and_measured_speedup() -> None:
 
     assert text.splitlines()[-1] == (
         "1 passed, 1 failed, 1 timed out, 1 skipped in 30.50s "
-        "(31.92s of tool time, 1.05x at once on average)"
+        "(31.92s of tool time, 1.05x at once on average); 3 errors, 1 warning, 0 notes"
     )
 
 
@@ -442,7 +442,7 @@ def test_summary_on_a_console_keeps_output_verbatim_without_markup_or_wrapping()
         "==> ruff: failed 1 error 0.30s",
         long_line,
         "[red]kept[/red]",
-        "0 passed, 1 failed, 0 timed out, 0 skipped in 0.30s",
+        "0 passed, 1 failed, 0 timed out, 0 skipped in 0.30s; 1 error, 0 warnings, 0 notes",
     ]
 
 

@@ -369,20 +369,20 @@ def run(cmd, data):
 """
 
 
-def test_bandit_maps_high_and_medium_to_errors_and_low_to_warnings(project: Path) -> None:
+def test_bandit_maps_high_and_medium_to_errors_and_low_to_notes(project: Path) -> None:
     write(project, "sec.py", INSECURE)
     result = run_tool(bandit.SPEC, ["sec.py"], root=project)
     assert result.metadata["outcome"] == OUTCOME_FINDINGS
     found = [(d.line, d.code, d.severity) for d in result.diagnostics]
     assert found == [
-        (1, "B404", "warning"),  # LOW: import subprocess
-        (2, "B403", "warning"),  # LOW: import pickle
+        (1, "B404", "info"),  # LOW: import subprocess
+        (2, "B403", "info"),  # LOW: import pickle
         (6, "B602", "error"),  # HIGH: shell=True
-        (7, "B101", "warning"),  # LOW: assert
+        (7, "B101", "info"),  # LOW: assert
         (8, "B301", "error"),  # MEDIUM: pickle.loads
     ]
     assert {d.file for d in result.diagnostics} == {"sec.py"}
-    assert (result.errors, result.warnings) == (2, 3)
+    assert (result.errors, result.warnings) == (2, 0)
 
 
 def test_bandit_reports_a_file_it_cannot_parse_as_an_error(project: Path) -> None:

@@ -32,6 +32,8 @@ Keys (``[tool.huskycat]`` shown; the same names at the top of huskycat.toml)::
     types = ["python"]          # identify tags: files with any of them
     pass_filenames = true       # whether files are passed on the command line
     enabled = true
+    fail_on = "warning"         # "error" | "warning" | "note": the lowest level of
+                                # diagnostic that fails the tool (default: its own verdict)
 
 A table under ``tools`` whose name is not in the catalog declares a custom tool and must
 have ``command``. ``depends_on`` and ``after`` add to the catalog's default edges (they
@@ -83,8 +85,10 @@ class ToolConfig:
     types: frozenset[str] | None = None
     pass_filenames: bool | None = None
     enabled: bool | None = None
+    fail_on: str | None = None  # "error", "warning" or "note"; None: the tool's own verdict
 
 
+FAIL_ON_LEVELS = ("error", "warning", "note")
 TOOL_KEYS = tuple(f.name for f in fields(ToolConfig))
 
 
@@ -288,6 +292,10 @@ def _tool(check: _Checker, name: str, table: dict[str, Any], known: Collection[s
             values[key] = check.count(value, path)
         elif key == "types":
             values[key] = check.types(value, path)
+        elif key == "fail_on":
+            if value not in FAIL_ON_LEVELS:
+                check.fail(path, f"expected one of 'error', 'warning', 'note', {_got(value)}")
+            values[key] = value
         else:  # pass_filenames, enabled
             values[key] = check.boolean(value, path)
     return ToolConfig(**values)

@@ -30,6 +30,7 @@ from huskycat.core.results import ToolResult, ToolStatus
 from huskycat.core.sharding import ShardedTool, merge_results
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
 from huskycat.tools.catalog import CATALOG, DEFAULT_AFTER, DEFAULT_DEPENDS_ON
+from huskycat.tools.levels import apply_fail_on
 from huskycat.tools.parsing import says_why
 from huskycat.tools.runner import find_executable
 
@@ -325,7 +326,7 @@ def tool_callable(
     settings = tool.settings
 
     def run_on(files: Sequence[str]) -> ToolResult:
-        return cached_run_tool(
+        result = cached_run_tool(
             cache,
             tool.spec,
             files,
@@ -336,6 +337,7 @@ def tool_callable(
             fix_command=settings.fix,
             env=plan.env,
         )
+        return apply_fail_on(result, settings.fail_on)  # after the cache: config, not input
 
     files = tool.files
     shardable = (

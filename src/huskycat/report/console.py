@@ -39,6 +39,7 @@ from huskycat.report.describe import (
     is_cached,
     modified_files,
     plural,
+    totals_text,
 )
 
 if TYPE_CHECKING:
@@ -286,12 +287,13 @@ class LiveView:
 
 def summary_line(results: Results, stats: Mapping[str, Any] | None = None) -> str:
     """``"N passed, N failed, N timed out, N skipped in W.WWs (T.TTs of tool time, C.CCx
-    at once on average)"``.
+    at once on average); E errors, W warnings, N notes"``.
 
     The figures come from ``stats["wall_time"]``, ``stats["sum_of_durations"]`` and
     ``stats["measured_speedup"]``; each part is left out when its figure is missing.
     """
-    counts = Counter(r.status for r in as_list(results))
+    listed = as_list(results)
+    counts = Counter(r.status for r in listed)
     text = (
         f"{counts[ToolStatus.SUCCESS]} passed, {counts[ToolStatus.FAILED]} failed, "
         f"{counts[ToolStatus.TIMEOUT]} timed out, {counts[ToolStatus.SKIPPED]} skipped"
@@ -307,6 +309,9 @@ def summary_line(results: Results, stats: Mapping[str, Any] | None = None) -> st
         # longer than alone, so this is not a speed-up over a one-by-one run; say what it is.
         spent = f"{_duration(work)} of tool time, " if work is not None else ""
         text += f" ({spent}{speedup:.2f}x at once on average)"
+    totals = totals_text(listed)
+    if totals:
+        text += f"; {totals}"
     return text
 
 

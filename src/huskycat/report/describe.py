@@ -43,14 +43,36 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
+def note_count(result: ToolResult) -> int:
+    """How many of the result's diagnostics are notes (severity "info": shellcheck's
+    info and style, hadolint's info and style, bandit's LOW, mypy's notes)."""
+    return sum(1 for d in result.diagnostics if d.severity == "info")
+
+
 def counts_text(result: ToolResult) -> str:
-    """``"3 errors, 1 warning"``; only the counts that are not zero; ``""`` if both are."""
+    """``"3 errors, 1 warning, 2 notes"``; only the counts that are not zero; ``""`` if
+    all are."""
     parts = []
     if result.errors:
         parts.append(plural(result.errors, "error"))
     if result.warnings:
         parts.append(plural(result.warnings, "warning"))
+    notes = note_count(result)
+    if notes:
+        parts.append(plural(notes, "note"))
     return ", ".join(parts)
+
+
+def totals_text(results: Results) -> str:
+    """``"3 errors, 1 warning, 0 notes"`` summed over ``results``; ``""`` when all three
+    are zero."""
+    listed = as_list(results)
+    errors = sum(r.errors for r in listed)
+    warnings = sum(r.warnings for r in listed)
+    notes = sum(note_count(r) for r in listed)
+    if not (errors or warnings or notes):
+        return ""
+    return ", ".join((plural(errors, "error"), plural(warnings, "warning"), plural(notes, "note")))
 
 
 def first_line(text: str | None) -> str:
@@ -81,12 +103,13 @@ def timeout_seconds(result: ToolResult) -> float:
 def describe(result: ToolResult) -> str:
     """The status of a finished tool in a few words, without its duration.
 
-    ``"passed"``, ``"failed 3 errors, 1 warning"``, ``"failed: exit code 2"``,
+    ``"passed"``, ``"passed (2 notes)"``, ``"failed 3 errors, 1 warning"``, ``"failed: exit code 2"``,
     ``"skipped: not installed: pip install bandit"``, ``"timed out after 30.0s"``.
     """
     status = result.status
     if status is ToolStatus.SUCCESS:
-        return "passed"
+        counts = counts_text(result)  # what the tool reported but does not fail on
+        return f"passed ({counts})" if counts else "passed"
     if status is ToolStatus.FAILED:
         counts = counts_text(result)
         if counts:

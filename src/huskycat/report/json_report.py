@@ -15,6 +15,7 @@ The document (``schema.json`` next to this module is its JSON Schema, draft 2020
           "duration": 1.2,              # seconds
           "errors": 3,
           "warnings": 1,
+          "notes": 0,                   # diagnostics of severity info
           "output": "...",              # the tool's own output
           "status": "failed",           # success | failed | skipped | timeout
           "error_message": null,        # or a string
@@ -123,6 +124,8 @@ def _result(result: ToolResult) -> dict[str, Any]:
     diagnostics = data.pop("diagnostics")  # ints and strings only: nothing to make finite
     data = dict(_finite(data))
     data["diagnostics"] = diagnostics
+    # Counted from the diagnostics: notes fail no tool by default, but hide in no count.
+    data["notes"] = sum(1 for d in diagnostics if d["severity"] == "info")
     return data
 
 

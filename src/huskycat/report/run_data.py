@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from huskycat.core.results import Diagnostic, ToolResult, ToolStatus
+from huskycat.report.describe import note_count
+
+__all__ = ["RunData", "SavedReportError", "from_json_report", "note_count", "outcome_word"]
 
 
 class SavedReportError(ValueError):
@@ -122,11 +125,6 @@ def ran(results: Sequence[ToolResult]) -> list[ToolResult]:
         for r in results
         if not (r.status is ToolStatus.SKIPPED and r.skip_reason == "not_applicable")
     ]
-
-
-def note_count(result: ToolResult) -> int:
-    """How many of the result's diagnostics are notes (severity "info")."""
-    return sum(1 for d in result.diagnostics if d.severity == "info")
 
 
 def outcome_word(result: ToolResult) -> str:

@@ -7,9 +7,12 @@ The JSON object on stdout has ``results``, each with ``filename`` (as given, wit
 put in front), ``line_number`` (1-based), ``col_offset`` (0-based), ``test_id`` ("B602"),
 ``issue_text``, ``issue_severity`` and ``issue_confidence`` (LOW, MEDIUM or HIGH); and
 ``errors``, each with ``filename`` and ``reason``, for a file bandit could not scan (a
-syntax error, a missing file). Severity: HIGH and MEDIUM are errors, LOW ones warnings,
-the way bandit's own ``-l``/``-ll`` levels split them; a file bandit could not scan is an
-error, though bandit itself exits 0 when that is all that went wrong.
+syntax error, a missing file). Severity: HIGH and MEDIUM are errors, LOW ones notes
+(severity info), the way bandit's own ``-l``/``-ll`` levels split them; a file bandit
+could not scan is an error, though bandit itself exits 0 when that is all that went
+wrong. huskycat takes bandit's verdict: it exits 1 on an issue of any severity, LOW
+included, so LOW notes fail the run unless the configuration says ``fail_on =
+"warning"`` (or bandit's own ``-l``/``-ll`` leaves them out).
 
 bandit reads its settings from the command line only: ``pyproject.toml`` needs
 ``-c pyproject.toml`` and a ``.bandit`` file ``--ini .bandit`` (it looks for one only
@@ -26,7 +29,8 @@ from typing import Any
 
 from huskycat.core.results import Diagnostic
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
-from huskycat.tools.parsing import failed, found
+from huskycat.tools.parsing import failed
+from huskycat.tools.verdict import by_exit_status
 
 
 def _issue(item: dict[str, Any]) -> Diagnostic:
@@ -38,7 +42,7 @@ def _issue(item: dict[str, Any]) -> Diagnostic:
         int(item["line_number"]),
         int(col) + 1 if isinstance(col, int) else None,
         item.get("test_id"),
-        "warning" if severity == "LOW" else "error",
+        "info" if severity == "LOW" else "error",
         f"{item.get('issue_text', '')} (severity {severity}, confidence {confidence})",
     )
 
@@ -57,7 +61,8 @@ def parse(out: ToolOutput) -> ParseResult:
         diagnostics += [_error(item) for item in report["errors"]]
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         return failed(out, f"unreadable JSON from bandit ({exc})")
-    return found(diagnostics)
+    unscanned = bool(report["errors"])
+    return by_exit_status(diagnostics, failed=out.returncode == 1 or unscanned)
 
 
 SPEC = ToolSpec(
