@@ -33,6 +33,7 @@ from huskycat.tools.catalog import CATALOG, DEFAULT_AFTER, DEFAULT_DEPENDS_ON
 from huskycat.tools.levels import apply_fail_on
 from huskycat.tools.parsing import says_why
 from huskycat.tools.runner import find_executable
+from huskycat.vouching import Board, Vouched, note_left_out, vouched_files
 
 DEFAULT_TIMEOUT = 300.0
 
@@ -304,11 +305,20 @@ MAX_SHARDS = 8
 
 
 def tool_callable(
-    plan: Plan, tool: PlannedTool, *, cache: Cache | None = None
+    plan: Plan,
+    tool: PlannedTool,
+    *,
+    cache: Cache | None = None,
+    board: Board | None = None,
+    vouchers: Sequence[str] = (),
 ) -> Callable[[], object]:
     """What the engine calls for ``tool``: a callable, or a :class:`ShardedTool` for a
     file-local tool with enough files, whose shards each run (or replay from ``cache``)
-    the tool on a slice of its files."""
+    the tool on a slice of its files.
+
+    With ``vouchers`` (dependencies whose ``requires`` edge the engine got as ``after``,
+    see :mod:`huskycat.vouching`) and the ``board`` of results, the tool checks only the
+    files those dependencies did not fail on."""
     if tool.skip_reason is not None:
         reason = tool.skip_reason
 
@@ -340,6 +350,18 @@ def tool_callable(
         return apply_fail_on(result, settings.fail_on)  # after the cache: config, not input
 
     files = tool.files
+
+    def vouched() -> Vouched:
+        if board is None or not vouchers:
+            return Vouched(files, {})
+        return vouched_files(tool.name, files, vouchers, board)
+
+    def whole() -> ToolResult:
+        allowed = vouched()
+        if allowed.blocked is not None:
+            return allowed.blocked
+        return note_left_out(run_on(allowed.files), allowed.left_out)
+
     shardable = (
         tool.spec.scope == "file"
         and tool.spec.pass_filenames
@@ -347,10 +369,19 @@ def tool_callable(
         and len(files) >= 2 * MIN_FILES_PER_SHARD
     )
     if not shardable:
-        return functools.partial(run_on, files)
+        return whole
+    left_out: dict[str, str] = {}  # set by split, read by merge: both on the engine's loop
 
     def split(wanted: int) -> list[Callable[[], ToolResult]]:
+        allowed = vouched()
+        if allowed.blocked is not None:
+            blocked = allowed.blocked
+            return [lambda: blocked]
+        left_out.update(allowed.left_out)
+        files = allowed.files
         count = max(1, min(wanted, len(files) // MIN_FILES_PER_SHARD))
+        if count == 1:  # the engine runs a lone part as the tool, without merge
+            return [lambda: note_left_out(run_on(files), allowed.left_out)]
         size, extra = divmod(len(files), count)
         parts: list[Callable[[], ToolResult]] = []
         start = 0
@@ -361,9 +392,9 @@ def tool_callable(
         return parts
 
     def merge(results: list[ToolResult]) -> ToolResult:
-        merged = merge_results(results)
+        merged = note_left_out(merge_results(results), left_out)
         meta = merged.metadata
-        meta["files"] = len(files)
+        meta["files"] = len(files) - len(left_out)
         meta["batches"] = sum(int(r.metadata.get("batches", 1)) for r in results)
         codes = [c for r in results for c in r.metadata.get("returncodes") or ()]
         if codes:
@@ -375,8 +406,8 @@ def tool_callable(
             if not r.metadata.get("cached")
         )
         meta.pop("cached_files", None)
-        if ran < len(files):
-            meta["cached_files"] = len(files) - ran
+        if ran < meta["files"]:
+            meta["cached_files"] = meta["files"] - ran
         if all(r.metadata.get("cached") for r in results):
             meta["cached"] = True
         return merged

@@ -175,6 +175,7 @@ def _check_report_path(option: str, value: str) -> None:
 def _execute(
     args: argparse.Namespace, root: Path, config: Config, files: list[str], mode: str
 ) -> _Ran:
+    from huskycat import vouching
     from huskycat.cache import Cache
     from huskycat.core.parallel_executor import ParallelExecutor
     from huskycat.core.results import ToolStatus
@@ -190,12 +191,17 @@ def _execute(
     )
     # A tool skipped before it starts takes no time; unknown, it would count as 1 unit.
     skipped = {n: 0.0 for n in plan.tools if n not in runnable}
+    # A requirement between per-file tools holds back only the files it failed on.
+    requires, after, vouchers = vouching.split_edges(
+        plan.requires, plan.after, {n: t.spec for n, t in plan.tools.items()}
+    )
+    board = vouching.Board()
     executor = ParallelExecutor(
-        plan.requires,
+        requires,
         max_workers=plan.jobs,
         timeout_per_tool=None,
         fail_fast=plan.fail_fast,
-        after=plan.after,
+        after=after,
         expected_durations={**expected, **skipped},
         tool_timeouts={n: t.timeout for n, t in plan.tools.items()},
         tool_resources={n: t.weight for n, t in plan.tools.items()},
@@ -203,13 +209,21 @@ def _execute(
         background_nice=BACKGROUND_NICE,
     )
     cache = None if args.no_cache else Cache.for_root(root)
-    tools = {name: tool_callable(plan, tool, cache=cache) for name, tool in plan.tools.items()}
+    tools = {
+        name: tool_callable(plan, tool, cache=cache, board=board, vouchers=vouchers.get(name, ()))
+        for name, tool in plan.tools.items()
+    }
     verbosity = -1 if args.quiet else args.verbose
     view = _start_view(args, list(tools), executor.max_workers, verbosity, expected)
     timer = _Timer(view.handle if view is not None else None)
+
+    def on_event(event: ToolEvent) -> None:
+        board.record(event)  # first: the tools a final result unblocks read it
+        timer.handle(event)
+
     try:
         with terminate_raises():
-            results = executor.execute_tools(tools, event_callback=timer.handle)
+            results = executor.execute_tools(tools, event_callback=on_event)
     finally:
         if view is not None:
             view.stop()

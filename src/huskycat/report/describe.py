@@ -109,18 +109,28 @@ def describe(result: ToolResult) -> str:
     status = result.status
     if status is ToolStatus.SUCCESS:
         counts = counts_text(result)  # what the tool reported but does not fail on
-        return f"passed ({counts})" if counts else "passed"
+        return (f"passed ({counts})" if counts else "passed") + _left_out(result)
     if status is ToolStatus.FAILED:
         counts = counts_text(result)
         if counts:
-            return f"failed {counts}"
+            return f"failed {counts}" + _left_out(result)
         message = first_line(result.error_message)
-        return f"failed: {message}" if message else "failed"
+        return (f"failed: {message}" if message else "failed") + _left_out(result)
     if status is ToolStatus.SKIPPED:
         return f"skipped: {skip_text(result)}"
     if status is ToolStatus.TIMEOUT:
         return f"timed out after {timeout_seconds(result):.1f}s"
     return str(status)
+
+
+def _left_out(result: ToolResult) -> str:
+    """``"; left out 2 files 'yamllint' failed on"``: files a failed requirement held back
+    (see :mod:`huskycat.vouching`)."""
+    held = result.metadata.get("left_out")
+    if not isinstance(held, dict) or not held:
+        return ""
+    owners = ", ".join(repr(str(d)) for d in sorted(set(held.values())))
+    return f"; left out {plural(len(held), 'file')} {owners} failed on"
 
 
 def diagnostic_line(diagnostic: Diagnostic) -> str:
