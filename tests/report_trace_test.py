@@ -151,3 +151,21 @@ def test_timeout_and_blocked_tools_are_in_the_trace(shared_run: SharedRun) -> No
     assert "crash" in blocked["name"]
     other = trace_of(shared_run)["otherData"]
     assert other["slots"] == JOBS and other["wall_time"] > 0.5
+
+
+def test_a_report_without_calls_places_tools_on_the_lowest_free_slot() -> None:
+    from huskycat.core.results import ToolResult
+    from huskycat.report.run_data import RunData
+    from huskycat.report.trace import build_trace
+
+    results = tuple(ToolResult(name, True, 1.0) for name in ("a", "b", "c", "d"))
+    times = {
+        "a": {"start": 0.0, "end": 2.0},
+        "b": {"start": 0.0, "end": 1.0},
+        "c": {"start": 1.0, "end": 3.0},  # b's slot is free again
+        "d": {"start": 2.5, "end": 3.0},  # a's slot is free again
+    }
+    trace = build_trace(RunData(results, {"tool_times": times, "max_workers": 2}))
+    lanes = {e["name"]: e["tid"] for e in trace["traceEvents"] if e["ph"] == "X"}
+    assert lanes["a"] != lanes["b"] and {lanes["a"], lanes["b"]} == {1, 2}
+    assert lanes["c"] == lanes["b"] and lanes["d"] == lanes["a"]
