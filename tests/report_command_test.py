@@ -126,3 +126,12 @@ def test_a_bad_saved_report_is_exit_2_with_one_line_naming_it(
     [line] = proc.stderr.splitlines()
     assert str(source) in line and expected in line
     assert "Traceback" not in proc.stderr
+
+
+def test_run_options_are_the_formats_report_writes() -> None:
+    from huskycat.commands.run import EXTRA_REPORTS, STEP_SUMMARY_ENV
+    from huskycat.report.outputs import RUN_OPTIONS
+    from huskycat.report.step_summary import ENV_VAR
+
+    assert EXTRA_REPORTS == RUN_OPTIONS
+    assert STEP_SUMMARY_ENV == ENV_VAR

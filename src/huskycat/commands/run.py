@@ -339,12 +339,24 @@ def _report(
     _write_extra_reports(args, plan, results, stats, mode)
 
 
+# The reports ``huskycat report`` also makes, by format: the options that ask for them.
+# Kept in step with huskycat.report.outputs.RUN_OPTIONS (a test checks), and not read
+# from it: importing the report modules would cost a git hook's start-up ~20 ms.
+EXTRA_REPORTS = {
+    "sarif": "--sarif",
+    "trace": "--trace",
+    "timeline": "--timeline",
+    "codequality": "--gitlab-codequality",
+}
+STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
+
+
 def _extra_reports(args: argparse.Namespace) -> list[tuple[str, str, str]]:
     """(format, option, path) of the reports asked for that ``huskycat report`` also
     makes (:mod:`huskycat.report.outputs`)."""
-    from huskycat.report.outputs import RUN_OPTIONS
-
-    wanted = [(f, o, getattr(args, o[2:].replace("-", "_"), None)) for f, o in RUN_OPTIONS.items()]
+    wanted = [
+        (f, o, getattr(args, o[2:].replace("-", "_"), None)) for f, o in EXTRA_REPORTS.items()
+    ]
     return [(f, o, path) for f, o, path in wanted if path]
 
 
@@ -356,12 +368,16 @@ def _write_extra_reports(
     mode: str,
 ) -> None:
     """SARIF, trace, timeline, code quality; the Markdown summary on GitHub Actions."""
+    asked = _extra_reports(args)
+    summary = os.environ.get(STEP_SUMMARY_ENV)
+    if not asked and not summary:
+        return
     from huskycat.report.outputs import write_report
     from huskycat.report.run_data import RunData
-    from huskycat.report.step_summary import ENV_VAR, append_step_summary
+    from huskycat.report.step_summary import append_step_summary
 
     run = RunData(tuple(results), stats, str(plan.root), __version__, mode)
-    for format, option, path in _extra_reports(args):
+    for format, option, path in asked:
         try:
             write_report(format, run, Path(path))
         except OSError as exc:
@@ -369,4 +385,4 @@ def _write_extra_reports(
     try:
         append_step_summary(run)
     except OSError as exc:
-        raise ReportError(f"${ENV_VAR}", os.environ.get(ENV_VAR, ""), exc) from exc
+        raise ReportError(f"${STEP_SUMMARY_ENV}", summary or "", exc) from exc
