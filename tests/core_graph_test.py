@@ -94,3 +94,15 @@ def test_run_statistics_lower_bound_and_efficiency() -> None:
     assert measured["critical_path"] == 2.0
     assert measured["measured_speedup"] == pytest.approx(3.0 / 2.5)
     assert measured["efficiency"] == pytest.approx(3.0 / 2.5)
+
+
+def test_a_sharded_tool_adds_its_elapsed_time_to_a_chain_and_its_work_to_the_total() -> None:
+    deps = {"lint": (), "types": ("lint",)}
+    # lint ran in 4 shards: 4 s of work in 1 s on 4 slots; then types took 1 s.
+    measured = stats.run_statistics(
+        deps, {"lint": 4.0, "types": 1.0}, wall_time=2.1, slots=4, peak_busy=4,
+        elapsed={"lint": 1.0},
+    )  # fmt: skip
+    assert measured["critical_path"] == 2.0
+    assert measured["lower_bound"] == 2.0  # never above what the run achieved
+    assert measured["sum_of_durations"] == 5.0

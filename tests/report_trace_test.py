@@ -151,6 +151,9 @@ def test_timeout_and_blocked_tools_are_in_the_trace(shared_run: SharedRun) -> No
     assert "crash" in blocked["name"]
     other = trace_of(shared_run)["otherData"]
     assert other["slots"] == JOBS and other["wall_time"] > 0.5
+    # A sharded tool adds its elapsed time to a chain, not its shards' summed work.
+    assert other["lower_bound"] <= other["wall_time"] + 0.01
+    assert "ruff" in other["critical_path_tools"] and "slow" in other["critical_path_tools"]
 
 
 def test_a_report_without_calls_places_tools_on_the_lowest_free_slot() -> None:

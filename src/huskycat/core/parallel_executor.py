@@ -262,6 +262,11 @@ class ParallelExecutor:
         self._last_run = {
             "deps": combined,
             "durations": {r.tool_name: r.duration for r in ordered},
+            "elapsed": {
+                r.tool_name: float(r.metadata["wall_duration"])
+                for r in ordered
+                if isinstance(r.metadata.get("wall_duration"), (int, float))
+            },
             "expected": durations,
             "source": source,
             "wall_time": scheduler.record.wall_time,
@@ -355,6 +360,7 @@ class ParallelExecutor:
                     wall_time=self._last_run["wall_time"],
                     slots=self.max_workers,
                     peak_busy=self._last_run["peak_busy"],
+                    elapsed=self._last_run["elapsed"],
                 )
             )
             # Each call's worker slots and times, for the timeline and trace reports.

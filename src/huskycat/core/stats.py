@@ -117,11 +117,15 @@ def run_statistics(
     wall_time: float,
     slots: int,
     peak_busy: int,
+    elapsed: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
     """What a finished run measured. ``durations`` are the measured ones of the tools
-    that ran (skipped tools count as 0)."""
+    that ran (skipped tools count as 0): their work, summed over the shards of a tool
+    that ran in shards. ``elapsed`` gives such a tool's time from its first shard's start
+    to its last one's end, which is what it adds to a chain (its work may be longer)."""
     total = sum(durations.values())
-    cp_length, cp_tools = graph.critical_path(deps, {n: durations.get(n, 0.0) for n in deps})
+    along = {**durations, **(elapsed or {})}
+    cp_length, cp_tools = graph.critical_path(deps, {n: along.get(n, 0.0) for n in deps})
     bound = max(cp_length, total / slots) if slots else cp_length
     return {
         "wall_time": wall_time,
