@@ -28,7 +28,8 @@ The document (``schema.json`` next to this module is its JSON Schema, draft 2020
       ],
       "plan": [{"level": 0, "tools": ["black", "ruff"]}, {"level": 1, "tools": ["mypy"]}],
       "statistics": {...}               # the run's figures, e.g. wall_time, measured_speedup,
-                                        # tool_times: {tool: {"start": s, "end": s}}
+                                        # tool_times: {tool: {"start": s, "end": s}},
+                                        # calls: [{"tool", "shard", "slots", "start", "end"}]
     }
 
 A result is ``ToolResult.to_dict()``. ``plan`` lists the dependency levels in order:
