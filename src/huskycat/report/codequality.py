@@ -16,13 +16,10 @@ Fingerprints are those of :mod:`huskycat.report.fingerprint`, made unique by a c
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 from pathlib import Path
 from typing import Any
 
 from huskycat.core.results import ToolResult, ToolStatus
-from huskycat.report.atomic import write_atomic
 from huskycat.report.describe import describe, first_line
 from huskycat.report.fingerprint import LineReader, fingerprint
 from huskycat.report.run_data import RunData, ran
@@ -57,12 +54,6 @@ def build_codequality(run: RunData) -> list[dict[str, Any]]:
         if _did_not_work(result):
             issues.append(_tool_issue(result, root))
     return issues
-
-
-def write_codequality(run: RunData, path: str | os.PathLike[str]) -> Path:
-    """Write the code quality report of ``run`` to ``path``, atomically."""
-    text = json.dumps(build_codequality(run), ensure_ascii=False, indent=1) + "\n"
-    return write_atomic(path, text.encode("utf-8"))
 
 
 def _did_not_work(result: ToolResult) -> bool:

@@ -34,14 +34,12 @@ One ``run`` per tool that ran (tools skipped as not applicable are left out)::
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
 from huskycat.core.results import Diagnostic, ToolResult, ToolStatus
-from huskycat.report.atomic import write_atomic
 from huskycat.report.describe import describe, first_line
 from huskycat.report.fingerprint import LineReader, fingerprint
 from huskycat.report.rule_help import help_uri, information_uri
@@ -63,12 +61,6 @@ def build_sarif(run: RunData) -> dict[str, Any]:
         "$schema": SARIF_SCHEMA_URI,
         "runs": [_run(result, root, lines) for result in ran(run.results)],
     }
-
-
-def write_sarif(run: RunData, path: str | os.PathLike[str]) -> Path:
-    """Write the SARIF log of ``run`` to ``path`` as UTF-8 JSON, atomically."""
-    text = json.dumps(build_sarif(run), ensure_ascii=False, indent=1) + "\n"
-    return write_atomic(path, text.encode("utf-8"))
 
 
 def _run(result: ToolResult, root: Path | None, lines: LineReader) -> dict[str, Any]:

@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
-from huskycat.report.atomic import write_atomic
 from huskycat.report.describe import describe
 from huskycat.report.run_data import RunData, note_count, outcome_word
 from huskycat.report.spans import slot_count, spans
@@ -88,11 +85,6 @@ def build_timeline(run: RunData) -> str:
     # Inside <script>: "</script>" or "<!--" in a tool name or path must not end it.
     data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return page.replace(PLACEHOLDER, data, 1)
-
-
-def write_timeline(run: RunData, path: str | os.PathLike[str]) -> Path:
-    """Write the page for ``run`` to ``path``, atomically."""
-    return write_atomic(path, build_timeline(run).encode("utf-8"))
 
 
 def _seconds(value: Any) -> float | None:

@@ -15,13 +15,9 @@ start of the run:
 
 from __future__ import annotations
 
-import json
 import math
-import os
-from pathlib import Path
 from typing import Any
 
-from huskycat.report.atomic import write_atomic
 from huskycat.report.describe import describe
 from huskycat.report.run_data import RunData, note_count, outcome_word
 from huskycat.report.spans import slot_count, spans
@@ -122,9 +118,3 @@ def _seconds(value: Any) -> float | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
         return float(value)
     return None
-
-
-def write_trace(run: RunData, path: str | os.PathLike[str]) -> Path:
-    """Write the trace of ``run`` to ``path`` as JSON, atomically."""
-    text = json.dumps(build_trace(run), ensure_ascii=False, allow_nan=False) + "\n"
-    return write_atomic(path, text.encode("utf-8"))
