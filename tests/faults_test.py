@@ -89,3 +89,77 @@ def test_a_report_to_a_fifo_nobody_reads_is_one_line_exit_2(repo: GitRepo, tmp_p
     os.mkfifo(fifo)
     line = _one_line_error(huskycat(repo.path, *RUN, "--json", str(fifo)))
     assert "FIFO" in line and str(fifo) in line
+
+
+# --- numbers at the edges -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("--timeout", "1e308"), "--timeout"),
+        (("--timeout", "inf"), "--timeout"),
+        (("--timeout", "nan"), "--timeout"),
+        (("--timeout", "0"), "--timeout"),
+        (("--timeout", "-1"), "--timeout"),
+        (("--timeout", "1e-300"), "--timeout"),
+        (("--jobs", "99999999999999999999"), "--jobs"),
+        (("--jobs", "0"), "--jobs"),
+        (("--jobs", "-2"), "--jobs"),
+    ],
+)
+def test_out_of_range_numbers_on_the_command_line_are_exit_2(
+    repo: GitRepo, args: tuple[str, ...], named: str
+) -> None:
+    proc = huskycat(repo.path, *RUN, *args)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    error = proc.stderr.strip().splitlines()[-1]  # argparse prints its usage line first
+    assert named in error and args[1] in error.replace("+", ""), error
+
+
+@pytest.mark.parametrize(
+    ("setting", "key"),
+    [
+        ("timeout = 1e300", "timeout"),
+        ("timeout = inf", "timeout"),
+        ("timeout = nan", "timeout"),
+        ("timeout = 1e-300", "timeout"),
+        ("jobs = 100000000000000000000", "jobs"),
+        ("jobs = -1", "jobs"),
+        ("[tools.echo]\nweight = 100000000000000000000", "tools.echo.weight"),
+        ("[tools.echo]\ntimeout = 1e300", "tools.echo.timeout"),
+        ("[tools.echo]\ntimeout = -inf", "tools.echo.timeout"),
+    ],
+)
+def test_out_of_range_numbers_in_the_configuration_are_exit_2(
+    git_repo: GitRepo, setting: str, key: str
+) -> None:
+    tool = ECHO_TOOL.format(python=sys.executable)
+    if setting.startswith("[tools.echo]"):
+        config = tool.rstrip() + "\n" + setting.split("\n", 1)[1] + "\n"
+    else:
+        config = setting + "\n" + tool
+    git_repo.write("huskycat.toml", config)
+    git_repo.write("a.py", "x = 1\n")
+    line = _one_line_error(huskycat(git_repo.path, *RUN))
+    assert f"huskycat.toml: {key}:" in line, line
+
+
+def test_absurd_history_is_ignored_with_one_warning(repo: GitRepo) -> None:
+    history = repo.path / ".git" / "huskycat" / "history.json"
+    history.parent.mkdir(parents=True, exist_ok=True)
+    history.write_text('{"format": 1, "tools": {"echo": [[1, 1e308, 1], [1, 1e308, 1e300]]}}')
+    proc = huskycat(repo.path, *RUN)
+    assert proc.returncode == 0, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "history.json" in warnings[0], proc.stderr
+    assert "1e+308" not in history.read_text()  # rebuilt
+    assert huskycat(repo.path, *RUN).stderr == ""
+
+
+@pytest.mark.parametrize("timeout", [1e300, float("inf")])
+def test_the_library_takes_a_far_deadline_as_no_deadline(timeout: float) -> None:
+    from huskycat.core.parallel_executor import ParallelExecutor
+    from huskycat.core.process import run
+
+    executor = ParallelExecutor({"a": []}, timeout_per_tool=timeout)
+    result = executor.execute_tools({"a": lambda: run(["true"]).returncode})[0]
+    assert result.status.value == "success", result.output

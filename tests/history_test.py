@@ -160,6 +160,7 @@ def test_an_unreadable_history_is_empty(tmp_path: Path, content: bytes) -> None:
     path.write_bytes(content)
     history = History.load(path=path)
     assert history.expected("ruff", 1) is None
+    assert history.warning is not None and "it will be rebuilt" in history.warning
     history.add("ruff", 1, 1.0)
     assert history.save()
     assert History.load(path=path).expected("ruff", 1) == pytest.approx(1.0)
@@ -171,6 +172,30 @@ def test_bad_rows_are_left_out(tmp_path: Path) -> None:
     path.write_text(json.dumps({"format": 1, "tools": rows}))
     history = History.load(path=path)
     assert history.expected("black", 2) == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [[1, 1e308, 1.0], [1, -1.0, 1.0], [10**30, 1.0, 1.0], [1, 1.0, 1e300], [-1, 1.0, 1.0]],
+)
+def test_absurd_samples_are_ignored_with_a_warning(tmp_path: Path, row: list[float]) -> None:
+    path = tmp_path / FILE_NAME
+    path.write_text(json.dumps({"format": 1, "tools": {"ruff": [row, [1, 0.5, 2.0]]}}))
+    history = History.load(path=path)
+    assert history.warning is not None and "1 damaged or absurd sample " in history.warning
+    assert history.expected("ruff", 1) == pytest.approx(0.5)
+    # A sample from the future would stay "newest" for ever and push real runs out.
+    for when in range(3, 3 + MAX_SAMPLES):
+        history.add("ruff", 1, 0.25, when=float(when))
+    assert history.expected("ruff", 1) == pytest.approx(0.25)
+
+
+def test_a_missing_or_sound_history_has_no_warning(tmp_path: Path) -> None:
+    history = History.load(path=tmp_path / FILE_NAME)
+    assert history.warning is None
+    history.add("ruff", 1, 1.0)
+    assert history.save()
+    assert History.load(path=tmp_path / FILE_NAME).warning is None
 
 
 def test_an_unwritable_history_is_not_an_error(tmp_path: Path) -> None:

@@ -48,22 +48,28 @@ def _names(value: str) -> list[str]:
 
 
 def _positive_int(value: str) -> int:
+    from huskycat.config import count_problem
+
     try:
         number = int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value!r}")
+    problem = count_problem(number)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return number
 
 
 def _seconds(value: str) -> float:
+    from huskycat.config import seconds_problem
+
     try:
         number = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected seconds, got {value!r}") from None
-    if not number > 0 or number == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {value!r}")
+    problem = seconds_problem(number)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return number
 
 

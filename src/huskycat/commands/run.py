@@ -179,6 +179,8 @@ def _execute(
 
     plan = make_plan(args, root, config, files)
     history = History.load(root)
+    if history.warning is not None:
+        print(f"huskycat: warning: {history.warning}", file=sys.stderr)
     runnable = {n: t for n, t in plan.tools.items() if t.skip_reason is None}
     expected = history.expected_durations(
         # By file count for every tool that takes files: mypy on 1 file is not mypy on 300.

@@ -40,6 +40,7 @@ KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL
 OUTPUT_LIMIT = 16 * 1024 * 1024  # bytes kept per stream; the rest is counted and dropped
 _READ_SIZE = 65536
 _POLL_INTERVAL = 0.05  # only where pidfd_open is missing
+_MAX_WAIT = 3600.0  # seconds per select(); a far deadline (1e300) would overflow it
 
 
 class Cancelled(Exception):
@@ -355,6 +356,7 @@ def _wait(
                 wait = deadline - time.monotonic()
                 if wait <= 0:
                     return "timeout"
+                wait = min(wait, _MAX_WAIT)
             if pidfd < 0:
                 wait = _POLL_INTERVAL if wait is None else min(wait, _POLL_INTERVAL)
             for key, _ in sel.select(wait):
