@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -150,3 +151,71 @@ def test_no_file_descriptors_leak_over_many_runs() -> None:
         with ctx.active():
             run(["true"])
     assert len(os.listdir("/proc/self/fd")) <= before + 2
+
+
+# A tool whose child leaves its process group: `setsid`, or a daemon's double fork. The
+# escaped process writes its pid to argv[1] and sleeps; the tool then exits or hangs.
+ESCAPE = """
+import os, sys, time
+pidfile, how, then = sys.argv[1], sys.argv[2], sys.argv[3]
+if os.fork() == 0:
+    if how == "double" and os.fork() != 0:
+        os._exit(0)
+    os.setsid()
+    if how == "double" and os.fork() != 0:
+        os._exit(0)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    with open(pidfile + ".tmp", "w") as out:
+        out.write(str(os.getpid()))
+    os.rename(pidfile + ".tmp", pidfile)
+    time.sleep(120)
+    os._exit(0)
+while not os.path.exists(pidfile):
+    time.sleep(0.01)
+print("escaped", flush=True)
+if then == "hang":
+    time.sleep(120)
+"""
+
+
+@pytest.mark.parametrize("how", ["setsid", "double"])
+@pytest.mark.parametrize("then", ["exit", "hang"])
+def test_a_descendant_that_left_the_group_is_killed_with_the_tool(
+    tmp_path: Path, how: str, then: str
+) -> None:
+    pidfile = tmp_path / "pid"
+    result = run([sys.executable, "-c", ESCAPE, str(pidfile), how, then], timeout=2)
+    assert result.stdout == "escaped\n" and result.timed_out == (then == "hang")
+    # Killed before run() returned: no waiting needed (a zombie does not count).
+    assert not alive(int(pidfile.read_text()))
+
+
+def test_an_escaped_orphan_is_reaped_by_the_subreaper(tmp_path: Path) -> None:
+    # In a child interpreter: becoming a subreaper changes the test process for good.
+    code = f"""
+import os, sys
+from huskycat.core.process import become_subreaper, run
+assert become_subreaper()
+run([sys.executable, "-c", {ESCAPE!r}, {str(tmp_path / "pid")!r}, "double", "exit"])
+pid = int(open({str(tmp_path / "pid")!r}).read())
+# Reparented to us, killed and reaped: not even a zombie is left.
+print(os.path.exists(f"/proc/{{pid}}"))
+"""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "src")}
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert (proc.returncode, proc.stdout) == (0, "False\n"), proc.stderr
+
+
+def test_each_command_carries_its_own_mark() -> None:
+    code = "import os; print(os.environ['HUSKYCAT_TOOL_CALL'])"
+    first, second = (run([sys.executable, "-c", code]).stdout for _ in range(2))
+    assert first != second and first.startswith(f"{os.getpid()}.")

@@ -4,6 +4,7 @@ promise the README's "Guarantees" section makes for it."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import sys
@@ -163,3 +164,29 @@ def test_the_library_takes_a_far_deadline_as_no_deadline(timeout: float) -> None
     executor = ParallelExecutor({"a": []}, timeout_per_tool=timeout)
     result = executor.execute_tools({"a": lambda: run(["true"]).returncode})[0]
     assert result.status.value == "success", result.output
+
+
+# --- processes that escape ----------------------------------------------------------------
+def _escaping_tool(repo: GitRepo, tmp_path: Path, then: str) -> Path:
+    from tests.core_process_test import ESCAPE
+
+    script = tmp_path / "escape.py"
+    script.write_text(ESCAPE)
+    pidfile = tmp_path / "pid"
+    command = [sys.executable, str(script), str(pidfile), "double", then]
+    repo.write(
+        "huskycat.toml",
+        f"[tools.escape]\ncommand = {json.dumps(command)}\npass_filenames = false\n"
+        'types = ["python"]\ntimeout = 2\n',
+    )
+    return pidfile
+
+
+@pytest.mark.parametrize("then", ["exit", "hang"])
+def test_a_tool_whose_child_double_forks_leaves_nothing_running(
+    repo: GitRepo, tmp_path: Path, then: str
+) -> None:
+    pidfile = _escaping_tool(repo, tmp_path, then)
+    proc = huskycat(repo.path, "run", "--no-progress", "--no-cache", "--tools", "escape")
+    assert proc.returncode == (1 if then == "hang" else 0), proc.stdout + proc.stderr
+    assert not os.path.exists(f"/proc/{int(pidfile.read_text())}")

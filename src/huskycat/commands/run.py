@@ -173,10 +173,13 @@ def _execute(
 ) -> _Ran:
     from huskycat.cache import Cache
     from huskycat.core.parallel_executor import ParallelExecutor
+    from huskycat.core.process import become_subreaper
     from huskycat.core.results import ToolStatus
     from huskycat.history import History
     from huskycat.planning import tool_callable
 
+    # Orphans of the tools' processes (a double fork) come to us, not init, to be reaped.
+    become_subreaper()
     plan = make_plan(args, root, config, files)
     history = History.load(root)
     if history.warning is not None:
