@@ -190,3 +190,31 @@ def test_a_tool_whose_child_double_forks_leaves_nothing_running(
     proc = huskycat(repo.path, "run", "--no-progress", "--no-cache", "--tools", "escape")
     assert proc.returncode == (1 if then == "hang" else 0), proc.stdout + proc.stderr
     assert not os.path.exists(f"/proc/{int(pidfile.read_text())}")
+
+
+# --- paths that leave the repository ------------------------------------------------------
+@pytest.mark.parametrize("how", [("--files", "linked/b.py"), ("linked/b.py",), ("linked/deep",)])
+def test_a_path_through_a_symlinked_folder_is_refused(
+    repo: GitRepo, tmp_path: Path, how: tuple[str, ...]
+) -> None:
+    outside = tmp_path / "outside"
+    (outside / "deep").mkdir(parents=True)
+    (outside / "b.py").write_text("x=1\n")
+    (outside / "deep" / "c.py").write_text("x=1\n")
+    (repo.path / "linked").symlink_to(outside)
+    proc = huskycat(repo.path, "run", "--no-progress", "--fix", "--tools", "echo", *how)
+    line = _one_line_error(proc)
+    assert "outside the project root" in line and "'linked' is a symbolic link" in line
+    assert (outside / "b.py").read_text() == "x=1\n"
+
+
+def test_a_fixer_never_writes_through_a_symlinked_folder(repo: GitRepo, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "b.py").write_text("x=1\n")
+    (repo.path / "linked").symlink_to(outside)
+    proc = huskycat(
+        repo.path, "run", "--no-progress", "--fix", "--tools", "black", "--files", "linked/b.py"
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert (outside / "b.py").read_text() == "x=1\n"
