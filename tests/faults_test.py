@@ -218,3 +218,138 @@ def test_a_fixer_never_writes_through_a_symlinked_folder(repo: GitRepo, tmp_path
     )
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert (outside / "b.py").read_text() == "x=1\n"
+
+
+# --- interrupts ---------------------------------------------------------------------------
+# A tool that signals huskycat (its parent) twice, 0.4 s apart, while it and a child of its
+# own ignore SIGTERM: the second signal arrives while huskycat waits out the kill grace.
+TWICE = """
+import os, signal, sys, time
+pidfile, sig = sys.argv[1], getattr(signal, sys.argv[2])
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+child = os.fork()
+if child == 0:
+    time.sleep(120)
+    os._exit(0)
+with open(pidfile, "w") as out:
+    out.write(str(child))
+parent = os.getppid()
+os.kill(parent, sig)
+time.sleep(0.4)
+os.kill(parent, signal.SIGINT if sig == signal.SIGTERM else signal.SIGTERM)
+time.sleep(120)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def _twice_tool(repo: GitRepo, tmp_path: Path, sig: str) -> Path:
+    script = tmp_path / "twice.py"
+    script.write_text(TWICE)
+    pidfile = tmp_path / "pid"
+    command = [sys.executable, str(script), str(pidfile), sig]
+    repo.write(
+        "huskycat.toml",
+        f"[tools.twice]\ncommand = {json.dumps(command)}\npass_filenames = false\n"
+        'types = ["python"]\n',
+    )
+    repo.commit("twice")
+    return pidfile
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("staged", [False, True])
+def test_a_second_signal_during_the_clean_up_changes_nothing(
+    repo: GitRepo, tmp_path: Path, sig: str, staged: bool
+) -> None:
+    pidfile = _twice_tool(repo, tmp_path, sig)
+    repo.write("b.py", "y = 1\n")
+    repo.add("b.py")
+    repo.write("a.py", "x = 2  # unstaged\n")
+    how = ("--staged",) if staged else ()
+    proc = huskycat(repo.path, "run", "--no-progress", "--no-cache", *how)
+    assert proc.returncode == 130, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not _alive(int(pidfile.read_text()))
+    assert (repo.path / "a.py").read_text() == "x = 2  # unstaged\n"
+    assert not list((repo.path / ".git" / "huskycat").glob("unstaged-*"))
+
+
+# Drives the real command in-process, with a signal sent to itself at a chosen moment.
+RACE = """
+import contextlib, os, signal, sys
+from huskycat import cli, staged
+from huskycat.commands import common
+
+moment = sys.argv[1]
+real_deferred, real_write, real_config = (
+    staged.signals_deferred, staged._write_backup, common.load_config
+)
+holds = 0
+
+@contextlib.contextmanager
+def deferred():
+    global holds
+    holds += 1
+    if moment == "before the restore holds signals" and holds == 2:
+        os.kill(os.getpid(), signal.SIGTERM)  # handled at once: before the hold
+    with real_deferred():
+        if moment == "during the restore" and holds == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), signal.SIGINT)
+        yield
+
+def write_backup(*args, **kwargs):
+    if moment == "while setting aside":
+        os.kill(os.getpid(), signal.SIGINT)
+    return real_write(*args, **kwargs)
+
+def load_config(*args, **kwargs):
+    if moment == "while reading the configuration":
+        os.kill(os.getpid(), signal.SIGTERM)
+    return real_config(*args, **kwargs)
+
+staged.signals_deferred, staged._write_backup, common.load_config = (
+    deferred, write_backup, load_config
+)
+sys.exit(cli.main(["run", "--staged", "--no-progress", "--no-cache", "--tools", "echo"]))
+"""
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "while reading the configuration",
+        "while setting aside",
+        "before the restore holds signals",
+        "during the restore",
+    ],
+)
+def test_a_signal_at_any_moment_of_a_staged_run_is_one_interrupt(
+    repo: GitRepo, moment: str
+) -> None:
+    import subprocess
+
+    repo.write("b.py", "y = 1\n")
+    repo.add("b.py")
+    repo.write("a.py", "x = 2  # unstaged\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.run(
+        [sys.executable, "-c", RACE, moment],
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 130, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert (repo.path / "a.py").read_text() == "x = 2  # unstaged\n"
+    assert not list((repo.path / ".git" / "huskycat").glob("unstaged-*"))

@@ -168,8 +168,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     module, function = _COMMANDS[args.command]
     command = getattr(importlib.import_module(f"huskycat.commands.{module}"), function)
+    from huskycat.signals import interrupted_once
+
     try:
-        return int(command(args))
+        # Set-up included: a signal at any point ends the command as Ctrl-C does (130).
+        with interrupted_once():
+            return int(command(args))
     except BrokenPipeError:  # `huskycat tools | head -1`
         silence_stdout()
         return EXIT_FAILED

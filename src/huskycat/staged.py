@@ -258,8 +258,22 @@ def checking_staged(root: Path | str) -> Iterator[Stash]:
             yield stash
         finally:
             if backup is not None:
-                with signals_deferred():
+                _put_back_whatever_arrives(stash, backup)
+
+
+def _put_back_whatever_arrives(stash: Stash, backup: _Backup) -> None:
+    """Put the backup back, signals held; a signal that arrives before they are held (the
+    first instant of the ``finally``) does not skip it: it is re-raised once it is done."""
+    interrupt: KeyboardInterrupt | None = None
+    while not stash.restored:
+        try:
+            with signals_deferred():
+                if not stash.restored:
                     stash._done(_put_back(backup, on_conflict="roll back"))
+        except KeyboardInterrupt as exc:  # before the hold, or delivered after the put back
+            interrupt = interrupt or exc
+    if interrupt is not None:
+        raise interrupt
 
 
 def leftover_backups(root: Path | str) -> list[Path]:
