@@ -8,6 +8,7 @@ import json
 import os
 import stat
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -353,3 +354,110 @@ def test_a_signal_at_any_moment_of_a_staged_run_is_one_interrupt(
     assert "Traceback" not in proc.stderr, proc.stderr
     assert (repo.path / "a.py").read_text() == "x = 2  # unstaged\n"
     assert not list((repo.path / ".git" / "huskycat").glob("unstaged-*"))
+
+
+# --- concurrent huskycat processes --------------------------------------------------------
+# A tool that says it started, then waits for the test to let it finish.
+WAIT = """
+import os, sys, time
+started, go = sys.argv[1], sys.argv[2]
+open(started, "w").close()
+end = time.monotonic() + 60
+while not os.path.exists(go) and time.monotonic() < end:
+    time.sleep(0.02)
+"""
+
+
+def test_recover_and_a_second_run_refuse_while_a_staged_run_is_alive(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    import subprocess
+
+    script = tmp_path / "wait.py"
+    script.write_text(WAIT)
+    started, go = tmp_path / "started", tmp_path / "go"
+    command = [sys.executable, str(script), str(started), str(go)]
+    repo.write(
+        "huskycat.toml",
+        f"[tools.wait]\ncommand = {json.dumps(command)}\npass_filenames = false\n"
+        'types = ["python"]\n',
+    )
+    repo.write("b.py", "y = 1\n")
+    repo.commit("wait", "huskycat.toml", "b.py")
+    repo.write("b.py", "y = 2\n")
+    repo.add("b.py")
+    repo.write("a.py", "x = 2  # unstaged\n")
+    first = subprocess.Popen(
+        [sys.executable, "-m", "huskycat", "run", "--staged", "--no-progress", "--no-cache"],
+        cwd=repo.path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        end = time.monotonic() + 60
+        while not started.exists() and first.poll() is None and time.monotonic() < end:
+            time.sleep(0.02)
+        assert started.exists(), first.communicate()
+        assert (repo.path / "a.py").read_text() == "x = 1\n"  # set aside by the first run
+        for args in (("recover",), ("run", "--staged"), ("run", "--all-files")):
+            line = _one_line_error(huskycat(repo.path, *args))
+            assert f"huskycat (pid {first.pid}) is running" in line, line
+        assert (repo.path / "a.py").read_text() == "x = 1\n"  # not recovered under its feet
+    finally:
+        go.touch()
+        out, err = first.communicate(timeout=60)
+    assert first.returncode == 0, out + err
+    assert (repo.path / "a.py").read_text() == "x = 2  # unstaged\n"
+
+
+# A fixer that edits the first line of each file it gets, then SIGKILLs huskycat.
+FIX_AND_KILL = """
+import os, signal, sys
+for name in sys.argv[1:]:
+    with open(name) as f:
+        lines = f.readlines()
+    lines[0] = lines[0].upper()
+    with open(name, "w") as f:
+        f.writelines(lines)
+os.kill(os.getppid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.parametrize("overlap", [False, True])
+def test_recover_after_a_killed_staged_fix_run_keeps_or_names_the_fixers_edits(
+    git_repo: GitRepo, tmp_path: Path, overlap: bool
+) -> None:
+    script = tmp_path / "fix.py"
+    script.write_text(FIX_AND_KILL)
+    command = [sys.executable, str(script)]
+    git_repo.write(
+        "huskycat.toml",
+        f"[tools.fixer]\ncommand = {json.dumps([sys.executable, '-c', 'pass'])}\n"
+        f'fix = {json.dumps(command)}\ntypes = ["python"]\n',
+    )
+    lines = [f"line{i}\n" for i in range(10)]
+    git_repo.write("a.py", "".join(lines))
+    git_repo.commit("init")
+    git_repo.write("a.py", "".join(["line0 = 1\n", *lines[1:]]))
+    git_repo.add("a.py")
+    unstaged = ["user0\n" if overlap else "line0 = 1\n", *lines[1:9], "user9\n"]
+    git_repo.write("a.py", "".join(unstaged))
+    killed = huskycat(git_repo.path, "run", "--staged", "--fix", "--no-progress", "--no-cache")
+    assert killed.returncode == -9, killed.stdout + killed.stderr
+    assert (git_repo.path / "a.py").read_text().startswith("LINE0 = 1\n")  # the fixer's edit
+
+    recovered = huskycat(git_repo.path, "recover")
+    if not overlap:
+        assert recovered.returncode == 0, recovered.stderr
+        assert "kept the later edits to 'a.py'" in recovered.stdout
+        merged = ["LINE0 = 1\n", *lines[1:9], "user9\n"]
+        assert (git_repo.path / "a.py").read_text() == "".join(merged)
+    else:
+        line = _one_line_error(recovered)
+        assert "'a.py' changed since" in line and "--overwrite" in line
+        assert (git_repo.path / "a.py").read_text().startswith("LINE0 = 1\n")  # untouched
+        assert huskycat(git_repo.path, "recover", "--overwrite").returncode == 0
+        assert (git_repo.path / "a.py").read_text() == "".join(unstaged)
+    assert huskycat(git_repo.path, "run", "--no-progress", "--tools", "fixer").returncode == 0

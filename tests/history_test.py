@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -149,6 +150,37 @@ def test_two_runs_saving_at_once_keep_both_runs(tmp_path: Path) -> None:
     merged = History.load(path=path)
     assert [s.seconds for s in merged.samples("ruff")] == [0.1, 0.3]
     assert [s.seconds for s in merged.samples("black")] == [0.2]
+
+
+def test_saves_that_overlap_in_time_keep_both_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each save reads, then writes a moment later: without a lock, the second read sees
+    # neither run's samples, and the last write wins.
+    import threading
+
+    from huskycat import history as module
+
+    read = module._read
+
+    def slow_read(path: Path) -> object:
+        found = read(path)
+        time.sleep(0.3)
+        return found
+
+    monkeypatch.setattr(module, "_read", slow_read)
+    path = tmp_path / "state" / FILE_NAME
+    runs = [History.load(path=path) for _ in range(2)]
+    for number, run in enumerate(runs):
+        run.add(f"tool{number}", 1, 0.5, when=1.0)
+    threads = [threading.Thread(target=run.save) for run in runs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    monkeypatch.setattr(module, "_read", read)
+    merged = History.load(path=path)
+    assert [bool(merged.samples(f"tool{n}")) for n in range(2)] == [True, True]
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,9 @@ On disk: ``<state dir>/history.json`` (beside the result cache, see
 
     {"format": 1, "tools": {"ruff": [[files, seconds, unix time], ...], ...}}
 
-oldest first. :meth:`History.save` merges with what another run saved meanwhile. A file
+oldest first. :meth:`History.save` merges with what another run saved meanwhile, holding
+an exclusive ``flock`` on ``history.lock`` beside it from the read to the write, so that
+two runs saving at once both keep their samples. A file
 that is missing is an empty history; one that is unreadable (truncated, garbage) is too,
 and so is every row with absurd values (negative, non-finite, over a week, from the
 future), which would otherwise make estimates absurd or keep real runs out for ever:
@@ -30,10 +32,13 @@ future), which would otherwise make estimates absurd or keep real runs out for e
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import math
+import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +48,7 @@ from huskycat.report.atomic import write_atomic
 
 FORMAT_VERSION = 1
 FILE_NAME = "history.json"
+LOCK_NAME = "history.lock"
 MAX_SAMPLES = 10  # runs kept per tool
 MAX_TOOLS = 200  # tools kept, the most recently run first
 DECAY = 0.6  # weight of a sample relative to the next newer one
@@ -161,6 +167,11 @@ class History:
         """
         if self.path is None:
             raise ValueError("this History has no file: make it with History.load()")
+        with _locked(self.path.with_name(LOCK_NAME)):
+            return self._merge_and_write()
+
+    def _merge_and_write(self) -> bool:
+        assert self.path is not None
         merged, _ = _read(self.path)
         for tool, new in self._new.items():
             merged[tool] = _newest([*merged.get(tool, ()), *new])
@@ -180,6 +191,24 @@ class History:
         self._samples = {tool: merged[tool] for tool in recent}
         self._new = {}
         return True
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive flock on ``path`` for the block (without, where it cannot be
+    made: the history is then unwritable too, and save() says so)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except OSError:
+        yield
+        return
+    try:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _ran(result: ToolResult) -> bool:

@@ -46,11 +46,19 @@ as untracked; unmerged paths are left alone too. Nothing here writes the index.
 A hard kill (SIGKILL, power cut) leaves the backup behind. The next
 :func:`checking_staged` refuses to start and names it; :func:`recover` puts it back.
 Backups survive the death of the process; they are not fsync'ed, like git's own index.
+
+One run at a time: while its block runs, :func:`checking_staged` holds an exclusive
+``flock`` on ``<git dir>/huskycat/staged.lock`` (holding its pid), which the kernel
+releases when the process dies, however it dies. A second staged run, and
+:func:`recover`, refuse while it is held and name that pid: recovering the backup of a
+live run would put unstaged changes back under the tools' feet.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -68,6 +76,7 @@ from huskycat.signals import Terminated, signals_deferred, terminate_raises
 
 __all__ = [
     "RECOVER_COMMAND",
+    "BusyError",
     "RecoveryConflictError",
     "RestoreError",
     "Restored",
@@ -78,9 +87,11 @@ __all__ = [
     "checking_staged",
     "leftover_backups",
     "recover",
+    "refuse_while_set_aside",
 ]
 
 STORE = "huskycat"  # folder in the git directory
+LOCK_NAME = "staged.lock"
 BACKUP_PREFIX = "unstaged-"
 _INCOMPLETE_PREFIX = "incomplete-"
 _FORMAT = 1
@@ -150,6 +161,22 @@ class UnrestoredBackupError(StagedError):
         if pid is not None and pid != os.getpid() and _alive(pid):
             text += f"; if huskycat (pid {pid}) is still running, let it finish first"
         return text
+
+
+class BusyError(StagedError):
+    """Another live huskycat process has the unstaged changes of this repository set aside."""
+
+    def __init__(self, lock: Path, pid: int | None, doing: str) -> None:
+        super().__init__(lock, pid, doing)
+        self.lock, self.pid, self.doing = lock, pid, doing
+
+    def __str__(self) -> str:
+        who = f"huskycat (pid {self.pid})" if self.pid else "another huskycat process"
+        return (
+            f"{who} is running in staged mode in this repository and has its unstaged "
+            f"changes set aside (it holds {str(self.lock)!r}); cannot {self.doing} until "
+            f"it has finished"
+        )
 
 
 class RestoreError(StagedError):
@@ -238,9 +265,7 @@ def checking_staged(root: Path | str) -> Iterator[Stash]:
     """
     top, git_dir = git.top_and_git_dir(root)
     store = git_dir / STORE
-    leftovers = _leftovers(store)
-    if leftovers:
-        raise UnrestoredBackupError(leftovers)
+    _refuse_leftovers(store, "start")
     changes = git.unstaged_changes(top)
     # M modified, D deleted, T type changed; not A (intent-to-add) or U (unmerged).
     paths = tuple(path for status, path in changes if status in ("M", "D", "T"))
@@ -248,7 +273,11 @@ def checking_staged(root: Path | str) -> Iterator[Stash]:
     if not paths:
         yield stash
         return
-    with terminate_raises():
+    with _one_run_at_a_time(store, "start"), terminate_raises():
+        # Under the lock, again: a run that held it until just now set aside and put back.
+        leftovers = _leftovers(store)
+        if leftovers:
+            raise UnrestoredBackupError(leftovers)
         backup = None
         try:
             with signals_deferred():
@@ -276,6 +305,20 @@ def _put_back_whatever_arrives(stash: Stash, backup: _Backup) -> None:
         raise interrupt
 
 
+def refuse_while_set_aside(root: Path | str) -> None:
+    """Raise :class:`BusyError` while a live staged run has unstaged changes set aside,
+    :class:`UnrestoredBackupError` while a dead one's backup is left; else nothing."""
+    _, git_dir = git.top_and_git_dir(root)
+    _refuse_leftovers(git_dir / STORE, "start")
+
+
+def _refuse_leftovers(store: Path, doing: str) -> None:
+    leftovers = _leftovers(store)
+    if leftovers:
+        with _one_run_at_a_time(store, doing):  # BusyError: the run is alive
+            raise UnrestoredBackupError(leftovers)
+
+
 def leftover_backups(root: Path | str) -> list[Path]:
     """Backups of unstaged changes that earlier runs did not put back, oldest first.
 
@@ -297,11 +340,50 @@ def recover(root: Path | str, *, overwrite: bool = False) -> list[Restored]:
     """
     top, git_dir = git.top_and_git_dir(root)
     done = []
-    with terminate_raises(), signals_deferred():
-        for folder in _leftovers(git_dir / STORE):
+    store = git_dir / STORE
+    if not _leftovers(store):
+        return done
+    with _one_run_at_a_time(store, "recover"), terminate_raises(), signals_deferred():
+        for folder in _leftovers(store):
             backup = _load(folder, top)
             done.append(_put_back(backup, on_conflict="roll back" if overwrite else "refuse"))
     return done
+
+
+# --- one run at a time -------------------------------------------------------------------
+@contextlib.contextmanager
+def _one_run_at_a_time(store: Path, doing: str) -> Iterator[None]:
+    """Hold ``store/staged.lock`` for the block; :class:`BusyError` naming the holder's
+    pid when a live process holds it. Where it cannot be created (a read-only git
+    folder) the block runs without it: writing the backup fails there anyway, clearly."""
+    lock = store / LOCK_NAME
+    try:
+        store.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except OSError:
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise StagedError(f"cannot lock {str(lock)!r}: {exc}") from exc
+            raise BusyError(lock, _pid_in(fd), doing) from None
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _pid_in(fd: int) -> int | None:
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
 
 
 # --- setting aside -------------------------------------------------------------------------

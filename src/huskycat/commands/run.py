@@ -126,9 +126,7 @@ def _refuse_while_set_aside(root: Path) -> None:
     rewrite) files that are not the user's."""
     from huskycat import staged
 
-    leftovers = staged.leftover_backups(root)
-    if leftovers:
-        raise staged.UnrestoredBackupError(leftovers)
+    staged.refuse_while_set_aside(root)
 
 
 def _stage_fixes(root: Path, modified: Sequence[str]) -> tuple[str, ...]:
