@@ -339,7 +339,7 @@ def recover(root: Path | str, *, overwrite: bool = False) -> list[Restored]:
     replaces the file.
     """
     top, git_dir = git.top_and_git_dir(root)
-    done = []
+    done: list[Restored] = []
     store = git_dir / STORE
     if not _leftovers(store):
         return done
