@@ -4,11 +4,13 @@ promise the README's "Guarantees" section makes for it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -461,3 +463,195 @@ def test_recover_after_a_killed_staged_fix_run_keeps_or_names_the_fixers_edits(
         assert huskycat(git_repo.path, "recover", "--overwrite").returncode == 0
         assert (git_repo.path / "a.py").read_text() == "".join(unstaged)
     assert huskycat(git_repo.path, "run", "--no-progress", "--tools", "fixer").returncode == 0
+
+
+# --- environments -------------------------------------------------------------------------
+def _in_namespace(repo: GitRepo, setup: str, *args: str, after: str = "") -> tuple[int, str]:
+    """Run ``huskycat ARGS`` in ``repo`` in a private mount namespace prepared by the sh
+    commands ``setup`` (a full tmpfs, a read-only bind mount: gone with the namespace,
+    nothing to undo), then the sh commands ``after``; returns huskycat's exit code and
+    everything printed. Needs user namespaces (``unshare -Urm``), as root or not."""
+    import shlex
+    import subprocess
+
+    probe = subprocess.run(["unshare", "-Urm", "true"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"no user namespaces here to mount in: {probe.stderr.decode().strip()}")
+    command = shlex.join([sys.executable, "-m", "huskycat", *args])
+    script = f'set -e\n{setup}\nset +e\n{command}\necho "rc=$?"\n{after}'
+    proc = subprocess.run(
+        ["unshare", "-Urm", "sh", "-c", script],
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    out = proc.stdout + proc.stderr
+    codes = [line for line in proc.stdout.splitlines() if line.startswith("rc=")]
+    assert codes, out
+    return int(codes[0][3:]), out
+
+
+def _error_lines(out: str) -> list[str]:
+    assert "Traceback" not in out, out
+    return [line for line in out.splitlines() if line.startswith("huskycat: error:")]
+
+
+FILL = "dd if=/dev/zero of={0}/fill bs=4096 2>/dev/null || true"
+
+
+def _with_unstaged(repo: GitRepo) -> None:
+    repo.write("b.py", "y = 1\n")
+    repo.add("b.py")
+    repo.write("a.py", "x = 2  # unstaged\n")
+
+
+def test_a_full_disk_while_setting_aside_loses_nothing(repo: GitRepo) -> None:
+    _with_unstaged(repo)
+    store = repo.path / ".git" / "huskycat"
+    store.mkdir(exist_ok=True)
+    setup = f"mount -t tmpfs -o size=64k tmpfs {store}\n{FILL.format(store)}"
+    code, out = _in_namespace(
+        repo, setup, *RUN, "--staged", after=f"ls {store} | grep -v -x -e fill -e staged.lock"
+    )
+    assert code == 2, out
+    [line] = _error_lines(out)
+    assert "No space left on device" in line
+    assert "unstaged-" not in out and "incomplete-" not in out  # nothing left behind
+    assert (repo.path / "a.py").read_text() == "x = 2  # unstaged\n"
+
+
+def test_a_full_disk_for_a_report_is_one_line(repo: GitRepo) -> None:
+    line = _one_line_error(huskycat(repo.path, *RUN, "--json", "/dev/full"))
+    assert "--json '/dev/full'" in line and "No space left on device" in line
+
+
+def test_a_full_disk_for_a_hook_keeps_the_old_hook(repo: GitRepo) -> None:
+    hooks = repo.path / ".git" / "hooks"
+    setup = (
+        f"mount -t tmpfs -o size=64k tmpfs {hooks}\n"
+        f"printf '#!/bin/sh\\necho mine\\n' > {hooks}/pre-commit\n"
+        f"chmod +x {hooks}/pre-commit\n{FILL.format(hooks)}"
+    )
+    code, out = _in_namespace(
+        repo, setup, "install", "--force", after=f"cat {hooks}/pre-commit; ls {hooks}"
+    )
+    assert code == 2, out
+    [line] = _error_lines(out)
+    assert "cannot write the pre-commit hook" in line and "No space left" in line
+    assert "echo mine" in out and "pre-commit.legacy" not in out
+
+
+@pytest.mark.parametrize(
+    ("args", "expected_code"),
+    [((*RUN, "--staged"), 2), (("install",), 2), (RUN, 0)],
+)
+def test_a_read_only_git_folder_is_one_line_and_loses_nothing(
+    repo: GitRepo, args: tuple[str, ...], expected_code: int
+) -> None:
+    _with_unstaged(repo)
+    git_dir = repo.path / ".git"
+    setup = f"mount --bind {git_dir} {git_dir}\nmount -o remount,ro,bind {git_dir}"
+    code, out = _in_namespace(repo, setup, *args)
+    assert code == expected_code, out
+    errors = _error_lines(out)
+    assert len(errors) == (1 if expected_code == 2 else 0), out
+    if errors:
+        assert "Read-only file system" in errors[0]
+    assert (repo.path / "a.py").read_text() == "x = 2  # unstaged\n"
+
+
+@contextlib.contextmanager
+def _unwritable(folder: Path) -> Iterator[None]:
+    """``folder`` refuses new files: immutable for root (who ignores permissions),
+    read-only for anyone else."""
+    import subprocess
+
+    if os.geteuid() == 0:
+        flag = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False)
+        if flag.returncode != 0:
+            pytest.skip(f"cannot make {folder} immutable: {flag.stderr.decode().strip()}")
+        try:
+            yield
+        finally:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+    else:
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(0o755)
+
+
+def test_permission_errors_are_one_line(repo: GitRepo) -> None:
+    _with_unstaged(repo)
+    git_dir = repo.path / ".git"
+    with _unwritable(git_dir / "hooks"):
+        line = _one_line_error(huskycat(repo.path, "install"))
+    assert "cannot write the pre-commit hook" in line
+    with _unwritable(git_dir):  # no .git/huskycat can be made
+        line = _one_line_error(huskycat(repo.path, *RUN, "--staged"))
+    assert "could not set aside" in line
+    assert (repo.path / "a.py").read_text() == "x = 2  # unstaged\n"
+
+
+def test_a_terminal_that_is_not_utf8_gets_escapes_not_a_traceback(git_repo: GitRepo) -> None:
+    code = "import sys; sys.stdout.buffer.write('h\\u00e9llo \\u2713\\n'.encode()); sys.exit(1)"
+    git_repo.write(
+        "huskycat.toml",
+        f'[tools.uni]\ncommand = {json.dumps([sys.executable, "-c", code])}\n'
+        'types = ["python"]\n',
+    )
+    git_repo.write("\u00e9t\u00e9.py", "x = 1\n")
+    git_repo.commit("init")
+    env = {**os.environ, "LANG": "C", "LC_ALL": "C", "PYTHONIOENCODING": "ascii"}
+    proc = huskycat(git_repo.path, "run", "--no-progress", "--no-cache", "-v", env=env)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "h\\xe9llo \\u2713" in proc.stdout
+
+
+def test_a_bare_repository_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    import subprocess
+
+    bare = tmp_path / "bare.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    cache = tmp_path / "xdg-cache"
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    for args in (("run",), ("run", "--staged"), ("install",), ("cache", "clear")):
+        line = _one_line_error(huskycat(bare, *args, env=env))
+        assert "bare repository" in line, line
+    assert not cache.exists()
+
+
+def test_a_merge_with_conflicts_is_one_line_and_a_resolved_one_runs(repo: GitRepo) -> None:
+    repo.git("checkout", "-q", "-b", "other")
+    repo.write("a.py", "x = 2\n")
+    repo.commit("other")
+    repo.git("checkout", "-q", "main")
+    repo.write("a.py", "x = 3\n")
+    repo.commit("main")
+    repo.git("merge", "other", check=False)
+    repo.write("b.py", "y = 1  # unstaged, untracked\n")
+    line = _one_line_error(huskycat(repo.path, *RUN, "--staged"))
+    assert "'a.py' is unmerged" in line
+    repo.write("a.py", "x = 4\n")
+    repo.add("a.py")
+    repo.write("a.py", "x = 5  # unstaged\n")
+    proc = huskycat(repo.path, *RUN, "--staged")
+    assert proc.returncode == 0, proc.stderr
+    assert (repo.path / "a.py").read_text() == "x = 5  # unstaged\n"
+    assert (repo.path / ".git" / "MERGE_HEAD").exists()
+
+
+def test_a_missing_hooks_path_outside_the_repository_is_not_created(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    missing = tmp_path / "elsewhere" / "hooks"
+    repo.git("config", "core.hooksPath", str(missing))
+    line = _one_line_error(huskycat(repo.path, "install"))
+    assert "does not exist" in line and str(missing) in line
+    assert not (tmp_path / "elsewhere").exists()
+    repo.git("config", "core.hooksPath", ".githooks")  # inside: made, as git users expect
+    assert huskycat(repo.path, "install").returncode == 0
+    assert (repo.path / ".githooks" / "pre-commit").exists()

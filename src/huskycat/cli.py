@@ -161,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
+    _never_fail_to_print()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -186,7 +187,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         if _is_user_error(exc):
             print(f"huskycat: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
+        if isinstance(exc, OSError):  # the environment: read-only, full, not allowed
+            print(f"huskycat: error: {_describe_os_error(exc)}", file=sys.stderr)
+            return EXIT_USAGE
         raise
+
+
+def _never_fail_to_print() -> None:
+    """On a terminal or pipe whose encoding is not UTF-8 (LANG=C, PYTHONIOENCODING=ascii),
+    print what cannot be encoded as escapes rather than fail on a tool's output or a
+    file's name."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if reconfigure is not None and encoding != "utf8":
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a stream that cannot be reconfigured
+                pass
+
+
+def _describe_os_error(exc: OSError) -> str:
+    """One line: what could not be done to which file, and why."""
+    import errno
+
+    why = exc.strerror or str(exc)
+    name = errno.errorcode.get(exc.errno or 0)
+    where = f" {str(exc.filename)!r}" if exc.filename is not None else ""
+    code = f" ({name})" if name else ""
+    return f"cannot use{where}: {why}{code}"
 
 
 def _is_user_error(exc: Exception) -> bool:

@@ -148,6 +148,16 @@ def find_root(path: Path | str) -> Path | None:
     raise GitError(["git", "rev-parse", "--show-toplevel"], proc.returncode, stderr)
 
 
+def inside_git_dir(path: Path | str) -> bool:
+    """Whether ``path`` is in a bare repository or in a ``.git`` folder (where
+    :func:`find_root` finds no work tree); False when git is missing or says no."""
+    try:
+        proc = _run(Path(path), "rev-parse", "--is-inside-git-dir", extra_env={"LC_ALL": "C"})
+    except GitError:
+        return False
+    return proc.returncode == 0 and proc.stdout.strip() == b"true"
+
+
 def git_dir(root: Path | str) -> Path:
     """The absolute git directory of ``root``'s repository (a worktree's own, if one)."""
     return Path(_one_line(_check(root, "rev-parse", "--absolute-git-dir")))

@@ -57,6 +57,7 @@ live run would put unstaged changes back under the tools' feet.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import fcntl
 import hashlib
@@ -135,6 +136,7 @@ class Restored:
     files: tuple[str, ...]  # every path that had been set aside
     merged: tuple[str, ...]  # a fixer's edits kept together with the unstaged changes
     rolled_back: tuple[str, ...]  # a fixer's edits dropped: they conflicted with them
+    warning: str | None = None  # the backup's manifest was damaged and was rebuilt
 
 
 # --- errors ------------------------------------------------------------------------------
@@ -267,8 +269,18 @@ def checking_staged(root: Path | str) -> Iterator[Stash]:
     store = git_dir / STORE
     _refuse_leftovers(store, "start")
     changes = git.unstaged_changes(top)
-    # M modified, D deleted, T type changed; not A (intent-to-add) or U (unmerged).
-    paths = tuple(path for status, path in changes if status in ("M", "D", "T"))
+    # M modified, D deleted, T type changed; not A (intent-to-add) or U (unmerged: in a
+    # merge with conflicts git lists such a path twice, as U and as M).
+    unmerged = {path for status, path in changes if status == "U"}
+    if unmerged:
+        raise StagedError(
+            f"{_listing(sorted(unmerged))} {'is' if len(unmerged) == 1 else 'are'} unmerged "
+            f"(a merge with conflicts is in progress): resolve and `git add` "
+            f"{'it' if len(unmerged) == 1 else 'them'}, then run huskycat again"
+        )
+    paths = tuple(
+        path for status, path in changes if status in ("M", "D", "T") and path not in unmerged
+    )
     stash = Stash(top, paths)
     if not paths:
         yield stash
@@ -345,8 +357,9 @@ def recover(root: Path | str, *, overwrite: bool = False) -> list[Restored]:
         return done
     with _one_run_at_a_time(store, "recover"), terminate_raises(), signals_deferred():
         for folder in _leftovers(store):
-            backup = _load(folder, top)
-            done.append(_put_back(backup, on_conflict="roll back" if overwrite else "refuse"))
+            backup, warning = _load(folder, top)
+            restored = _put_back(backup, on_conflict="roll back" if overwrite else "refuse")
+            done.append(dataclasses.replace(restored, warning=warning))
     return done
 
 
@@ -471,6 +484,7 @@ def _put_back_or_fail(backup: _Backup, on_conflict: str) -> Restored:
     targets: list[tuple[str, Version, bytes]] = []
     merged, rolled_back, conflicting = [], [], []
     for entry in backup.entries:
+        _refuse_symlinked_folder(top, entry.path)  # writing there would leave the work tree
         now = _version(top / entry.path)
         if now == entry.saved:
             continue
@@ -535,7 +549,8 @@ def _leftovers(store: Path) -> list[Path]:
     found = []
     for name in names:
         if name.startswith(BACKUP_PREFIX):
-            found.append(store / name)
+            if (store / name).is_dir() and not (store / name).is_symlink():
+                found.append(store / name)  # a stray file of that name holds nothing
         elif name.startswith(_INCOMPLETE_PREFIX):
             # Killed while writing its backup, before touching the work tree: garbage.
             pid = _pid_of(name)
@@ -544,20 +559,73 @@ def _leftovers(store: Path) -> list[Path]:
     return found
 
 
-def _load(folder: Path, top: Path) -> _Backup:
+def _load(folder: Path, top: Path) -> tuple[_Backup, str | None]:
+    """The backup in ``folder``, and a warning when its manifest was damaged (truncated,
+    garbage, absurd values such as a path leading out of the work tree) and was rebuilt
+    from the copies the folder keeps, which are what matters."""
     where = folder / "manifest.json"
     try:
         manifest: dict[str, Any] = json.loads(where.read_text("ascii"))
         if manifest.get("format") != _FORMAT:
             raise ValueError(f"format {manifest.get('format')!r}, expected {_FORMAT}")
         entries = tuple(
-            _Entry(e["path"], Version(**e["saved"]), Version(**e["base"]))
+            _Entry(_checked_path(e["path"]), _checked(e["saved"]), _checked(e["base"]))
             for e in manifest["entries"]
         )
+        created = tuple(_checked_path(d) for d in manifest["created_dirs"])
         # The work tree as found now, not as recorded: the repository may have moved.
-        return _Backup(folder, top, entries, tuple(manifest["created_dirs"]))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise StagedError(f"cannot read the backup manifest {str(where)!r}: {exc}") from exc
+        return _Backup(folder, top, entries, created), None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        problem = f"{exc.strerror or exc}" if isinstance(exc, OSError) else f"{exc}"
+        warning = (
+            f"the manifest {str(where)!r} was damaged ({problem}); rebuilt from the "
+            f"copies in that folder"
+        )
+        return _Backup(folder, top, _rebuilt_entries(folder), ()), warning
+
+
+def _checked_path(value: object) -> str:
+    if not isinstance(value, str) or not value or "\0" in value:
+        raise ValueError(f"bad path {value!r}")
+    parts = value.split("/")
+    if value.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"path {value!r} leaves the work tree")
+    return value
+
+
+def _checked(value: object) -> Version:
+    if not isinstance(value, dict):
+        raise TypeError(f"bad version {value!r}")
+    version = Version(**value)
+    kind, mode, sha = version
+    sound = (
+        kind in ("file", "symlink", "missing")
+        and isinstance(mode, int)
+        and 0 <= mode <= 0o7777
+        and isinstance(sha, str)
+        and (sha == "" if kind == "missing" else len(sha) == 64)
+    )
+    if not sound:
+        raise ValueError(f"bad version {value!r}")
+    return version
+
+
+def _rebuilt_entries(folder: Path) -> tuple[_Entry, ...]:
+    """Entries for every path under saved/ or base/: each version read from its copy (a
+    path only in base/ had been deleted in the work tree)."""
+    paths: set[str] = set()
+    for side in ("saved", "base"):
+        start = folder / side
+        for current, subfolders, names in os.walk(start):
+            # os.walk does not follow symlinked folders: they are entries, like files.
+            links = [d for d in subfolders if os.path.islink(os.path.join(current, d))]
+            for name in (*names, *links):
+                rel = os.path.relpath(os.path.join(current, name), start)
+                paths.add(Path(rel).as_posix())
+    return tuple(
+        _Entry(p, _version(folder / "saved" / p), _version(folder / "base" / p))
+        for p in sorted(paths)
+    )
 
 
 def _pid_of(name: str) -> int | None:
