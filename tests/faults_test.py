@@ -655,3 +655,65 @@ def test_a_missing_hooks_path_outside_the_repository_is_not_created(
     repo.git("config", "core.hooksPath", ".githooks")  # inside: made, as git users expect
     assert huskycat(repo.path, "install").returncode == 0
     assert (repo.path / ".githooks" / "pre-commit").exists()
+
+
+# --- corrupt state ------------------------------------------------------------------------
+def _killed_staged_run(repo: GitRepo, tmp_path: Path) -> Path:
+    """A staged run SIGKILLed by its tool while a.py's unstaged change is set aside;
+    returns the backup folder it left."""
+    script = tmp_path / "kill.py"
+    script.write_text("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n")
+    repo.write(
+        "huskycat.toml",
+        f"[tools.kill]\ncommand = {json.dumps([sys.executable, str(script)])}\n"
+        'pass_filenames = false\ntypes = ["python"]\n',
+    )
+    repo.write("sub/c.py", "z = 1\n")
+    repo.commit("kill")
+    _with_unstaged(repo)
+    repo.write("sub/c.py", "z = 2  # unstaged\n")
+    killed = huskycat(repo.path, "run", "--staged", "--no-progress", "--no-cache")
+    assert killed.returncode == -9, killed.stdout + killed.stderr
+    [backup] = (repo.path / ".git" / "huskycat").glob("unstaged-*")
+    return backup
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"",
+        b'{"format": 1, "entr',
+        b"\x00\xff garbage",
+        b'{"format": 1, "entries": [{"path": "../../escaped", "saved": {"kind": "file", '
+        b'"mode": 420, "sha256": "' + b"0" * 64 + b'"}, "base": {"kind": "file", "mode": 420, '
+        b'"sha256": "' + b"0" * 64 + b'"}}], "created_dirs": ["../../made"]}',
+        b'{"format": 1, "entries": [{"path": "a.py", "saved": {"kind": "file", '
+        b'"mode": 99999999999, "sha256": 7}, "base": {}}], "created_dirs": []}',
+    ],
+)
+def test_a_damaged_backup_manifest_is_rebuilt_with_one_warning(
+    repo: GitRepo, tmp_path: Path, damage: bytes
+) -> None:
+    backup = _killed_staged_run(repo, tmp_path)
+    assert (repo.path / "a.py").read_text() == "x = 1\n"  # still set aside
+    (backup / "manifest.json").write_bytes(damage)
+    proc = huskycat(repo.path, "recover")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "rebuilt" in warnings[0], proc.stderr
+    assert (repo.path / "a.py").read_text() == "x = 2  # unstaged\n"
+    assert (repo.path / "sub" / "c.py").read_text() == "z = 2  # unstaged\n"
+    assert not backup.exists()
+    assert not (tmp_path / "escaped").exists() and not (repo.path.parent / "escaped").exists()
+
+
+def test_a_stray_file_named_like_a_backup_does_not_block_runs(repo: GitRepo) -> None:
+    store = repo.path / ".git" / "huskycat"
+    store.mkdir(exist_ok=True)
+    (store / "unstaged-garbage").write_bytes(b"\x00junk")
+    (store / "staged.lock").write_bytes(b"not a pid\xff")
+    _with_unstaged(repo)
+    proc = huskycat(repo.path, *RUN, "--staged")
+    assert proc.returncode == 0, proc.stderr
+    assert huskycat(repo.path, "recover").returncode == 0
+    assert (repo.path / "a.py").read_text() == "x = 2  # unstaged\n"
