@@ -678,17 +678,19 @@ def _killed_staged_run(repo: GitRepo, tmp_path: Path) -> Path:
     return backup
 
 
+_FILE = {"kind": "file", "mode": 0o644, "sha256": "0" * 64}
+_ESCAPING = {"path": "../../escaped", "saved": _FILE, "base": _FILE}
+_ABSURD = {"path": "a.py", "saved": {"kind": "file", "mode": 10**12, "sha256": 7}, "base": {}}
+
+
 @pytest.mark.parametrize(
     "damage",
     [
-        b"",
-        b'{"format": 1, "entr',
+        b"",  # truncated to nothing
+        b'{"format": 1, "entr',  # truncated
         b"\x00\xff garbage",
-        b'{"format": 1, "entries": [{"path": "../../escaped", "saved": {"kind": "file", '
-        b'"mode": 420, "sha256": "' + b"0" * 64 + b'"}, "base": {"kind": "file", "mode": 420, '
-        b'"sha256": "' + b"0" * 64 + b'"}}], "created_dirs": ["../../made"]}',
-        b'{"format": 1, "entries": [{"path": "a.py", "saved": {"kind": "file", '
-        b'"mode": 99999999999, "sha256": 7}, "base": {}}], "created_dirs": []}',
+        json.dumps({"format": 1, "entries": [_ESCAPING], "created_dirs": ["../../m"]}).encode(),
+        json.dumps({"format": 1, "entries": [_ABSURD], "created_dirs": []}).encode(),
     ],
 )
 def test_a_damaged_backup_manifest_is_rebuilt_with_one_warning(
