@@ -719,3 +719,24 @@ def test_a_stray_file_named_like_a_backup_does_not_block_runs(repo: GitRepo) -> 
     assert proc.returncode == 0, proc.stderr
     assert huskycat(repo.path, "recover").returncode == 0
     assert (repo.path / "a.py").read_text() == "x = 2  # unstaged\n"
+
+
+# --- files tools choke on -----------------------------------------------------------------
+def test_a_file_one_tool_chokes_on_hides_no_finding_on_other_files(git_repo: GitRepo) -> None:
+    git_repo.write("good.py", 'import os\n\nx:int="a"\nassert x\n')
+    (git_repo.path / "bin.py").write_bytes(bytes(range(256)) * 2)
+    (git_repo.path / "latin.py").write_bytes(b'import sys\ny = "caf\xe9"\n')
+    git_repo.commit("init")
+    tools = "ruff,flake8,black,mypy,bandit"
+    report = git_repo.path.parent / "report.json"
+    proc = huskycat(
+        git_repo.path, "run", "--no-progress", "--no-cache", "--tools", tools, "--json", str(report)
+    )
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    from tests.conftest import load_report, results_by_tool
+
+    results = results_by_tool(load_report(report))
+    for name in tools.split(","):
+        files = {d["file"] for d in results[name]["diagnostics"]}
+        assert results[name]["status"] == "failed", (name, results[name]["error_message"])
+        assert "good.py" in files, (name, results[name]["output"])
