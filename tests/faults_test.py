@@ -740,3 +740,33 @@ def test_a_file_one_tool_chokes_on_hides_no_finding_on_other_files(git_repo: Git
         files = {d["file"] for d in results[name]["diagnostics"]}
         assert results[name]["status"] == "failed", (name, results[name]["error_message"])
         assert "good.py" in files, (name, results[name]["output"])
+
+
+def test_sigterm_while_an_escaped_process_runs_leaves_nothing_running(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    import signal
+    import subprocess
+
+    pidfile = _escaping_tool(repo, tmp_path, "hang")
+    repo.write("huskycat.toml", (repo.path / "huskycat.toml").read_text().replace("2\n", "60\n"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "huskycat", "run", "--no-progress", "--no-cache"],
+        cwd=repo.path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        end = time.monotonic() + 60
+        while not pidfile.exists() and proc.poll() is None and time.monotonic() < end:
+            time.sleep(0.02)
+        assert pidfile.exists(), proc.communicate()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, out + err
+    assert not _alive(int(pidfile.read_text()))
