@@ -23,9 +23,9 @@ from huskycat.commands.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
-    UsageError,
     silence_stdout,
 )
+from huskycat.errors import HuskycatError
 
 # verb -> (module under huskycat.commands, function)
 _COMMANDS = {
@@ -184,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"huskycat: interrupted{how}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:
-        if _is_user_error(exc):
+        if isinstance(exc, HuskycatError):
             print(f"huskycat: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
         if isinstance(exc, OSError):  # the environment: read-only, full, not allowed
@@ -216,20 +216,3 @@ def _describe_os_error(exc: OSError) -> str:
     where = f" {str(exc.filename)!r}" if exc.filename is not None else ""
     code = f" ({name})" if name else ""
     return f"cannot use{where}: {why}{code}"
-
-
-def _is_user_error(exc: Exception) -> bool:
-    """Our own error classes: bad configuration, files, git refs, hooks, staged mode,
-    usage. Anything else is a bug and keeps its traceback."""
-    from huskycat.config import ConfigError
-    from huskycat.files import FilesError
-    from huskycat.git import GitError
-    from huskycat.hook import HookError
-
-    errors: tuple[type[Exception], ...] = (ConfigError, FilesError, GitError, HookError, UsageError)
-    # Only look at modules already imported: importing them here would cost start-up.
-    for name, attr in (("huskycat.planning", "PlanError"), ("huskycat.staged", "StagedError")):
-        module = sys.modules.get(name)
-        if module is not None:
-            errors += (getattr(module, attr),)
-    return isinstance(exc, errors)

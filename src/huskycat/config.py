@@ -55,6 +55,8 @@ from typing import Any, NoReturn
 
 from identify.identify import ALL_TAGS
 
+from huskycat.errors import HuskycatError
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # the same parser, published for Python 3.10 as tomli; mypy (checking for 3.10)
@@ -110,7 +112,7 @@ class Config:
         return name not in self.disable and self.tool(name).enabled is not False
 
 
-class ConfigError(Exception):
+class ConfigError(HuskycatError):
     """A configuration file that cannot be used: names the file, the key and the value."""
 
     def __init__(

@@ -24,6 +24,7 @@ from typing import Literal
 from identify.identify import tags_from_path
 
 from huskycat import git
+from huskycat.errors import HuskycatError
 
 Mode = Literal["all", "staged", "changed", "files"]
 MODES: tuple[Mode, ...] = ("all", "staged", "changed", "files")
@@ -38,7 +39,7 @@ SKIPPED_FOLDERS = frozenset(
 VENV_MARKER = "pyvenv.cfg"
 
 
-class FilesError(Exception):
+class FilesError(HuskycatError):
     """A file selection that cannot be made; the message says which path and why."""
 
 

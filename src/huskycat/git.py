@@ -20,6 +20,8 @@ import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from huskycat.errors import HuskycatError
+
 # Git exports these to hooks; they would point every command at the hook's repository
 # whatever our ``cwd``. GIT_INDEX_FILE is kept on purpose: `git commit -a` hands its
 # pre-commit hook a temporary index, and that is the one whose staged files we want.
@@ -37,7 +39,7 @@ def _start_folder() -> str:
 _START_FOLDER = _start_folder()
 
 
-class GitError(Exception):
+class GitError(HuskycatError):
     """A git command failed: renders the command, its exit code and git's stderr."""
 
     def __init__(

@@ -28,6 +28,7 @@ import tempfile
 from pathlib import Path
 
 from huskycat import git
+from huskycat.errors import HuskycatError
 
 HOOKS = ("pre-commit", "pre-push")
 MARKER = "# huskycat-hook"
@@ -69,7 +70,7 @@ exit 1
 """
 
 
-class HookError(Exception):
+class HookError(HuskycatError):
     """A hook that cannot be installed or removed; the message says which and why."""
 
 

@@ -28,6 +28,7 @@ from huskycat.config import Config, ToolConfig
 from huskycat.core import graph
 from huskycat.core.results import ToolResult, ToolStatus
 from huskycat.core.sharding import ShardedTool, merge_results
+from huskycat.errors import HuskycatError
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
 from huskycat.tools.catalog import CATALOG, DEFAULT_AFTER, DEFAULT_DEPENDS_ON
 from huskycat.tools.runner import find_executable
@@ -35,7 +36,7 @@ from huskycat.tools.runner import find_executable
 DEFAULT_TIMEOUT = 300.0
 
 
-class PlanError(Exception):
+class PlanError(HuskycatError):
     """A run that cannot be planned (an unknown tool in --tools or --skip)."""
 
 

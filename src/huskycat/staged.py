@@ -73,6 +73,7 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 from huskycat import git
+from huskycat.errors import HuskycatError
 from huskycat.signals import Terminated, signals_deferred, terminate_raises
 
 __all__ = [
@@ -140,7 +141,7 @@ class Restored:
 
 
 # --- errors ------------------------------------------------------------------------------
-class StagedError(Exception):
+class StagedError(HuskycatError):
     """Unstaged changes could not be set aside or put back; the message says where."""
 
 

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from huskycat.errors import HuskycatError
+
 if TYPE_CHECKING:
     from huskycat.config import Config
     from huskycat.planning import Plan
@@ -19,7 +21,7 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-class UsageError(Exception):
+class UsageError(HuskycatError):
     """Bad command-line input that argparse itself cannot see."""
 
 
