@@ -219,3 +219,11 @@ def test_each_command_carries_its_own_mark() -> None:
     code = "import os; print(os.environ['HUSKYCAT_TOOL_CALL'])"
     first, second = (run([sys.executable, "-c", code]).stdout for _ in range(2))
     assert first != second and first.startswith(f"{os.getpid()}.")
+
+
+def test_one_default_timeout_for_the_engine_and_the_command() -> None:
+    from huskycat import planning
+    from huskycat.core import parallel_executor, process
+
+    assert parallel_executor.ParallelExecutor({}).timeout_per_tool == process.DEFAULT_TIMEOUT
+    assert planning.DEFAULT_TIMEOUT is process.DEFAULT_TIMEOUT

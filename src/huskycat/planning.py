@@ -26,14 +26,13 @@ from huskycat import files as filesmod
 from huskycat.cache import Cache, cached_run_tool
 from huskycat.config import Config, ToolConfig
 from huskycat.core import graph
+from huskycat.core.process import DEFAULT_TIMEOUT
 from huskycat.core.results import ToolResult, ToolStatus
 from huskycat.core.sharding import ShardedTool, merge_results
 from huskycat.errors import HuskycatError
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
 from huskycat.tools.catalog import CATALOG, DEFAULT_AFTER, DEFAULT_DEPENDS_ON
 from huskycat.tools.runner import find_executable
-
-DEFAULT_TIMEOUT = 300.0
 
 
 class PlanError(HuskycatError):

@@ -47,6 +47,9 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
+# Seconds a tool may run, for the engine and the command alike (the one default: the
+# executor's ``timeout_per_tool`` and planning both take it from here).
+DEFAULT_TIMEOUT = 300.0
 KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL
 OUTPUT_LIMIT = 16 * 1024 * 1024  # bytes kept per stream; the rest is counted and dropped
 _READ_SIZE = 65536
