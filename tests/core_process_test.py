@@ -56,13 +56,12 @@ def test_missing_executable_raises_file_not_found() -> None:
 
 
 def test_timeout_kills_the_whole_group_grandchildren_included(tmp_path: Path) -> None:
-    pidfile = tmp_path / "pid"
-    script = f"sleep 60 & echo $! > {pidfile}; echo started; wait"
-    start = time.monotonic()
+    pidfile, late = tmp_path / "pid", tmp_path / "late"
+    script = f"(sleep 60; touch {late}) & echo $! > {pidfile}; echo started; wait"
     result = run(["sh", "-c", script], timeout=0.5)
-    assert time.monotonic() - start < 2.0
     assert result.timed_out and result.stdout == "started\n"
-    assert wait_dead(int(pidfile.read_text()))
+    # Returned before the grandchild's own end, which now never comes.
+    assert not late.exists() and wait_dead(int(pidfile.read_text()))
 
 
 def test_a_command_ignoring_sigterm_is_killed_after_the_grace(tmp_path: Path) -> None:
@@ -81,15 +80,17 @@ def test_deadline_comes_from_the_current_context_without_passing_it() -> None:
     ctx = RunContext(time.monotonic() + 0.3)
     with ctx.active():
         result = run(["sleep", "30"])
-    assert result.timed_out and result.duration < 2.0
+    # Killed at the context's deadline, not ended by itself (that would be exit code 0).
+    assert result.timed_out and result.returncode < 0
 
 
 def test_processes_left_behind_by_a_finished_command_are_killed(tmp_path: Path) -> None:
-    pidfile = tmp_path / "pid"
-    # The grandchild keeps the pipes open; run() must still return at once.
-    result = run(["sh", "-c", f"sleep 60 & echo $! > {pidfile}; echo done"])
-    assert result.returncode == 0 and result.stdout == "done\n" and result.duration < 2.0
-    assert wait_dead(int(pidfile.read_text()))
+    pidfile, late = tmp_path / "pid", tmp_path / "late"
+    # The grandchild keeps the pipes open; run() must still return, before it ends.
+    script = f"(sleep 60; touch {late}) & echo $! > {pidfile}; echo done"
+    result = run(["sh", "-c", script])
+    assert result.returncode == 0 and result.stdout == "done\n"
+    assert not late.exists() and wait_dead(int(pidfile.read_text()))
 
 
 def test_output_is_capped_and_marked_truncated() -> None:
@@ -116,13 +117,13 @@ def test_cancel_from_another_thread_stops_the_command_promptly(tmp_path: Path) -
     thread.start()
     while not pidfile.exists() or not pidfile.read_text().strip():
         time.sleep(0.01)
-    start = time.monotonic()
     ctx.cancel("fail-fast")
     ctx.kill_all()
-    thread.join(5)
-    assert not thread.is_alive() and time.monotonic() - start < 2.0
+    thread.join(60)
+    assert not thread.is_alive()
     (result,) = box
-    assert result.cancelled is True
+    # Stopped by the cancellation (a signal), not ended by its own 60 s.
+    assert result.cancelled is True and result.returncode < 0
     assert wait_dead(int(pidfile.read_text()))
 
 
