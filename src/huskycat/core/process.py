@@ -452,17 +452,21 @@ def _kill_all_of(proc: subprocess.Popen[bytes]) -> None:
     _signal_group(proc, signal.SIGKILL)
     mark = _MARKS.get(proc.pid)
     if mark is not None:
-        kill_marked(mark)
+        kill_marked(mark, since=proc.pid)
 
 
-def kill_marked(mark: str) -> int:
+def kill_marked(mark: str, *, since: int = 0) -> int:
     """SIGKILL every process of ours whose environment has ``MARKER=mark``, and reap those
-    that are our children; returns how many were killed."""
+    that are our children; returns how many were killed.
+
+    ``since``: the pid of the command that started them. Its descendants were born after
+    it, so only pids above it are read, unless pids wrapped around since (then all are).
+    """
     needle = f"{MARKER}={mark}".encode()
     me = os.getpid()
     killed: set[int] = set()
     for _ in range(_SWEEP_ROUNDS):
-        found = [pid for pid in _marked(needle) if pid != me]
+        found = [pid for pid in _marked(needle, since) if pid != me]
         if not found:
             break
         for pid in found:
@@ -474,14 +478,22 @@ def kill_marked(mark: str) -> int:
     return len(killed)
 
 
-def _marked(needle: bytes) -> list[int]:
+def _marked(needle: bytes, since: int) -> list[int]:
     try:
         names = os.listdir("/proc")
     except OSError:  # no /proc: only the group is killed
         return []
+    # Reading every process's environment costs ~40 µs each; most are older than the
+    # command. The last pid handed out tells whether numbering wrapped around since.
+    try:
+        with open("/proc/sys/kernel/ns_last_pid", "rb") as last:
+            wrapped = int(last.read()) < since
+    except (OSError, ValueError):
+        wrapped = True
+    lowest = 0 if wrapped else since
     found = []
     for name in names:
-        if not name.isdigit():
+        if not name.isdigit() or int(name) < lowest:
             continue
         try:
             with open(f"/proc/{name}/environ", "rb") as env:
