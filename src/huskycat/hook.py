@@ -170,12 +170,9 @@ def _make_folder(root: Path | str, folder: Path) -> None:
     if folder.is_dir():
         return
     top = git.find_root(root)
-    inside = [top, git.git_dir(top)] if top is not None else []
+    homes = [Path(os.path.realpath(p)) for p in ([top, git.git_dir(top)] if top else [])]
     real = Path(os.path.realpath(folder))
-    if not any(
-        real == Path(os.path.realpath(p)) or Path(os.path.realpath(p)) in real.parents
-        for p in inside
-    ):
+    if not any(real == home or home in real.parents for home in homes):
         raise HookError(
             f"git's hooks folder {str(folder)!r} (core.hooksPath) does not exist and is "
             f"outside the repository; create it, or correct core.hooksPath"
