@@ -306,7 +306,7 @@ def test_version_prints_the_version(git_repo: GitRepo) -> None:
     ("args", "message"),
     [
         ([], "usage: huskycat"),
-        (["run", "--jobs", "0"], "expected a number >= 1, got '0'"),
+        (["run", "--jobs", "0"], "expected an integer from 1 to 1024, got 0"),
         (["run", "--timeout", "soon"], "expected seconds, got 'soon'"),
         (["run", "--staged", "--all-files"], "not allowed with argument"),
         (["run", "--tools", ","], "expected comma-separated tool names"),

@@ -431,7 +431,7 @@ def test_dot_huskycat_toml_is_read_too(repo: GitRepo, monkeypatch: pytest.Monkey
 
 BAD = [
     ("jbos = 2\n", "jbos: unknown key 'jbos'; did you mean 'jobs'?"),
-    ('jobs = "2"\n', "jobs: expected an integer >= 1, got '2'"),
+    ('jobs = "2"\n', "jobs: expected an integer from 1 to 1024, got '2'"),
     ("fail_fast = 1\n", "fail_fast: expected true or false, got 1"),
     ('exclude = "vendor"\n', "exclude: expected a list of globs, got 'vendor'"),
     ('[tools.mypy]\ndepends_on = ["nope"]\n', "tools.mypy.depends_on: unknown tool 'nope'"),
@@ -445,9 +445,9 @@ BAD = [
     ),
     (
         '[tools.ruff]\ntimeout = "fast"\n',
-        "tools.ruff.timeout: expected a number of seconds > 0, got 'fast'",
+        "tools.ruff.timeout: expected seconds from 0.001 to 604800 (a week), got 'fast'",
     ),
-    ("[tools.ruff]\nweight = 0\n", "tools.ruff.weight: expected an integer >= 1, got 0"),
+    ("[tools.ruff]\nweight = 0\n", "tools.ruff.weight: expected an integer from 1 to 1024, got 0"),
     (
         '[tools.ruff]\ntypes = ["pyton"]\n',
         (

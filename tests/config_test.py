@@ -165,13 +165,13 @@ def test_integer_timeout_is_a_float(tmp_path: Path) -> None:
 # every key, invalid: (file text, dotted key, part of the message)
 
 INVALID = [
-    ("jobs = 0", "jobs", "expected an integer >= 1, got 0"),
-    ("jobs = -2", "jobs", "expected an integer >= 1, got -2"),
-    ("jobs = true", "jobs", "expected an integer >= 1, got True (a boolean)"),
-    ("jobs = 2.0", "jobs", "expected an integer >= 1, got 2.0"),
-    ('jobs = "4"', "jobs", "expected an integer >= 1, got '4'"),
-    ("timeout = 0", "timeout", "expected a number of seconds > 0, got 0"),
-    ("timeout = -1.5", "timeout", "expected a number of seconds > 0, got -1.5"),
+    ("jobs = 0", "jobs", "expected an integer from 1 to 1024, got 0"),
+    ("jobs = -2", "jobs", "expected an integer from 1 to 1024, got -2"),
+    ("jobs = true", "jobs", "expected an integer from 1 to 1024, got True (a boolean)"),
+    ("jobs = 2.0", "jobs", "expected an integer from 1 to 1024, got 2.0"),
+    ('jobs = "4"', "jobs", "expected an integer from 1 to 1024, got '4'"),
+    ("timeout = 0", "timeout", "expected seconds from 0.001 to 604800 (a week), got 0"),
+    ("timeout = -1.5", "timeout", "expected seconds from 0.001 to 604800 (a week), got -1.5"),
     ("timeout = nan", "timeout", "got nan"),
     ("timeout = inf", "timeout", "got inf"),
     ("timeout = false", "timeout", "got False (a boolean)"),
@@ -207,9 +207,9 @@ INVALID = [
     ('[tools.mypy]\ndepends_on = "black"', "tools.mypy.depends_on", "list of tool names"),
     ('[tools.mypy]\ndepends_on = ["blak"]', "tools.mypy.depends_on", "did you mean 'black'?"),
     ('[tools.mypy]\nafter = ["nope"]', "tools.mypy.after", "unknown tool 'nope'"),
-    ("[tools.mypy]\ntimeout = 0", "tools.mypy.timeout", "seconds > 0, got 0"),
+    ("[tools.mypy]\ntimeout = 0", "tools.mypy.timeout", "(a week), got 0"),
     ("[tools.mypy]\ntimeout = true", "tools.mypy.timeout", "got True (a boolean)"),
-    ("[tools.mypy]\nweight = 0", "tools.mypy.weight", "expected an integer >= 1, got 0"),
+    ("[tools.mypy]\nweight = 0", "tools.mypy.weight", "expected an integer from 1 to 1024, got 0"),
     ("[tools.mypy]\nweight = true", "tools.mypy.weight", "got True (a boolean)"),
     ("[tools.mypy]\nweight = 1.5", "tools.mypy.weight", "got 1.5"),
     ('[tools.mypy]\nfiles = "src"', "tools.mypy.files", "expected a list of globs"),
@@ -263,7 +263,7 @@ def test_invalid_value_in_pyproject_has_the_full_dotted_key(
 def test_error_message_is_one_exact_line(tmp_path: Path) -> None:
     error = _error(tmp_path, "[tool.huskycat.tools.mypy]\ntimeout = -1\n", "pyproject.toml")
     assert str(error) == (
-        "pyproject.toml: tool.huskycat.tools.mypy.timeout: expected a number of seconds > 0, got -1"
+        "pyproject.toml: tool.huskycat.tools.mypy.timeout: expected seconds from 0.001 to 604800 (a week), got -1"
     )
 
 

@@ -106,3 +106,54 @@ def test_a_sharded_tool_adds_its_elapsed_time_to_a_chain_and_its_work_to_the_tot
     assert measured["critical_path"] == 2.0
     assert measured["lower_bound"] == 2.0  # never above what the run achieved
     assert measured["sum_of_durations"] == 5.0
+
+
+def test_the_default_graph_has_the_catalogs_edges() -> None:
+    # The engine's default for ParallelExecutor() is the tools layer's, edge for edge.
+    from huskycat.core.parallel_executor import TOOL_DEPENDENCIES, ParallelExecutor
+    from huskycat.tools.catalog import DEFAULT_AFTER, DEFAULT_DEPENDS_ON
+
+    executor = ParallelExecutor()
+    assert set(executor.tool_dependencies) == set(TOOL_DEPENDENCIES)
+    for name, predecessors in TOOL_DEPENDENCIES.items():
+        assert executor.tool_dependencies[name] == list(DEFAULT_DEPENDS_ON.get(name, ()))
+        assert set(predecessors) == {
+            *DEFAULT_DEPENDS_ON.get(name, ()),
+            *DEFAULT_AFTER.get(name, ()),
+        }
+    assert "black" not in executor.tool_dependencies["mypy"]  # only after it
+
+
+def test_mypy_runs_after_black_that_found_something_in_the_default_graph() -> None:
+    from huskycat.core.parallel_executor import ParallelExecutor
+    from huskycat.core.results import OUTCOME_FINDINGS, ToolResult, ToolStatus
+
+    order: list[str] = []
+
+    def black() -> ToolResult:
+        order.append("black")
+        return ToolResult(
+            "black", False, 0.0, status=ToolStatus.FAILED, metadata={"outcome": OUTCOME_FINDINGS}
+        )
+
+    def mypy() -> bool:
+        order.append("mypy")
+        return True
+
+    results = ParallelExecutor(max_workers=1).execute_tools({"mypy": mypy, "black": black})
+    assert order == ["black", "mypy"]  # after it, and not skipped for its findings
+    assert [r.status for r in results] == [ToolStatus.SUCCESS, ToolStatus.FAILED]
+
+
+def test_the_engine_imports_no_tool_module() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import huskycat.core.parallel_executor as pe; pe.ParallelExecutor({});"
+        "print(sorted(m for m in sys.modules if m.startswith('huskycat.tools')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out == "[]\n"

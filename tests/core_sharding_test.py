@@ -88,12 +88,12 @@ def test_a_timed_out_shard_times_out_the_tool_and_stops_its_siblings() -> None:
         return [hang for _ in range(n)]
 
     executor = ParallelExecutor({}, max_workers=3, timeout_per_tool=0.2)
-    start = time.monotonic()
     (result,) = executor.execute_tools({"slow": ShardedTool(split, merge_results)})
     assert result.status is ToolStatus.TIMEOUT
-    assert time.monotonic() - start < 5
-    time.sleep(0.1)
-    assert stopped == [True, True, True]
+    end = time.monotonic() + 10  # the shards' threads report back after the run
+    while len(stopped) < 3 and time.monotonic() < end:
+        time.sleep(0.01)
+    assert stopped == [True, True, True]  # each woken by the cancellation, not its 10 s
 
 
 def test_a_failing_split_is_that_tools_failure() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -151,6 +152,37 @@ def test_two_runs_saving_at_once_keep_both_runs(tmp_path: Path) -> None:
     assert [s.seconds for s in merged.samples("black")] == [0.2]
 
 
+def test_saves_that_overlap_in_time_keep_both_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each save reads, then writes a moment later: without a lock, the second read sees
+    # neither run's samples, and the last write wins.
+    import threading
+
+    from huskycat import history as module
+
+    read = module._read
+
+    def slow_read(path: Path) -> object:
+        found = read(path)
+        time.sleep(0.3)
+        return found
+
+    monkeypatch.setattr(module, "_read", slow_read)
+    path = tmp_path / "state" / FILE_NAME
+    runs = [History.load(path=path) for _ in range(2)]
+    for number, run in enumerate(runs):
+        run.add(f"tool{number}", 1, 0.5, when=1.0)
+    threads = [threading.Thread(target=run.save) for run in runs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    monkeypatch.setattr(module, "_read", read)
+    merged = History.load(path=path)
+    assert [bool(merged.samples(f"tool{n}")) for n in range(2)] == [True, True]
+
+
 @pytest.mark.parametrize(
     "content",
     [b"", b"{", b"\xff\xfe", b"[]", b'{"format": 2, "tools": {}}', b'{"format": 1, "tools": 3}'],
@@ -160,6 +192,7 @@ def test_an_unreadable_history_is_empty(tmp_path: Path, content: bytes) -> None:
     path.write_bytes(content)
     history = History.load(path=path)
     assert history.expected("ruff", 1) is None
+    assert history.warning is not None and "it will be rebuilt" in history.warning
     history.add("ruff", 1, 1.0)
     assert history.save()
     assert History.load(path=path).expected("ruff", 1) == pytest.approx(1.0)
@@ -171,6 +204,30 @@ def test_bad_rows_are_left_out(tmp_path: Path) -> None:
     path.write_text(json.dumps({"format": 1, "tools": rows}))
     history = History.load(path=path)
     assert history.expected("black", 2) == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [[1, 1e308, 1.0], [1, -1.0, 1.0], [10**30, 1.0, 1.0], [1, 1.0, 1e300], [-1, 1.0, 1.0]],
+)
+def test_absurd_samples_are_ignored_with_a_warning(tmp_path: Path, row: list[float]) -> None:
+    path = tmp_path / FILE_NAME
+    path.write_text(json.dumps({"format": 1, "tools": {"ruff": [row, [1, 0.5, 2.0]]}}))
+    history = History.load(path=path)
+    assert history.warning is not None and "1 damaged or absurd sample " in history.warning
+    assert history.expected("ruff", 1) == pytest.approx(0.5)
+    # A sample from the future would stay "newest" for ever and push real runs out.
+    for when in range(3, 3 + MAX_SAMPLES):
+        history.add("ruff", 1, 0.25, when=float(when))
+    assert history.expected("ruff", 1) == pytest.approx(0.25)
+
+
+def test_a_missing_or_sound_history_has_no_warning(tmp_path: Path) -> None:
+    history = History.load(path=tmp_path / FILE_NAME)
+    assert history.warning is None
+    history.add("ruff", 1, 1.0)
+    assert history.save()
+    assert History.load(path=tmp_path / FILE_NAME).warning is None
 
 
 def test_an_unwritable_history_is_not_an_error(tmp_path: Path) -> None:

@@ -132,6 +132,51 @@ def test_black_internal_error_is_an_error() -> None:
     assert black.parse(out).outcome == "error"
 
 
+@pytest.mark.parametrize(
+    "why",
+    [
+        "invalid or missing encoding declaration",
+        "unknown encoding: bogus",
+        "'utf-8' codec can't decode byte 0xe9 in position 6: invalid continuation byte",
+    ],
+)
+def test_black_on_a_file_it_cannot_decode_is_a_finding_on_that_file(why: str) -> None:
+    out = ToolOutput(
+        argv=("black", "--check", "bin.py", "x.py"),
+        returncode=123,
+        stdout="",
+        stderr=f"would reformat x.py\nerror: cannot format bin.py: {why}\nOh no!\n",
+        files=("bin.py", "x.py"),
+        cwd="/",
+    )
+    parsed = black.parse(out)
+    assert parsed.outcome == "findings"  # tools after black still run
+    assert [(d.file, d.message) for d in parsed.diagnostics] == [
+        ("x.py", "would reformat"),
+        ("bin.py", why),
+    ]
+    assert parsed.message == "would reformat 1 file, cannot parse 1 file"
+
+
+def test_mypy_is_not_given_files_that_are_not_source_text(project: Path) -> None:
+    from huskycat.tools import mypy
+
+    write(project, "good.py", "x: int = 1\n")
+    (project / "bin.py").write_bytes(b"\x00\xff\xfe\x80 binary")
+    (project / "latin.py").write_bytes(b'y = "\xe9"\n')
+    (project / "declared.py").write_bytes(b'# -*- coding: latin-1 -*-\ny = "\xe9"\n')
+    # ASCII with an unknown coding: mypy reads it (and reports nothing of the cookie).
+    (project / "bogus.py").write_bytes(b"# -*- coding: bogus -*-\ny = 1\n")
+    (project / "nul.py").write_bytes(b"x = 1\x00\n")
+    names = ["good.py", "bin.py", "latin.py", "declared.py", "bogus.py", "nul.py", "gone.py"]
+    assert mypy.source_files(names, str(project)) == [
+        "good.py",
+        "declared.py",
+        "bogus.py",
+        "gone.py",
+    ]
+
+
 def test_black_fix_rewrites_the_file_and_lists_it(project: Path) -> None:
     write(project, "a.py", "x=1\n")
     write(project, "clean.py", CLEAN)

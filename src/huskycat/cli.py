@@ -23,9 +23,9 @@ from huskycat.commands.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
-    UsageError,
     silence_stdout,
 )
+from huskycat.errors import HuskycatError
 
 # verb -> (module under huskycat.commands, function)
 _COMMANDS = {
@@ -49,22 +49,28 @@ def _names(value: str) -> list[str]:
 
 
 def _positive_int(value: str) -> int:
+    from huskycat.config import count_problem
+
     try:
         number = int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value!r}")
+    problem = count_problem(number)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return number
 
 
 def _seconds(value: str) -> float:
+    from huskycat.config import seconds_problem
+
     try:
         number = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected seconds, got {value!r}") from None
-    if not number > 0 or number == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {value!r}")
+    problem = seconds_problem(number)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return number
 
 
@@ -183,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
+    _never_fail_to_print()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -190,8 +197,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     module, function = _COMMANDS[args.command]
     command = getattr(importlib.import_module(f"huskycat.commands.{module}"), function)
+    from huskycat.signals import interrupted_once
+
     try:
-        return int(command(args))
+        # Set-up included: a signal at any point ends the command as Ctrl-C does (130).
+        with interrupted_once():
+            return int(command(args))
     except BrokenPipeError:  # `huskycat tools | head -1`
         silence_stdout()
         return EXIT_FAILED
@@ -201,24 +212,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"huskycat: interrupted{how}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:
-        if _is_user_error(exc):
+        if isinstance(exc, HuskycatError):
             print(f"huskycat: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        if isinstance(exc, OSError):  # the environment: read-only, full, not allowed
+            print(f"huskycat: error: {_describe_os_error(exc)}", file=sys.stderr)
             return EXIT_USAGE
         raise
 
 
-def _is_user_error(exc: Exception) -> bool:
-    """Our own error classes: bad configuration, files, git refs, hooks, staged mode,
-    usage. Anything else is a bug and keeps its traceback."""
-    from huskycat.config import ConfigError
-    from huskycat.files import FilesError
-    from huskycat.git import GitError
-    from huskycat.hook import HookError
+def _never_fail_to_print() -> None:
+    """On a terminal or pipe whose encoding is not UTF-8 (LANG=C, PYTHONIOENCODING=ascii),
+    print what cannot be encoded as escapes rather than fail on a tool's output or a
+    file's name."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if reconfigure is not None and encoding != "utf8":
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a stream that cannot be reconfigured
+                pass
 
-    errors: tuple[type[Exception], ...] = (ConfigError, FilesError, GitError, HookError, UsageError)
-    # Only look at modules already imported: importing them here would cost start-up.
-    for name, attr in (("huskycat.planning", "PlanError"), ("huskycat.staged", "StagedError")):
-        module = sys.modules.get(name)
-        if module is not None:
-            errors += (getattr(module, attr),)
-    return isinstance(exc, errors)
+
+def _describe_os_error(exc: OSError) -> str:
+    """One line: what could not be done to which file, and why."""
+    import errno
+
+    why = exc.strerror or str(exc)
+    name = errno.errorcode.get(exc.errno or 0)
+    where = f" {str(exc.filename)!r}" if exc.filename is not None else ""
+    code = f" ({name})" if name else ""
+    return f"cannot use{where}: {why}{code}"

@@ -12,8 +12,8 @@ With none of them, :func:`load_config` returns ``Config()``: every default.
 
 Keys (``[tool.huskycat]`` shown; the same names at the top of huskycat.toml)::
 
-    jobs = 4                    # int >= 1: worker slots
-    timeout = 300               # seconds > 0, per tool
+    jobs = 4                    # int from 1 to MAX_COUNT: worker slots
+    timeout = 300               # seconds from MIN_SECONDS to MAX_SECONDS, per tool
     fail_fast = false           # stop at the first failure
     exclude = ["vendor/**"]     # globs left out for every tool (huskycat.files.matches_glob)
     disable = ["bandit"]        # tools not to run
@@ -25,8 +25,8 @@ Keys (``[tool.huskycat]`` shown; the same names at the top of huskycat.toml)::
     fix = ["mytool", "--fix"]   # list of str or str: the fix-mode command
     depends_on = ["black"]      # runs only after these succeeded
     after = ["ruff"]            # runs after these, whatever their outcome
-    timeout = 600               # seconds > 0
-    weight = 2                  # int >= 1: worker slots the tool takes
+    timeout = 600               # seconds, the same range
+    weight = 2                  # int from 1 to MAX_COUNT: worker slots the tool takes
     files = ["src/**"]          # globs: only files matching one of them
     exclude = ["tests/**"]      # globs left out
     types = ["python"]          # identify tags: files with any of them
@@ -56,6 +56,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from identify.identify import ALL_TAGS
+
+from huskycat.errors import HuskycatError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -114,7 +116,7 @@ class Config:
         return name not in self.disable and self.tool(name).enabled is not False
 
 
-class ConfigError(Exception):
+class ConfigError(HuskycatError):
     """A configuration file that cannot be used: names the file, the key and the value."""
 
     def __init__(
@@ -141,6 +143,33 @@ def _display(path: Path) -> str:
 
 def _dotted(parts: tuple[str, ...]) -> str:
     return ".".join(p if _BARE_KEY.fullmatch(p) else json.dumps(p) for p in parts)
+
+
+# Numbers, from the command line and the configuration alike. Beyond these a value is a
+# mistake (a timeout of 1e300 s overflows the clocks waits are measured with; a thousand
+# worker threads for one machine's linters is not a setting, it is a typo).
+MIN_SECONDS = 0.001
+MAX_SECONDS = 7 * 24 * 3600.0  # a week
+MAX_COUNT = 1024  # jobs and weights
+
+
+def count_problem(value: object) -> str | None:
+    """What is wrong with ``value`` as a number of worker slots, or None."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_COUNT:
+        return f"expected an integer from 1 to {MAX_COUNT}, {_got(value)}"
+    return None
+
+
+def seconds_problem(value: object) -> str | None:
+    """What is wrong with ``value`` as a timeout in seconds, or None."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not MIN_SECONDS <= value <= MAX_SECONDS
+    ):
+        return f"expected seconds from {MIN_SECONDS:g} to {MAX_SECONDS:g} (a week), {_got(value)}"
+    return None
 
 
 def _suggest(word: str, options: Collection[str]) -> str:
@@ -182,18 +211,17 @@ class _Checker:
         return value
 
     def count(self, value: object, path: tuple[str, ...]) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            self.fail(path, f"expected an integer >= 1, {_got(value)}")
+        problem = count_problem(value)
+        if problem:
+            self.fail(path, problem)
+        assert isinstance(value, int)
         return value
 
     def seconds(self, value: object, path: tuple[str, ...]) -> float:
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or not math.isfinite(value)
-            or value <= 0
-        ):
-            self.fail(path, f"expected a number of seconds > 0, {_got(value)}")
+        problem = seconds_problem(value)
+        if problem:
+            self.fail(path, problem)
+        assert isinstance(value, (int, float))
         return float(value)
 
     def strings(

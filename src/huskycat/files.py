@@ -24,6 +24,7 @@ from typing import Literal
 from identify.identify import tags_from_path
 
 from huskycat import git
+from huskycat.errors import HuskycatError
 
 Mode = Literal["all", "staged", "changed", "files"]
 MODES: tuple[Mode, ...] = ("all", "staged", "changed", "files")
@@ -38,7 +39,7 @@ SKIPPED_FOLDERS = frozenset(
 VENV_MARKER = "pyvenv.cfg"
 
 
-class FilesError(Exception):
+class FilesError(HuskycatError):
     """A file selection that cannot be made; the message says which path and why."""
 
 
@@ -51,6 +52,16 @@ def _relative(root: Path, path: str, what: str) -> str:
     rel = os.path.relpath(full, root)
     if rel == os.pardir or rel.startswith(os.pardir + os.sep):
         raise FilesError(f"{what} {path!r} is outside the project root {str(root)!r}")
+    # As git refuses a path "beyond a symbolic link": through a symlinked folder the file
+    # is not the project's, and a fixer would rewrite it wherever the link leads.
+    folder = os.path.dirname(rel)
+    while folder and folder != os.curdir:
+        if os.path.islink(os.path.join(root, folder)):
+            raise FilesError(
+                f"{what} {path!r} is outside the project root {str(root)!r}: its folder "
+                f"{Path(folder).as_posix()!r} is a symbolic link"
+            )
+        folder = os.path.dirname(folder)
     if not os.path.lexists(full):
         raise FilesError(f"{what} {path!r} does not exist")
     return Path(rel).as_posix()

@@ -20,6 +20,8 @@ import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from huskycat.errors import HuskycatError
+
 # Git exports these to hooks; they would point every command at the hook's repository
 # whatever our ``cwd``. GIT_INDEX_FILE is kept on purpose: `git commit -a` hands its
 # pre-commit hook a temporary index, and that is the one whose staged files we want.
@@ -37,7 +39,7 @@ def _start_folder() -> str:
 _START_FOLDER = _start_folder()
 
 
-class GitError(Exception):
+class GitError(HuskycatError):
     """A git command failed: renders the command, its exit code and git's stderr."""
 
     def __init__(
@@ -146,6 +148,16 @@ def find_root(path: Path | str) -> Path | None:
     if "not a git repository" in stderr or "must be run in a work tree" in stderr:
         return None
     raise GitError(["git", "rev-parse", "--show-toplevel"], proc.returncode, stderr)
+
+
+def inside_git_dir(path: Path | str) -> bool:
+    """Whether ``path`` is in a bare repository or in a ``.git`` folder (where
+    :func:`find_root` finds no work tree); False when git is missing or says no."""
+    try:
+        proc = _run(Path(path), "rev-parse", "--is-inside-git-dir", extra_env={"LC_ALL": "C"})
+    except GitError:
+        return False
+    return proc.returncode == 0 and proc.stdout.strip() == b"true"
 
 
 def git_dir(root: Path | str) -> Path:

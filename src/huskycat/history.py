@@ -21,16 +21,24 @@ On disk: ``<state dir>/history.json`` (beside the result cache, see
 
     {"format": 1, "tools": {"ruff": [[files, seconds, unix time], ...], ...}}
 
-oldest first. :meth:`History.save` merges with what another run saved meanwhile. A file
-that is missing or unreadable is an empty history.
+oldest first. :meth:`History.save` merges with what another run saved meanwhile, holding
+an exclusive ``flock`` on ``history.lock`` beside it from the read to the write, so that
+two runs saving at once both keep their samples. A file
+that is missing is an empty history; one that is unreadable (truncated, garbage) is too,
+and so is every row with absurd values (negative, non-finite, over a week, from the
+future), which would otherwise make estimates absurd or keep real runs out for ever:
+:attr:`History.warning` says what was ignored, and the next save rebuilds the file.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import math
+import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,9 +48,13 @@ from huskycat.report.atomic import write_atomic
 
 FORMAT_VERSION = 1
 FILE_NAME = "history.json"
+LOCK_NAME = "history.lock"
 MAX_SAMPLES = 10  # runs kept per tool
 MAX_TOOLS = 200  # tools kept, the most recently run first
 DECAY = 0.6  # weight of a sample relative to the next newer one
+MAX_SECONDS = 7 * 24 * 3600.0  # a longer run is not a measurement (timeouts stop at a week)
+MAX_FILES = 10_000_000
+CLOCK_SLACK = 24 * 3600.0  # samples dated later than now + this are from a wrong clock
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,8 @@ class History:
         self.path = path
         self._samples = {k: _newest(v) for k, v in (samples or {}).items()}
         self._new: dict[str, list[Sample]] = {}
+        # What load() ignored of a damaged file, for the command to say once.
+        self.warning: str | None = None
 
     @classmethod
     def load(cls, root: Path | str | None = None, *, path: Path | str | None = None) -> History:
@@ -72,7 +86,11 @@ class History:
                 raise TypeError("History.load() needs the repository root or a path")
             path = state_dir(root) / FILE_NAME
         path = Path(path)
-        return cls(path, _read(path))
+        samples, problem = _read(path)
+        history = cls(path, samples)
+        if problem is not None:
+            history.warning = f"ignored {problem} in {str(path)!r}; it will be rebuilt"
+        return history
 
     def samples(self, tool: str) -> list[Sample]:
         """The runs of ``tool`` kept, oldest first."""
@@ -82,7 +100,9 @@ class History:
         """Record one run of ``tool`` on ``files`` files that took ``seconds``."""
         if files < 0 or not math.isfinite(seconds) or seconds < 0:
             raise ValueError(f"not a run of {tool!r}: {files!r} files in {seconds!r}s")
-        sample = Sample(files, float(seconds), time.time() if when is None else when)
+        # Capped as load() would otherwise drop it (a library run without a timeout).
+        seconds = min(float(seconds), MAX_SECONDS)
+        sample = Sample(files, seconds, time.time() if when is None else when)
         self._new.setdefault(tool, []).append(sample)
         self._samples[tool] = _newest([*self._samples.get(tool, ()), sample])
 
@@ -147,7 +167,12 @@ class History:
         """
         if self.path is None:
             raise ValueError("this History has no file: make it with History.load()")
-        merged = _read(self.path)
+        with _locked(self.path.with_name(LOCK_NAME)):
+            return self._merge_and_write()
+
+    def _merge_and_write(self) -> bool:
+        assert self.path is not None
+        merged, _ = _read(self.path)
         for tool, new in self._new.items():
             merged[tool] = _newest([*merged.get(tool, ()), *new])
         recent = sorted(merged, key=lambda t: merged[t][-1].when, reverse=True)[:MAX_TOOLS]
@@ -166,6 +191,24 @@ class History:
         self._samples = {tool: merged[tool] for tool in recent}
         self._new = {}
         return True
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive flock on ``path`` for the block (without, where it cannot be
+    made: the history is then unwritable too, and save() says so)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except OSError:
+        yield
+        return
+    try:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _ran(result: ToolResult) -> bool:
@@ -187,28 +230,44 @@ def _newest(samples: Iterable[Sample]) -> list[Sample]:
     return sorted(unique.values(), key=lambda s: s.when)[-MAX_SAMPLES:]
 
 
-def _read(path: Path) -> dict[str, list[Sample]]:
-    """The samples in the file at ``path``; a bad row is left out, a bad file is empty."""
+def _read(path: Path) -> tuple[dict[str, list[Sample]], str | None]:
+    """The samples in the file at ``path``, and what was wrong with it (None: nothing).
+    A bad row is left out, a bad file is empty."""
     try:
-        document = json.loads(path.read_bytes())
-        tools = document["tools"] if document.get("format") == FORMAT_VERSION else {}
-        items = list(tools.items())
-    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
-        return {}
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return {}, None
+    except OSError as exc:
+        return {}, f"an unreadable file ({exc.strerror or exc})"
+    try:
+        document = json.loads(data)
+        if document.get("format") != FORMAT_VERSION:
+            return {}, f"a file of format {document.get('format')!r}"
+        items = list(document["tools"].items())
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return {}, "a damaged file (not the JSON huskycat writes)"
     found = {}
+    bad = 0
+    now = time.time()
     for tool, rows in items:
-        samples = [s for s in map(_sample, rows if isinstance(rows, list) else ()) if s]
+        rows = rows if isinstance(rows, list) else [rows]
+        samples = [s for s in (_sample(row, now) for row in rows) if s]
+        bad += len(rows) - len(samples)
         if samples:
             found[str(tool)] = _newest(samples)
-    return found
+    return found, (f"{bad} damaged or absurd sample{'s' * (bad != 1)}" if bad else None)
 
 
-def _sample(row: object) -> Sample | None:
+def _sample(row: object, now: float) -> Sample | None:
     if not isinstance(row, list) or len(row) != 3:
         return None
     try:
         sample = Sample(int(row[0]), float(row[1]), float(row[2]))
     except (TypeError, ValueError, OverflowError):
         return None
-    usable = sample.files >= 0 and math.isfinite(sample.seconds) and sample.seconds >= 0
-    return sample if usable and math.isfinite(sample.when) else None
+    usable = (
+        0 <= sample.files <= MAX_FILES
+        and 0 <= sample.seconds <= MAX_SECONDS  # also false for nan
+        and 0 <= sample.when <= now + CLOCK_SLACK
+    )
+    return sample if usable else None

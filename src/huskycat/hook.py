@@ -20,6 +20,7 @@ it first, with the same arguments and stdin, and stops there if it fails.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import sys
@@ -27,6 +28,7 @@ import tempfile
 from pathlib import Path
 
 from huskycat import git
+from huskycat.errors import HuskycatError
 
 HOOKS = ("pre-commit", "pre-push")
 MARKER = "# huskycat-hook"
@@ -68,7 +70,7 @@ exit 1
 """
 
 
-class HookError(Exception):
+class HookError(HuskycatError):
     """A hook that cannot be installed or removed; the message says which and why."""
 
 
@@ -125,7 +127,8 @@ def install(
     folder = hooks_dir(root)
     path = folder / hook
     legacy = folder / (hook + LEGACY_SUFFIX)
-    if os.path.lexists(path) and not is_huskycat_hook(path):
+    keep_old = os.path.lexists(path) and not is_huskycat_hook(path)
+    if keep_old:
         if not force:
             raise HookError(
                 f"{hook} hook exists and was not written by huskycat: {path}; use --force "
@@ -136,20 +139,49 @@ def install(
                 f"cannot keep the existing {hook} hook {path}: {legacy} exists already; "
                 "move one of them away"
             )
-        os.replace(path, legacy)
-    folder.mkdir(parents=True, exist_ok=True)
     text = render(hook, python or sys.executable)
-    # Write beside the target and rename, so git never runs a half-written hook.
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{hook}.")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o755)  # nosec B103 - a git hook must be executable by its user
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+        _make_folder(root, folder)
+        # Write beside the target and rename, so git never runs a half-written hook. The
+        # old hook moves aside only once the new one is complete: a full disk or a
+        # read-only folder leaves it where it was.
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{hook}.")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+                stream.write(text)
+            os.chmod(temporary, 0o755)  # nosec B103 - a git hook must be executable by its user
+            if keep_old:
+                os.replace(path, legacy)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            if keep_old and not os.path.lexists(path) and os.path.lexists(legacy):
+                os.replace(legacy, path)
+            raise
+    except OSError as exc:
+        raise HookError(f"cannot write the {hook} hook in {str(folder)!r}: {_why(exc)}") from exc
     return path
+
+
+def _make_folder(root: Path | str, folder: Path) -> None:
+    """Make the hooks folder if it is missing and inside the repository (a fresh
+    ``core.hooksPath = .githooks``); refuse to create one anywhere else."""
+    if folder.is_dir():
+        return
+    top = git.find_root(root)
+    homes = [Path(os.path.realpath(p)) for p in ([top, git.git_dir(top)] if top else [])]
+    real = Path(os.path.realpath(folder))
+    if not any(real == home or home in real.parents for home in homes):
+        raise HookError(
+            f"git's hooks folder {str(folder)!r} (core.hooksPath) does not exist and is "
+            f"outside the repository; create it, or correct core.hooksPath"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
 
 
 def uninstall(root: Path | str, hook: str | None = None) -> list[Path]:
@@ -166,11 +198,14 @@ def uninstall(root: Path | str, hook: str | None = None) -> list[Path]:
     for name in names:
         path = folder / name
         legacy = folder / (name + LEGACY_SUFFIX)
-        if os.path.lexists(path):
-            if not is_huskycat_hook(path):
-                continue
-            path.unlink()
-            removed.append(path)
-        if os.path.lexists(legacy):
-            os.replace(legacy, path)
+        try:
+            if os.path.lexists(path):
+                if not is_huskycat_hook(path):
+                    continue
+                path.unlink()
+                removed.append(path)
+            if os.path.lexists(legacy):
+                os.replace(legacy, path)
+        except OSError as exc:
+            raise HookError(f"cannot remove the {name} hook {str(path)!r}: {_why(exc)}") from exc
     return removed

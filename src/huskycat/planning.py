@@ -26,8 +26,10 @@ from huskycat import files as filesmod
 from huskycat.cache import Cache, cached_run_tool
 from huskycat.config import Config, ToolConfig
 from huskycat.core import graph
+from huskycat.core.process import DEFAULT_TIMEOUT
 from huskycat.core.results import ToolResult, ToolStatus
 from huskycat.core.sharding import ShardedTool, merge_results
+from huskycat.errors import HuskycatError
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
 from huskycat.tools.catalog import CATALOG, DEFAULT_AFTER, DEFAULT_DEPENDS_ON
 from huskycat.tools.levels import apply_fail_on
@@ -35,10 +37,8 @@ from huskycat.tools.parsing import says_why
 from huskycat.tools.runner import find_executable
 from huskycat.vouching import Board, Vouched, note_left_out, vouched_files
 
-DEFAULT_TIMEOUT = 300.0
 
-
-class PlanError(Exception):
+class PlanError(HuskycatError):
     """A run that cannot be planned (an unknown tool in --tools or --skip)."""
 
 

@@ -5,6 +5,11 @@ default, kill huskycat at once: its tools, each in a session of their own, would
 running, and files set aside by staged mode would stay set aside. While it matters, they
 raise :class:`Terminated` instead, a ``KeyboardInterrupt``, so that the engine kills every
 tool's processes and the staged-mode block puts the files back, exactly as for Ctrl-C.
+
+A second signal must not interrupt that clean-up (a user pressing Ctrl-C twice, a CI
+runner sending SIGTERM then SIGINT): under :func:`interrupted_once`, the whole of a
+command, only the first SIGINT, SIGTERM or SIGHUP raises; later ones are noted and
+dropped, and the command ends as for one interrupt.
 """
 
 from __future__ import annotations
@@ -27,6 +32,45 @@ class Terminated(KeyboardInterrupt):
 
     def __str__(self) -> str:
         return f"terminated by {signal.Signals(self.signum).name}"
+
+
+class _Once:
+    """The handler of :func:`interrupted_once`: raises for the first signal only."""
+
+    def __init__(self) -> None:
+        self.first: int | None = None
+        self.later = 0
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if self.first is not None:
+            self.later += 1  # the first one's clean-up is under way: let it finish
+            return
+        self.first = signum
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def interrupted_once() -> Iterator[None]:
+    """For the block (a whole command): SIGINT raises ``KeyboardInterrupt``, SIGTERM and
+    SIGHUP :class:`Terminated`, the first time only; a later one, while the first is being
+    handled (processes killed, files put back), does nothing. Handlers someone else set,
+    and SIG_IGN (``nohup``), are kept. Main thread only."""
+    if not _main_thread():
+        yield
+        return
+    once = _Once()
+    previous = {}
+    for sig in (signal.SIGINT, *TERMINATING):
+        handler = signal.getsignal(sig)
+        if handler in (signal.SIG_DFL, signal.default_int_handler):
+            previous[sig] = signal.signal(sig, once)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _main_thread() -> bool:

@@ -46,11 +46,20 @@ as untracked; unmerged paths are left alone too. Nothing here writes the index.
 A hard kill (SIGKILL, power cut) leaves the backup behind. The next
 :func:`checking_staged` refuses to start and names it; :func:`recover` puts it back.
 Backups survive the death of the process; they are not fsync'ed, like git's own index.
+
+One run at a time: while its block runs, :func:`checking_staged` holds an exclusive
+``flock`` on ``<git dir>/huskycat/staged.lock`` (holding its pid), which the kernel
+releases when the process dies, however it dies. A second staged run, and
+:func:`recover`, refuse while it is held and name that pid: recovering the backup of a
+live run would put unstaged changes back under the tools' feet.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -64,10 +73,12 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 from huskycat import git
+from huskycat.errors import HuskycatError
 from huskycat.signals import Terminated, signals_deferred, terminate_raises
 
 __all__ = [
     "RECOVER_COMMAND",
+    "BusyError",
     "RecoveryConflictError",
     "RestoreError",
     "Restored",
@@ -78,9 +89,11 @@ __all__ = [
     "checking_staged",
     "leftover_backups",
     "recover",
+    "refuse_while_set_aside",
 ]
 
 STORE = "huskycat"  # folder in the git directory
+LOCK_NAME = "staged.lock"
 BACKUP_PREFIX = "unstaged-"
 _INCOMPLETE_PREFIX = "incomplete-"
 _FORMAT = 1
@@ -124,10 +137,11 @@ class Restored:
     files: tuple[str, ...]  # every path that had been set aside
     merged: tuple[str, ...]  # a fixer's edits kept together with the unstaged changes
     rolled_back: tuple[str, ...]  # a fixer's edits dropped: they conflicted with them
+    warning: str | None = None  # the backup's manifest was damaged and was rebuilt
 
 
 # --- errors ------------------------------------------------------------------------------
-class StagedError(Exception):
+class StagedError(HuskycatError):
     """Unstaged changes could not be set aside or put back; the message says where."""
 
 
@@ -150,6 +164,22 @@ class UnrestoredBackupError(StagedError):
         if pid is not None and pid != os.getpid() and _alive(pid):
             text += f"; if huskycat (pid {pid}) is still running, let it finish first"
         return text
+
+
+class BusyError(StagedError):
+    """Another live huskycat process has the unstaged changes of this repository set aside."""
+
+    def __init__(self, lock: Path, pid: int | None, doing: str) -> None:
+        super().__init__(lock, pid, doing)
+        self.lock, self.pid, self.doing = lock, pid, doing
+
+    def __str__(self) -> str:
+        who = f"huskycat (pid {self.pid})" if self.pid else "another huskycat process"
+        return (
+            f"{who} is running in staged mode in this repository and has its unstaged "
+            f"changes set aside (it holds {str(self.lock)!r}); cannot {self.doing} until "
+            f"it has finished"
+        )
 
 
 class RestoreError(StagedError):
@@ -238,17 +268,29 @@ def checking_staged(root: Path | str) -> Iterator[Stash]:
     """
     top, git_dir = git.top_and_git_dir(root)
     store = git_dir / STORE
-    leftovers = _leftovers(store)
-    if leftovers:
-        raise UnrestoredBackupError(leftovers)
+    _refuse_leftovers(store, "start")
     changes = git.unstaged_changes(top)
-    # M modified, D deleted, T type changed; not A (intent-to-add) or U (unmerged).
-    paths = tuple(path for status, path in changes if status in ("M", "D", "T"))
+    # M modified, D deleted, T type changed; not A (intent-to-add) or U (unmerged: in a
+    # merge with conflicts git lists such a path twice, as U and as M).
+    unmerged = {path for status, path in changes if status == "U"}
+    if unmerged:
+        raise StagedError(
+            f"{_listing(sorted(unmerged))} {'is' if len(unmerged) == 1 else 'are'} unmerged "
+            f"(a merge with conflicts is in progress): resolve and `git add` "
+            f"{'it' if len(unmerged) == 1 else 'them'}, then run huskycat again"
+        )
+    paths = tuple(
+        path for status, path in changes if status in ("M", "D", "T") and path not in unmerged
+    )
     stash = Stash(top, paths)
     if not paths:
         yield stash
         return
-    with terminate_raises():
+    with _one_run_at_a_time(store, "start"), terminate_raises():
+        # Under the lock, again: a run that held it until just now set aside and put back.
+        leftovers = _leftovers(store)
+        if leftovers:
+            raise UnrestoredBackupError(leftovers)
         backup = None
         try:
             with signals_deferred():
@@ -258,8 +300,36 @@ def checking_staged(root: Path | str) -> Iterator[Stash]:
             yield stash
         finally:
             if backup is not None:
-                with signals_deferred():
+                _put_back_whatever_arrives(stash, backup)
+
+
+def _put_back_whatever_arrives(stash: Stash, backup: _Backup) -> None:
+    """Put the backup back, signals held; a signal that arrives before they are held (the
+    first instant of the ``finally``) does not skip it: it is re-raised once it is done."""
+    interrupt: KeyboardInterrupt | None = None
+    while not stash.restored:
+        try:
+            with signals_deferred():
+                if not stash.restored:
                     stash._done(_put_back(backup, on_conflict="roll back"))
+        except KeyboardInterrupt as exc:  # before the hold, or delivered after the put back
+            interrupt = interrupt or exc
+    if interrupt is not None:
+        raise interrupt
+
+
+def refuse_while_set_aside(root: Path | str) -> None:
+    """Raise :class:`BusyError` while a live staged run has unstaged changes set aside,
+    :class:`UnrestoredBackupError` while a dead one's backup is left; else nothing."""
+    _, git_dir = git.top_and_git_dir(root)
+    _refuse_leftovers(git_dir / STORE, "start")
+
+
+def _refuse_leftovers(store: Path, doing: str) -> None:
+    leftovers = _leftovers(store)
+    if leftovers:
+        with _one_run_at_a_time(store, doing):  # BusyError: the run is alive
+            raise UnrestoredBackupError(leftovers)
 
 
 def leftover_backups(root: Path | str) -> list[Path]:
@@ -282,12 +352,52 @@ def recover(root: Path | str, *, overwrite: bool = False) -> list[Restored]:
     replaces the file.
     """
     top, git_dir = git.top_and_git_dir(root)
-    done = []
-    with terminate_raises(), signals_deferred():
-        for folder in _leftovers(git_dir / STORE):
-            backup = _load(folder, top)
-            done.append(_put_back(backup, on_conflict="roll back" if overwrite else "refuse"))
+    done: list[Restored] = []
+    store = git_dir / STORE
+    if not _leftovers(store):
+        return done
+    with _one_run_at_a_time(store, "recover"), terminate_raises(), signals_deferred():
+        for folder in _leftovers(store):
+            backup, warning = _load(folder, top)
+            restored = _put_back(backup, on_conflict="roll back" if overwrite else "refuse")
+            done.append(dataclasses.replace(restored, warning=warning))
     return done
+
+
+# --- one run at a time -------------------------------------------------------------------
+@contextlib.contextmanager
+def _one_run_at_a_time(store: Path, doing: str) -> Iterator[None]:
+    """Hold ``store/staged.lock`` for the block; :class:`BusyError` naming the holder's
+    pid when a live process holds it. Where it cannot be created (a read-only git
+    folder) the block runs without it: writing the backup fails there anyway, clearly."""
+    lock = store / LOCK_NAME
+    try:
+        store.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except OSError:
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise StagedError(f"cannot lock {str(lock)!r}: {exc}") from exc
+            raise BusyError(lock, _pid_in(fd), doing) from None
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _pid_in(fd: int) -> int | None:
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
 
 
 # --- setting aside -------------------------------------------------------------------------
@@ -375,6 +485,7 @@ def _put_back_or_fail(backup: _Backup, on_conflict: str) -> Restored:
     targets: list[tuple[str, Version, bytes]] = []
     merged, rolled_back, conflicting = [], [], []
     for entry in backup.entries:
+        _refuse_symlinked_folder(top, entry.path)  # writing there would leave the work tree
         now = _version(top / entry.path)
         if now == entry.saved:
             continue
@@ -439,7 +550,8 @@ def _leftovers(store: Path) -> list[Path]:
     found = []
     for name in names:
         if name.startswith(BACKUP_PREFIX):
-            found.append(store / name)
+            if (store / name).is_dir() and not (store / name).is_symlink():
+                found.append(store / name)  # a stray file of that name holds nothing
         elif name.startswith(_INCOMPLETE_PREFIX):
             # Killed while writing its backup, before touching the work tree: garbage.
             pid = _pid_of(name)
@@ -448,20 +560,73 @@ def _leftovers(store: Path) -> list[Path]:
     return found
 
 
-def _load(folder: Path, top: Path) -> _Backup:
+def _load(folder: Path, top: Path) -> tuple[_Backup, str | None]:
+    """The backup in ``folder``, and a warning when its manifest was damaged (truncated,
+    garbage, absurd values such as a path leading out of the work tree) and was rebuilt
+    from the copies the folder keeps, which are what matters."""
     where = folder / "manifest.json"
     try:
         manifest: dict[str, Any] = json.loads(where.read_text("ascii"))
         if manifest.get("format") != _FORMAT:
             raise ValueError(f"format {manifest.get('format')!r}, expected {_FORMAT}")
         entries = tuple(
-            _Entry(e["path"], Version(**e["saved"]), Version(**e["base"]))
+            _Entry(_checked_path(e["path"]), _checked(e["saved"]), _checked(e["base"]))
             for e in manifest["entries"]
         )
+        created = tuple(_checked_path(d) for d in manifest["created_dirs"])
         # The work tree as found now, not as recorded: the repository may have moved.
-        return _Backup(folder, top, entries, tuple(manifest["created_dirs"]))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise StagedError(f"cannot read the backup manifest {str(where)!r}: {exc}") from exc
+        return _Backup(folder, top, entries, created), None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        problem = f"{exc.strerror or exc}" if isinstance(exc, OSError) else f"{exc}"
+        warning = (
+            f"the manifest {str(where)!r} was damaged ({problem}); rebuilt from the "
+            f"copies in that folder"
+        )
+        return _Backup(folder, top, _rebuilt_entries(folder), ()), warning
+
+
+def _checked_path(value: object) -> str:
+    if not isinstance(value, str) or not value or "\0" in value:
+        raise ValueError(f"bad path {value!r}")
+    parts = value.split("/")
+    if value.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"path {value!r} leaves the work tree")
+    return value
+
+
+def _checked(value: object) -> Version:
+    if not isinstance(value, dict):
+        raise TypeError(f"bad version {value!r}")
+    version = Version(**value)
+    kind, mode, sha = version
+    sound = (
+        kind in ("file", "symlink", "missing")
+        and isinstance(mode, int)
+        and 0 <= mode <= 0o7777
+        and isinstance(sha, str)
+        and (sha == "" if kind == "missing" else len(sha) == 64)
+    )
+    if not sound:
+        raise ValueError(f"bad version {value!r}")
+    return version
+
+
+def _rebuilt_entries(folder: Path) -> tuple[_Entry, ...]:
+    """Entries for every path under saved/ or base/: each version read from its copy (a
+    path only in base/ had been deleted in the work tree)."""
+    paths: set[str] = set()
+    for side in ("saved", "base"):
+        start = folder / side
+        for current, subfolders, names in os.walk(start):
+            # os.walk does not follow symlinked folders: they are entries, like files.
+            links = [d for d in subfolders if os.path.islink(os.path.join(current, d))]
+            for name in (*names, *links):
+                rel = os.path.relpath(os.path.join(current, name), start)
+                paths.add(Path(rel).as_posix())
+    return tuple(
+        _Entry(p, _version(folder / "saved" / p), _version(folder / "base" / p))
+        for p in sorted(paths)
+    )
 
 
 def _pid_of(name: str) -> int | None:

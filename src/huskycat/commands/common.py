@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from huskycat.errors import HuskycatError
+
 if TYPE_CHECKING:
     from huskycat.config import Config
     from huskycat.planning import Plan
@@ -19,7 +21,7 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-class UsageError(Exception):
+class UsageError(HuskycatError):
     """Bad command-line input that argparse itself cannot see."""
 
 
@@ -40,6 +42,13 @@ def repo_root() -> tuple[Path, bool]:
 
     here = Path.cwd()
     root = git.find_root(here)
+    if root is None and git.inside_git_dir(here):
+        # A bare repository or the .git folder: no work tree to check, and walking it
+        # as a plain folder would lint git's own files.
+        raise UsageError(
+            f"{str(here)!r} is inside a git directory (a bare repository or .git), not a "
+            f"work tree: run huskycat in a clone or worktree"
+        )
     return (root, True) if root is not None else (here, False)
 
 

@@ -8,6 +8,7 @@ machine) the backup stays, the next run refuses to start, and this puts it back.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from huskycat.commands.common import EXIT_OK, UsageError, repo_root
 
@@ -20,6 +21,8 @@ def cmd_recover(args: argparse.Namespace) -> int:
         raise UsageError(f"not in a git repository: {str(root)!r}")
     done = staged.recover(root, overwrite=args.overwrite)
     for item in done:
+        if item.warning:
+            print(f"huskycat: warning: {item.warning}", file=sys.stderr)
         print(f"huskycat: put back the unstaged changes to {_listing(item.files)}")
         if item.merged:
             print(f"huskycat: kept the later edits to {_listing(item.merged)} as well")

@@ -130,9 +130,7 @@ def _refuse_while_set_aside(root: Path) -> None:
     rewrite) files that are not the user's."""
     from huskycat import staged
 
-    leftovers = staged.leftover_backups(root)
-    if leftovers:
-        raise staged.UnrestoredBackupError(leftovers)
+    staged.refuse_while_set_aside(root)
 
 
 def _stage_fixes(root: Path, modified: Sequence[str]) -> tuple[str, ...]:
@@ -178,12 +176,17 @@ def _execute(
     from huskycat import vouching
     from huskycat.cache import Cache
     from huskycat.core.parallel_executor import ParallelExecutor
+    from huskycat.core.process import become_subreaper
     from huskycat.core.results import ToolStatus
     from huskycat.history import History
     from huskycat.planning import tool_callable
 
+    # Orphans of the tools' processes (a double fork) come to us, not init, to be reaped.
+    become_subreaper()
     plan = make_plan(args, root, config, files)
     history = History.load(root)
+    if history.warning is not None:
+        print(f"huskycat: warning: {history.warning}", file=sys.stderr)
     runnable = {n: t for n, t in plan.tools.items() if t.skip_reason is None}
     expected = history.expected_durations(
         # By file count for every tool that takes files: mypy on 1 file is not mypy on 300.

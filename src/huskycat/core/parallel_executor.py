@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from huskycat.core import graph, render, stats
 from huskycat.core.backend import Backend, ThreadBackend
 from huskycat.core.priority import plan_priorities
-from huskycat.core.process import KILL_GRACE
+from huskycat.core.process import DEFAULT_TIMEOUT, KILL_GRACE
 from huskycat.core.results import (
     SKIP_DEPENDENCY,
     ToolEvent,
@@ -36,7 +36,7 @@ from huskycat.core.scheduler import Scheduler, Task
 from huskycat.core.sharding import ShardedTool
 
 __all__ = [
-    "TOOL_DEPENDENCIES",
+    "TOOL_DEPENDENCIES",  # noqa: F822 - provided by the module's __getattr__, below
     "ParallelExecutor",
     "ProgressCallback",
     "ShardedTool",
@@ -45,32 +45,25 @@ __all__ = [
     "ToolStatus",
 ]
 
-# The seed's graph of HuskyCat's 15 default tools. Values are what each tool needs.
-TOOL_DEPENDENCIES: dict[str, list[str]] = {
-    # Python formatters/linters (Level 0)
-    "black": [],
-    "isort": [],
-    "autoflake": [],
-    "ruff": [],
-    # Python analyzers (Level 1)
-    "mypy": ["black", "isort"],
-    "flake8": ["black", "isort"],
-    "bandit": ["black"],
-    # Config/YAML tools (Level 0)
-    "yamllint": [],
-    "taplo": [],
-    # Infrastructure tools (Level 1)
-    "gitlab-ci": ["yamllint"],
-    "ansible-lint": ["yamllint"],
-    "helm-lint": ["yamllint"],
-    # Shell/Docker tools (Level 0)
-    "shellcheck": [],
-    "hadolint": [],
-    # Language-specific (Level 0)
-    "chapel-format": [],
-}
 
-DEFAULT_TIMEOUT = 300.0  # seconds per tool; None disables
+def __getattr__(name: str) -> Any:
+    # TOOL_DEPENDENCIES, the seed's 15-tool graph, lives with the tools
+    # (huskycat.tools.defaults): the engine knows no tool. Re-exported here, on first use,
+    # so that the seed's ``from huskycat.core.parallel_executor import TOOL_DEPENDENCIES``
+    # keeps working without the engine importing the tools layer when it is not asked.
+    if name == "TOOL_DEPENDENCIES":
+        from huskycat.tools.defaults import TOOL_DEPENDENCIES
+
+        return TOOL_DEPENDENCIES
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _default_graph() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The default tools' edges as the catalog has them: (requires, after)."""
+    from huskycat.tools.defaults import DEFAULT_AFTER, DEFAULT_DEPENDS_ON, NAMES
+
+    requires = {name: list(DEFAULT_DEPENDS_ON.get(name, ())) for name in NAMES}
+    return requires, {name: list(edges) for name, edges in DEFAULT_AFTER.items()}
 
 
 class ProgressCallback(Protocol):
@@ -91,9 +84,12 @@ class ParallelExecutor:
     """Runs tool callables over a dependency DAG with at most ``max_workers`` at once.
 
     Args:
-        tool_dependencies: ``{tool: [tools it requires]}``; None means
-            :data:`TOOL_DEPENDENCIES`. An empty map is an empty map. A dependency must
-            succeed (or be skipped as not applicable) for its dependent to run.
+        tool_dependencies: ``{tool: [tools it requires]}``; None means the 15 default
+            tools of :data:`TOOL_DEPENDENCIES`, with the catalog's edges (only
+            ansible-lint, gitlab-ci and helm-lint require yamllint; mypy, flake8 and
+            bandit run *after* black and isort). An empty map is an empty map. A
+            dependency must succeed (or be skipped as not applicable) for its dependent
+            to run.
         max_workers: worker slots; None means :func:`available_cpus`. A computed value
             below 1 counts as 1, so ``os.cpu_count() - 2`` works on two cores.
         timeout_per_tool: seconds before a tool is TIMEOUT and its processes are killed;
@@ -129,7 +125,17 @@ class ParallelExecutor:
         kill_grace: float = KILL_GRACE,
         background_nice: int = 0,
     ) -> None:
-        deps = TOOL_DEPENDENCIES if tool_dependencies is None else tool_dependencies
+        deps: Mapping[str, Iterable[str]]
+        # The seed's own graph prints the seed's plan word for word: its text has one
+        # relation, "depends on", for every predecessor (Mermaid and DOT draw both kinds).
+        self._seed_wording = tool_dependencies is None and not after
+        if tool_dependencies is None:
+            # The 15 default tools, with the catalog's two kinds of edge: mypy, flake8
+            # and bandit only run after black (and isort), and still run if it fails.
+            deps, default_after = _default_graph()
+            after = {**default_after, **{n: list(v) for n, v in (after or {}).items()}}
+        else:
+            deps = tool_dependencies
         if not isinstance(deps, Mapping):
             raise TypeError(f"tool_dependencies must be a mapping, got {deps!r}")
         requires = graph.normalize(deps, what="tool_dependencies", check_cycles=False)
@@ -317,6 +323,8 @@ class ParallelExecutor:
     def visualize_dependencies(self, format: str = "text") -> str:
         """The graph as the seed's text plan, or as "mermaid" or "dot"."""
         if format == "text":
+            if self._seed_wording:
+                return render.text_plan(self.get_execution_plan(), self._combined, {})
             return render.text_plan(self.get_execution_plan(), self._requires, self._after)
         if format == "mermaid":
             return render.mermaid(self._requires, self._after)

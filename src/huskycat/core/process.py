@@ -7,6 +7,16 @@ is cancelled, the whole group gets SIGTERM, then after :data:`KILL_GRACE` second
 SIGKILL. When the command exits by itself, whatever it left behind in its group is
 killed too, so no process started by a tool outlives it.
 
+A descendant that leaves the group (``setsid``, a daemon's double fork) is found another
+way: every command gets a variable of its own, ``HUSKYCAT_TOOL_CALL=<pid>.<n>``, in its
+environment, which its descendants inherit. When the command ends or is stopped, every
+process whose ``/proc/<pid>/environ`` carries that variable gets SIGKILL, until none is
+left. :func:`become_subreaper` (``huskycat run`` calls it) makes huskycat, not init, the
+parent of such orphans (Linux ``PR_SET_CHILD_SUBREAPER``), so that they are reaped
+rather than left as zombies. Limits: only processes of our own user are seen (others'
+``environ`` is unreadable), a descendant that clears its environment is not recognized,
+and where ``/proc`` is missing (not Linux) only the group is killed.
+
 The deadline and the cancellation come from the :class:`RunContext` of the tool being
 run, which the scheduler sets in a context variable before it calls the tool: a tool
 calls :func:`run` and never passes its deadline along. ::
@@ -24,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import itertools
 import os
 import selectors
 import signal
@@ -36,10 +47,20 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
+# Seconds a tool may run, for the engine and the command alike (the one default: the
+# executor's ``timeout_per_tool`` and planning both take it from here).
+DEFAULT_TIMEOUT = 300.0
 KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL
 OUTPUT_LIMIT = 16 * 1024 * 1024  # bytes kept per stream; the rest is counted and dropped
 _READ_SIZE = 65536
 _POLL_INTERVAL = 0.05  # only where pidfd_open is missing
+_MAX_WAIT = 3600.0  # seconds per select(); a far deadline (1e300) would overflow it
+MARKER = "HUSKYCAT_TOOL_CALL"  # environment variable marking a command's descendants
+_PR_SET_CHILD_SUBREAPER = 36  # from <linux/prctl.h>
+_SWEEP_ROUNDS = 20  # a process may fork while we kill: look again, this many times at most
+_calls = itertools.count(1)
+# pid of each running command -> the marker value its descendants carry
+_MARKS: dict[int, str] = {}
 
 
 class Cancelled(Exception):
@@ -113,7 +134,7 @@ class RunContext:
         for proc in procs:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(max(0.0, end - time.monotonic()))
-            _signal_group(proc, signal.SIGKILL)
+            _kill_all_of(proc)
 
     # --- used by the worker thread -----------------------------------------------------
     @contextlib.contextmanager
@@ -266,15 +287,17 @@ def run(
     if ctx is not None and ctx.cancelled:
         return ProcessResult(argv, -signal.SIGTERM, "", "", 0.0, cancelled=True)
 
+    mark = f"{os.getpid()}.{next(_calls)}"
     proc = subprocess.Popen(
         argv,
         cwd=cwd,
-        env=dict(env) if env is not None else None,
+        env={**(os.environ if env is None else env), MARKER: mark},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
+    _MARKS[proc.pid] = mark
     assert proc.stdout is not None and proc.stderr is not None
     bufs = {proc.stdout.fileno(): bytearray(), proc.stderr.fileno(): bytearray()}
     if ctx is not None:
@@ -292,8 +315,8 @@ def run(
             _terminate(proc, ctx.kill_grace if ctx is not None else KILL_GRACE)
         else:
             proc.wait()
-            # The command is gone; anything it left running in its group goes with it.
-            _signal_group(proc, signal.SIGKILL)
+            # The command is gone; anything it left running goes with it.
+            _kill_all_of(proc)
         truncated = _drain(bufs, output_limit)
         out, err = bufs.values()
         result = ProcessResult(
@@ -307,6 +330,9 @@ def run(
             truncated=truncated,
         )
     finally:
+        if result is None:  # an exception (KeyboardInterrupt) while waiting
+            _terminate(proc, 0.0)
+        _MARKS.pop(proc.pid, None)
         if ctx is not None:
             ctx._unregister(proc, result)
         proc.stdout.close()
@@ -355,6 +381,7 @@ def _wait(
                 wait = deadline - time.monotonic()
                 if wait <= 0:
                     return "timeout"
+                wait = min(wait, _MAX_WAIT)
             if pidfd < 0:
                 wait = _POLL_INTERVAL if wait is None else min(wait, _POLL_INTERVAL)
             for key, _ in sel.select(wait):
@@ -409,7 +436,7 @@ def _terminate(proc: subprocess.Popen[bytes], grace: float) -> None:
         proc.wait(grace)
     except subprocess.TimeoutExpired:
         pass
-    _signal_group(proc, signal.SIGKILL)
+    _kill_all_of(proc)
     proc.wait()
 
 
@@ -417,3 +444,98 @@ def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
     # start_new_session made the command a group leader: its pid is the group id.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, sig)
+
+
+def _kill_all_of(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the command's group and every descendant that left it (see the module's
+    docstring)."""
+    _signal_group(proc, signal.SIGKILL)
+    mark = _MARKS.get(proc.pid)
+    if mark is not None:
+        kill_marked(mark, since=proc.pid)
+
+
+def kill_marked(mark: str, *, since: int = 0) -> int:
+    """SIGKILL every process of ours whose environment has ``MARKER=mark``, and reap those
+    that are our children; returns how many were killed.
+
+    ``since``: the pid of the command that started them. Its descendants were born after
+    it, so only pids above it are read, unless pids wrapped around since (then all are).
+    """
+    needle = f"{MARKER}={mark}".encode()
+    me = os.getpid()
+    killed: set[int] = set()
+    for _ in range(_SWEEP_ROUNDS):
+        found = [pid for pid in _marked(needle, since) if pid != me]
+        if not found:
+            break
+        for pid in found:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+            killed.add(pid)
+        # Not a command still being waited on: its Popen reaps it, and must see its code.
+        _reap([pid for pid in found if pid not in _MARKS])
+    return len(killed)
+
+
+def _marked(needle: bytes, since: int) -> list[int]:
+    try:
+        names = os.listdir("/proc")
+    except OSError:  # no /proc: only the group is killed
+        return []
+    # Reading every process's environment costs ~40 µs each; most are older than the
+    # command. The last pid handed out tells whether numbering wrapped around since.
+    try:
+        with open("/proc/sys/kernel/ns_last_pid", "rb") as last:
+            wrapped = int(last.read()) < since
+    except (OSError, ValueError):
+        wrapped = True
+    lowest = 0 if wrapped else since
+    found = []
+    for name in names:
+        if not name.isdigit() or int(name) < lowest:
+            continue
+        try:
+            with open(f"/proc/{name}/environ", "rb") as env:
+                data = env.read()
+        except OSError:  # gone, or someone else's
+            continue
+        # Variables are NUL-separated: match a whole one, not a prefix of a longer mark.
+        if (b"\0" + needle + b"\0") in (b"\0" + data + b"\0"):
+            found.append(int(name))
+    return found
+
+
+def _reap(pids: Sequence[int]) -> None:
+    """Wait for those of ``pids`` that are our children (orphans we are the subreaper
+    of), so that they do not stay zombies; briefly, SIGKILL is prompt."""
+    end = time.monotonic() + KILL_GRACE
+    waiting = list(pids)
+    while waiting and time.monotonic() < end:
+        left = []
+        for pid in waiting:
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:  # not ours: its own parent reaps it
+                continue
+            if done == 0:
+                left.append(pid)
+        waiting = left
+        if waiting:
+            time.sleep(0.005)
+
+
+def become_subreaper() -> bool:
+    """Make this process the parent of its descendants' orphans (Linux 3.4+), so that a
+    tool's child that double-forks is reparented to huskycat instead of init, where
+    :func:`kill_marked` can reap it. False where the platform has no such thing."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False

@@ -60,6 +60,7 @@ logger = logging.getLogger("huskycat")
 # After a tool's deadline its processes get SIGTERM; a tool that started processes gets
 # this much longer than the kill grace to return what it captured before it is abandoned.
 _RETURN_MARGIN = 0.5
+_MAX_WAIT = 3600.0  # seconds; the loop wakes up and looks again
 
 EventSink = Callable[[ToolEvent], None]
 
@@ -301,7 +302,8 @@ class Scheduler:
             else:
                 continue
             nearest = limit if nearest is None else min(nearest, limit)
-        return None if nearest is None else max(0.0, nearest - now)
+        # Capped: a wait past the clock's range (timeout_per_tool=1e300) would overflow.
+        return None if nearest is None else min(max(0.0, nearest - now), _MAX_WAIT)
 
     # --- finishing ---------------------------------------------------------------------
     def _collect(self, future: Future[Returned], now: float) -> None:

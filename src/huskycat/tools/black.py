@@ -8,6 +8,9 @@ output; it reports on stderr, one line per file:
   line, a caret and ``ParseError: ...`` (black 24 and later), or, from older black,
   ``error: cannot format PATH: Cannot parse: LINE:COL: SOURCE``: a syntax error in the
   file, a finding at that line;
+- ``error: cannot format PATH: MESSAGE`` where the message says the file cannot be
+  decoded (a binary file or another encoding with a ``.py`` name): a finding on that
+  file, so that tools ordered after black still run on every other file;
 - ``error: cannot format PATH: MESSAGE`` with any other message, and
   ``error: INTERNAL ERROR: ...``: black itself failed.
 
@@ -34,6 +37,8 @@ _CANNOT_PARSE_OLD = re.compile(
     r"(?P<line>\d+):(?P<col>\d+): ?(?P<source>.*)$"
 )
 _CANNOT_FORMAT = re.compile(r"^error: cannot format (?P<path>.+?): (?P<why>.*)$")
+# The file is not text black can read: its problem, not black's.
+_UNREADABLE = re.compile(r"encoding|codec can't decode|null bytes", re.IGNORECASE)
 _PARSE_DETAIL = re.compile(r"^(?:ParseError|TokenError): (?P<why>.*)$")
 
 
@@ -63,8 +68,10 @@ def parse(out: ToolOutput) -> ParseResult:
                 Diagnostic(m["path"], int(m["line"]), int(m["col"]), None, "error", message)
             )
         elif m := _CANNOT_FORMAT.match(line):
-            internal_error = internal_error or line
-            diagnostics.append(Diagnostic(m["path"], None, None, None, "error", m["why"]))
+            if _UNREADABLE.search(m["why"]) is None:
+                internal_error = internal_error or line
+            # A line of 1: counted with the files black cannot parse, not as "would reformat".
+            diagnostics.append(Diagnostic(m["path"], 1, None, None, "error", m["why"]))
         elif line.startswith("error: INTERNAL ERROR"):
             internal_error = internal_error or line
     if out.returncode not in (0, 1, 123) or internal_error:

@@ -39,3 +39,10 @@ DEFAULT_AFTER: dict[str, list[str]] = {
     "flake8": ["black", "isort"],
     "bandit": ["black"],
 }
+
+
+# The seed's TOOL_DEPENDENCIES: every tool with all the tools it waits for, required or
+# not (which is which: the two maps above). Re-exported by huskycat.core.parallel_executor.
+TOOL_DEPENDENCIES: dict[str, list[str]] = {
+    name: [*DEFAULT_DEPENDS_ON.get(name, ()), *DEFAULT_AFTER.get(name, ())] for name in NAMES
+}

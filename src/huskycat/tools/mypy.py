@@ -10,6 +10,11 @@ place), ``message``, ``hint``, ``code`` and ``severity`` ("error" or "note"). No
 read as mypy's text format (``FILE:LINE[:COL]: SEVERITY: MESSAGE  [CODE]``), which older
 mypy prints and which a configured ``command`` may ask for.
 
+Files that are not Python source text (binary, or not decodable in the encoding they
+declare) are not passed: mypy stops at the first such file ("Cannot decode file",
+"errors prevented further checking") and would report nothing on every other file. The
+linters that read files one by one (ruff, flake8, black) report them.
+
 Exit codes: 0 no errors, 1 errors, 2 a blocking error. A syntax error is a blocking
 error that is still reported as diagnostics with code "syntax", so exit code 2 with only
 such errors is a finding; any other exit code 2 (a usage error, a file that cannot be
@@ -18,8 +23,12 @@ read, a module found twice) means mypy could not check the code.
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import re
+import tokenize
+from collections.abc import Sequence
 
 from huskycat.core.results import Diagnostic, Severity
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
@@ -84,6 +93,27 @@ def _blocking_message(diagnostics: list[Diagnostic]) -> str | None:
     return None
 
 
+def source_files(files: Sequence[str], root: str) -> list[str]:
+    """``files`` without those that are not source text mypy can read (see above)."""
+    return [name for name in files if _is_source_text(os.path.join(root, name))]
+
+
+def _is_source_text(path: str) -> bool:
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read()
+    except OSError:  # mypy says what is wrong with a file it cannot open
+        return True
+    if data.isascii():
+        return b"\0" not in data
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        data.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeDecodeError):
+        return False
+    return b"\0" not in data
+
+
 SPEC = ToolSpec(
     name="mypy",
     description="Python static type checker",
@@ -94,4 +124,5 @@ SPEC = ToolSpec(
     scope="project",
     config_files=("mypy.ini", ".mypy.ini", "pyproject.toml", "setup.cfg"),
     parse=parse,
+    targets=source_files,
 )
