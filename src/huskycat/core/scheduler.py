@@ -57,6 +57,9 @@ from huskycat.core.results import (
 
 logger = logging.getLogger("huskycat")
 
+# A TimeoutError raised this close to a tool's deadline is that deadline, noticed first by
+# the tool's process rather than by the loop.
+_DEADLINE_SLACK = 0.05
 # After a tool's deadline its processes get SIGTERM; a tool that started processes gets
 # this much longer than the kill grace to return what it captured before it is abandoned.
 _RETURN_MARGIN = 0.5
@@ -315,6 +318,12 @@ class Scheduler:
         name = run.task.name
         if returned.error is not None:
             result = error_result(name, returned)
+            if isinstance(returned.error, TimeoutError) and self._past_deadline(run, now):
+                # The tool's own process noticed the deadline a moment before this loop
+                # did: the same timeout, told in the same words as the loop's own.
+                own = self._timeout_result(run)
+                own.output = result.output or own.output
+                result = own
         else:
             result = coerce_result(name, returned.value, returned.duration)
         if run.shard >= 0:
@@ -399,6 +408,11 @@ class Scheduler:
         if self._free_lanes:
             return heapq.heappop(self._free_lanes)
         return self.slots + len(self._running)  # never expected: busy never exceeds slots
+
+    @staticmethod
+    def _past_deadline(run: _Running, now: float) -> bool:
+        deadline = run.ctx.deadline
+        return deadline is not None and now >= deadline - _DEADLINE_SLACK
 
     def _timeout_result(self, run: _Running) -> ToolResult:
         limit = run.task.timeout or 0.0
