@@ -23,7 +23,7 @@ from typing import Literal
 
 from identify.identify import tags_from_path
 
-from huskycat import git
+from huskycat import content, git
 
 Mode = Literal["all", "staged", "changed", "files"]
 MODES: tuple[Mode, ...] = ("all", "staged", "changed", "files")
@@ -97,8 +97,13 @@ def collect_files(
     if mode == "all":
         if not in_repo:
             return _walk(root, specs or ["."])
-        found = set(git.tracked_files(root, specs)) | set(git.untracked_files(root, specs))
-        return sorted(found)
+        # Three git processes for the whole tree, and no stat per file (huskycat.content);
+        # the snapshot also gives the files' ids to the cache and the file types.
+        taken = content.snapshot(root, fresh=True)
+        if taken is None:  # git failed: ask again, for its error message
+            found = set(git.tracked_files(root, specs)) | set(git.untracked_files(root, specs))
+            return sorted(found)
+        return _under(taken.files, specs)
     if not in_repo:
         raise FilesError(f"cannot list {mode} files: {str(root)!r} is not in a git repository")
     if mode == "staged":
@@ -106,6 +111,16 @@ def collect_files(
     if ref is None:
         raise ValueError("mode 'changed' needs a ref")
     return git.changed_since(root, ref, specs)
+
+
+def _under(names: Sequence[str], specs: Sequence[str]) -> list[str]:
+    """The sorted ``names`` inside any of the folders or files ``specs`` (all when empty
+    or "."), as git matches literal pathspecs."""
+    if not specs or "." in specs:
+        return list(names)
+    exact = set(specs)
+    prefixes = tuple(spec.rstrip("/") + "/" for spec in specs)
+    return [name for name in names if name in exact or name.startswith(prefixes)]
 
 
 def _skipped(folder: str) -> bool:

@@ -109,6 +109,12 @@ def _check(
     return proc.stdout
 
 
+def check_output(root: Path | str, *args: str, stdin: bytes | None = None) -> bytes:
+    """The output of ``git <args>`` run in ``root`` the way every call here is (literal
+    pathspecs, no hook variables); :class:`GitError` when git fails."""
+    return _check(root, *args, stdin=stdin)
+
+
 def _one_line(output: bytes) -> str:
     # Not strip(): a path may end in whitespace. Git adds exactly one newline.
     return os.fsdecode(output[:-1] if output.endswith(b"\n") else output)

@@ -1,0 +1,300 @@
+"""Content identity of files: git's blob id, taken from git's index where git vouches for it.
+
+::
+
+    snapshot(root): git ls-files --stage -v  +  git diff --name-status   (two processes)
+        -> Snapshot.ids: path -> blob id of tracked files git found unchanged
+    content_ids(root, names): per file one lstat, then
+        memo hit (same stat signature)            -> the id remembered
+        vouched by the snapshot and settled       -> the index's blob id, no read
+        else (modified, untracked, recent, link)  -> read and hash here
+
+An id is what ``git hash-object`` prints for the file's bytes as they are in the work
+tree: ``sha1(b"blob <size>\\0" + bytes)`` (sha256 in a repository that uses it), so an id
+taken from the index and one computed here agree whenever the bytes do.
+
+When the index's id may be trusted: the entry is a plain or executable file at stage 0,
+neither assume-unchanged nor skip-worktree (git would not look at those), and not
+listed by ``git diff`` (porcelain: it checks racily clean entries and stat-only changes by
+content). Then, during the diff, the work tree held the blob's bytes. The work tree still
+holds them later if the file's modification and change times are older than the moment
+the snapshot started by :data:`RACY_NS`: any write since would have set them later. A
+file changed since, or too recently to tell, is read and hashed. A repository where
+content filters or end-of-line conversion may apply (``core.autocrlf``, a ``filter``,
+``text``, ``eol``, ``ident`` or ``working-tree-encoding`` attribute) makes the index's id
+differ from the work tree's bytes: such files are always hashed here.
+
+Ids computed here are remembered for the life of the process by stat signature (device,
+inode, size, modification and change times, mode), except for files changed in the last
+:data:`RACY_NS`, which could still change within the same timestamp tick.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import stat
+import sys
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from huskycat import git
+
+RACY_NS = 2_000_000_000  # two seconds: coarser than any file system's timestamp tick
+_PLAIN_MODES = frozenset({"100644", "100755"})
+# Attributes under which the work tree's bytes may differ from the blob's.
+_CONVERTING = ("text", "eol", "crlf", "filter", "ident", "working-tree-encoding")
+
+_FORMAT, _REGULAR = 0o170000, stat.S_IFREG  # the file type bits of st_mode (S_IFMT)
+Kind = str  # "f" a regular file, "x" an executable one, "l" a symlink, "" none
+
+
+@dataclass(frozen=True, kw_only=True)
+class Snapshot:
+    """What git said about the work tree of ``root`` at ``started_ns``.
+
+    ``ids``: path (relative to ``root``) -> blob id, for the tracked files whose work
+    tree content was the index's then. ``files``: every tracked and untracked (not
+    ignored) file that existed, sorted. ``algorithm``: "sha1" or "sha256".
+    """
+
+    root: str
+    started_ns: int
+    algorithm: str
+    ids: Mapping[str, str]
+    files: tuple[str, ...]
+
+
+def blob_id(data: bytes, algorithm: str = "sha1") -> str:
+    """Git's object id of a blob holding ``data`` (``git hash-object``)."""
+    digest = hashlib.new(algorithm, usedforsecurity=False)
+    digest.update(b"blob %d\0" % len(data))
+    digest.update(data)
+    return digest.hexdigest()
+
+
+def _git(root: str, *args: str, stdin: bytes | None = None) -> bytes:
+    return git.check_output(root, *args, stdin=stdin)
+
+
+def take_snapshot(root: str | os.PathLike[str]) -> Snapshot | None:
+    """A fresh :class:`Snapshot` of ``root`` (a work tree or a folder in one), or None
+    outside a git repository or when git fails."""
+    folder = os.path.abspath(root)
+    started = time.time_ns()
+    try:
+        staged = _git(folder, "ls-files", "--stage", "-v", "-z")
+        diff = _git(
+            folder,
+            "--no-optional-locks",
+            "diff",
+            "--name-status",
+            "-z",
+            "--relative",
+            "--no-renames",
+            "--no-ext-diff",
+            "--no-color",
+            "--ignore-submodules",
+        )
+        untracked = _git(folder, "ls-files", "--others", "--exclude-standard", "-z")
+    except git.GitError:
+        return None
+    changed, deleted = _changes(diff)
+    ids: dict[str, str] = {}
+    files: list[str] = []
+    algorithm = "sha1"
+    # One decode for the whole listing: as os.fsdecode would each name, far cheaper.
+    for record in _decode(staged).split("\0"):
+        # "<tag> <mode> <id> <stage>\t<path>": fixed widths up to the id's end.
+        info, _, name = record.partition("\t")
+        if not name:
+            continue
+        tag, mode, stage = info[0], info[2:8], info[-1]
+        object_id = info[9:-2]
+        if mode == "160000":
+            continue  # a submodule
+        if tag == "H" and stage == "0" and mode in _PLAIN_MODES and name not in changed:
+            ids[name] = object_id
+            files.append(name)
+        elif name not in deleted and (tag == "H" or _is_file(os.path.join(folder, name))):
+            # Changed, a symlink, unmerged (once per stage), or an entry git does not
+            # look at in the work tree (assume-unchanged, skip-worktree).
+            files.append(name)
+    if any(len(object_id) == 64 for object_id in itertools.islice(ids.values(), 1)):
+        algorithm = "sha256"
+    new = [name for name in _decode(untracked).split("\0") if name and name[-1] != "/"]
+    if ids:  # "sub/" above: a nested repository, not a file
+        converting = _conversion(folder, [*files, *new])
+        if converting == "all":
+            ids = {}
+        elif converting == "some":
+            ids = _without_converted(folder, ids)
+    return Snapshot(
+        root=folder,
+        started_ns=started,
+        algorithm=algorithm,
+        ids=ids,
+        files=tuple(sorted({*files, *new})),
+    )
+
+
+def _decode(output: bytes) -> str:
+    return output.decode(sys.getfilesystemencoding(), "surrogateescape")
+
+
+def _changes(diff: bytes) -> tuple[set[str], set[str]]:
+    """(every path ``git diff --name-status -z`` lists, the deleted ones)."""
+    fields = _decode(diff).split("\0")
+    changed, deleted = set(), set()
+    for status, name in zip(fields[0::2], fields[1::2]):
+        changed.add(name)
+        if status.startswith("D"):
+            deleted.add(name)
+    return changed, deleted
+
+
+def _is_file(path: str) -> bool:
+    return os.path.islink(path) or os.path.isfile(path)
+
+
+def _conversion(root: str, files: list[str]) -> str:
+    """Whether git may convert files between the index and the work tree: "all" with
+    ``core.autocrlf`` on, "some" when any attributes file exists (each file is then
+    asked about), else "none"."""
+    pattern = r"^core\.(autocrlf|attributesfile)$"
+    try:
+        config = _git(root, "config", "-z", "--get-regexp", pattern)
+    except git.GitError:
+        config = b""  # exit code 1: neither is set
+    settings = {}
+    for entry in config.split(b"\0"):
+        key, _, value = entry.decode("utf-8", "replace").partition("\n")
+        settings[key.lower()] = value
+    if settings.get("core.autocrlf", "false").lower() not in ("false", "no", "off", "0", ""):
+        return "all"
+    if any(name.rpartition("/")[2] == ".gitattributes" for name in files):
+        return "some"
+    xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    sources = [
+        str(git.git_path(root, "info/attributes")),
+        os.path.expanduser(settings.get("core.attributesfile", "")),
+        os.path.join(xdg, "git", "attributes"),
+        "/etc/gitattributes",
+    ]
+    if any(path and os.path.isfile(path) and os.path.getsize(path) for path in sources):
+        return "some"
+    return "none"
+
+
+def _without_converted(root: str, ids: dict[str, str]) -> dict[str, str]:
+    """``ids`` less the files with an attribute that may convert them (one process)."""
+    names = b"".join(os.fsencode(name) + b"\0" for name in ids)
+    out = _git(root, "check-attr", "-z", "--stdin", *_CONVERTING, stdin=names)
+    fields = out.split(b"\0")
+    converted = {
+        os.fsdecode(raw)
+        for raw, value in zip(fields[0::3], fields[2::3])
+        if value and value != b"unspecified"
+    }
+    return {name: object_id for name, object_id in ids.items() if name not in converted}
+
+
+_SNAPSHOTS: dict[str, Snapshot | None] = {}
+_SNAPSHOT_LOCK = threading.Lock()
+
+
+def snapshot(root: str | os.PathLike[str], *, fresh: bool = False) -> Snapshot | None:
+    """The latest snapshot of ``root`` this process took, taking one if none (or
+    ``fresh``). Reusing an old one is sound (see the module's docstring); a newer one
+    vouches for more files."""
+    folder = os.path.abspath(root)
+    with _SNAPSHOT_LOCK:
+        if fresh or folder not in _SNAPSHOTS:
+            _SNAPSHOTS[folder] = take_snapshot(folder)
+        return _SNAPSHOTS[folder]
+
+
+def forget() -> None:
+    """Drop every snapshot and remembered id (for tests and long-lived processes)."""
+    with _SNAPSHOT_LOCK:
+        _SNAPSHOTS.clear()
+    _MEMO.clear()
+
+
+# Absolute path -> (stat signature, id). Worker threads share it; a race costs one extra
+# read of the file, nothing worse.
+_MEMO: dict[str, tuple[tuple[object, ...], str]] = {}
+
+
+def identity(full: str, *, algorithm: str = "sha1") -> tuple[str | None, Kind]:
+    """(id, kind) of the file at the absolute path ``full``, read and hashed unless
+    remembered: id None when it is not a regular file (or a symlink to one) or cannot be
+    read."""
+    try:
+        st = os.lstat(full)
+        kind = "l" if stat.S_ISLNK(st.st_mode) else "x" if st.st_mode & 0o111 else "f"
+        if kind == "l":
+            st = os.stat(full)
+    except OSError:
+        return None, ""
+    if not stat.S_ISREG(st.st_mode):
+        return None, ""
+    signature = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, kind, algorithm)
+    known = _MEMO.get(full)
+    if known is not None and known[0] == signature:
+        return known[1], kind
+    try:
+        with open(full, "rb") as f:
+            found = blob_id(f.read(), algorithm)
+    except OSError:
+        return None, ""
+    if max(st.st_mtime_ns, st.st_ctime_ns) < time.time_ns() - RACY_NS:
+        _MEMO[full] = (signature, found)  # else it may change again within the same tick
+    return found, kind
+
+
+def identities(
+    root: str | os.PathLike[str], names: Iterable[str]
+) -> dict[str, tuple[str | None, Kind]]:
+    """``name -> (id, kind)`` for files named relative to ``root``, with the ids the
+    latest snapshot vouches for (none outside a git repository)."""
+    folder = os.path.abspath(root)
+    taken = snapshot(folder)
+    prefix = os.path.join(folder, "")
+    if taken is None:
+        return {name: identity(prefix + name) for name in names}
+    ids, algorithm = taken.ids, taken.algorithm
+    settled = taken.started_ns - RACY_NS
+    found: dict[str, tuple[str | None, Kind]] = {}
+    for name in names:
+        full = prefix + name
+        vouched = ids.get(name)
+        if vouched is not None:
+            # The common case, inline: one lstat, nothing read, nothing remembered.
+            try:
+                st = os.lstat(full)
+            except OSError:
+                found[name] = (None, "")
+                continue
+            if (
+                st.st_mode & _FORMAT == _REGULAR
+                and st.st_mtime_ns < settled
+                and st.st_ctime_ns < settled
+            ):
+                found[name] = (vouched, "x" if st.st_mode & 0o111 else "f")
+                continue
+        found[name] = identity(full, algorithm=algorithm)
+    return found
+
+
+def content_ids(root: str | os.PathLike[str], names: Iterable[str]) -> dict[str, str | None]:
+    """``name -> id`` (None: not a readable file) for files named relative to ``root``."""
+    return {name: found for name, (found, _) in identities(root, names).items()}
+
+
+def file_id(path: str | os.PathLike[str]) -> str | None:
+    """The id of the file at ``path``, hashed (or remembered), without asking git."""
+    return identity(os.path.abspath(path))[0]
