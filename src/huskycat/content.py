@@ -256,38 +256,45 @@ def identity(full: str, *, algorithm: str = "sha1") -> tuple[str | None, Kind]:
     return found, kind
 
 
-def identities(
-    root: str | os.PathLike[str], names: Iterable[str]
-) -> dict[str, tuple[str | None, Kind]]:
-    """``name -> (id, kind)`` for files named relative to ``root``, with the ids the
-    latest snapshot vouches for (none outside a git repository)."""
-    folder = os.path.abspath(root)
-    taken = snapshot(folder)
-    prefix = os.path.join(folder, "")
-    if taken is None:
-        return {name: identity(prefix + name) for name in names}
-    ids, algorithm = taken.ids, taken.algorithm
-    settled = taken.started_ns - RACY_NS
-    found: dict[str, tuple[str | None, Kind]] = {}
-    for name in names:
-        full = prefix + name
-        vouched = ids.get(name)
+class Identifier:
+    """``identifier(name) -> (id, kind)`` for files named relative to ``root``, with the
+    ids the latest snapshot of ``root`` vouches for (none outside a git repository)."""
+
+    __slots__ = ("_algorithm", "_ids", "_prefix", "_settled")
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        folder = os.path.abspath(root)
+        taken = snapshot(folder)
+        self._prefix = os.path.join(folder, "")
+        self._ids: Mapping[str, str] = taken.ids if taken is not None else {}
+        self._algorithm = taken.algorithm if taken is not None else "sha1"
+        self._settled = taken.started_ns - RACY_NS if taken is not None else 0
+
+    def __call__(self, name: str) -> tuple[str | None, Kind]:
+        full = self._prefix + name
+        vouched = self._ids.get(name)
         if vouched is not None:
-            # The common case, inline: one lstat, nothing read, nothing remembered.
+            # The common case: one lstat, nothing read, nothing remembered.
             try:
                 st = os.lstat(full)
             except OSError:
-                found[name] = (None, "")
-                continue
+                return None, ""
             if (
                 st.st_mode & _FORMAT == _REGULAR
-                and st.st_mtime_ns < settled
-                and st.st_ctime_ns < settled
+                and st.st_mtime_ns < self._settled
+                and st.st_ctime_ns < self._settled
             ):
-                found[name] = (vouched, "x" if st.st_mode & 0o111 else "f")
-                continue
-        found[name] = identity(full, algorithm=algorithm)
-    return found
+                return vouched, "x" if st.st_mode & 0o111 else "f"
+        return identity(full, algorithm=self._algorithm)
+
+
+def identities(
+    root: str | os.PathLike[str], names: Iterable[str]
+) -> dict[str, tuple[str | None, Kind]]:
+    """``name -> (id, kind)`` for files named relative to ``root`` (see
+    :class:`Identifier`)."""
+    identify = Identifier(root)
+    return {name: identify(name) for name in names}
 
 
 def content_ids(root: str | os.PathLike[str], names: Iterable[str]) -> dict[str, str | None]:

@@ -154,15 +154,13 @@ def _walk(root: Path, starts: Iterable[str]) -> list[str]:
     return sorted(found)
 
 
-@functools.cache
-def file_tags(path: Path) -> frozenset[str]:
+def find_tags(path: str | os.PathLike[str]) -> frozenset[str]:
     """The identify tags of ``path`` ("file", "text", "python", "shell", ...).
 
     Uses ``identify.identify.tags_from_path``, which reads the shebang of an executable
     without a known extension (``#!/usr/bin/env python3`` is "python"). A symlink is
     tagged "symlink" only; a missing or unreadable file, a broken symlink, a folder or a
     FIFO gets no tags.
-    Cached for the life of the process (``file_tags.cache_clear()`` forgets).
     """
     try:
         if os.path.islink(path) and not os.path.exists(path):
@@ -172,6 +170,14 @@ def file_tags(path: Path) -> frozenset[str]:
         return frozenset(tags_from_path(os.fspath(path)))
     except (OSError, ValueError):
         return frozenset()
+
+
+@functools.cache
+def file_tags(path: str | os.PathLike[str]) -> frozenset[str]:
+    """:func:`find_tags`, cached for the life of the process (``file_tags.cache_clear()``
+    forgets). :class:`huskycat.filetypes.FileTypes` remembers them across runs instead,
+    by content."""
+    return find_tags(path)
 
 
 def _translate_segment(segment: str) -> str:

@@ -28,6 +28,7 @@ from huskycat.config import Config, ToolConfig
 from huskycat.core import graph
 from huskycat.core.results import ToolResult, ToolStatus
 from huskycat.core.sharding import ShardedTool, merge_results
+from huskycat.filetypes import FileTypes
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
 from huskycat.tools.catalog import CATALOG, DEFAULT_AFTER, DEFAULT_DEPENDS_ON
 from huskycat.tools.runner import find_executable
@@ -149,12 +150,9 @@ def build_plan(
     candidates = [
         f for f in candidates if not any(filesmod.matches_glob(f, g) for g in config.exclude)
     ]
-    tags_cache: dict[str, frozenset[str]] = {}
-
-    def tags_of(name: str) -> frozenset[str]:
-        if name not in tags_cache:
-            tags_cache[name] = filesmod.file_tags(root / name)
-        return tags_cache[name]
+    # Remembered across runs by content: an unchanged file is not typed again.
+    types = FileTypes.for_root(root)
+    tags_of = types.tags_of
 
     tools: dict[str, PlannedTool] = {}
     for name in names:
@@ -201,6 +199,7 @@ def build_plan(
             skip_reason=skip_reason,
         )
 
+    types.save()
     requires, after = configured_edges(config, tools)
     for name, tool in tools.items():
         if tool.skip_reason is not None:
