@@ -101,6 +101,7 @@ def test_unchanged_tracked_files_are_not_read(
     git_repo.write("tool", "#!/bin/sh\n", executable=True)
     git_repo.commit()
     git_repo.write("b.py", "b = 1\n")  # untracked: hashed
+    content.snapshot(git_repo.path)  # as listing the files does
     found = content.identities(git_repo.path, ["a.py", "tool", "b.py"])
     assert found == {
         "a.py": (content.blob_id(b"a = 1\n"), "f"),
@@ -108,6 +109,16 @@ def test_unchanged_tracked_files_are_not_read(
         "b.py": (content.blob_id(b"b = 1\n"), "f"),
     }
     assert no_hashing == ["b.py"]
+
+
+def test_a_few_files_are_hashed_rather_than_worth_a_snapshot(
+    git_repo: GitRepo, settled_now: None, no_hashing: list[str]
+) -> None:
+    git_repo.write("a.py", "a = 1\n")
+    git_repo.commit()
+    assert content.content_ids(git_repo.path, ["a.py"]) == {"a.py": content.blob_id(b"a = 1\n")}
+    assert no_hashing == ["a.py"]
+    assert content.snapshot(git_repo.path, take=False) is None
 
 
 def test_a_racy_edit_of_the_same_size_in_the_same_second_is_seen(git_repo: GitRepo) -> None:
@@ -149,6 +160,7 @@ def test_core_autocrlf_makes_every_file_hashed(
     (git_repo.path / "a.txt").write_bytes(b"one\r\ntwo\r\n")
     git_repo.commit()
     assert git_repo.git("diff", "--name-only") == ""
+    content.snapshot(git_repo.path)
     ids = content.content_ids(git_repo.path, ["a.txt"])
     assert ids == {"a.txt": content.blob_id(b"one\r\ntwo\r\n")}  # not the index's LF blob
     assert no_hashing == ["a.txt"]
@@ -163,6 +175,7 @@ def test_files_with_a_converting_attribute_are_hashed_and_others_not(
     git_repo.commit()
     os.remove(git_repo.path / "a.txt")
     git_repo.git("checkout", "--", "a.txt")  # written with CRLF line ends
+    content.snapshot(git_repo.path)
     assert (git_repo.path / "a.txt").read_bytes() == b"one\r\ntwo\r\n"
     ids = content.content_ids(git_repo.path, ["a.txt", "b.py"])
     assert ids == {"a.txt": content.blob_id(b"one\r\ntwo\r\n"), "b.py": content.blob_id(b"b = 1\n")}

@@ -38,7 +38,7 @@ import stat
 import sys
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from huskycat import git
@@ -57,7 +57,7 @@ class Snapshot:
     """What git said about the work tree of ``root`` at ``started_ns``.
 
     ``ids``: path (relative to ``root``) -> blob id, for the tracked files whose work
-    tree content was the index's then. ``files``: every tracked and untracked (not
+    tree content was the index's then; ``executables``: those of them with mode 100755. ``files``: every tracked and untracked (not
     ignored) file that existed, sorted. ``algorithm``: "sha1" or "sha256".
     """
 
@@ -66,6 +66,7 @@ class Snapshot:
     algorithm: str
     ids: Mapping[str, str]
     files: tuple[str, ...]
+    executables: frozenset[str] = frozenset()
 
 
 def blob_id(data: bytes, algorithm: str = "sha1") -> str:
@@ -85,10 +86,10 @@ def take_snapshot(root: str | os.PathLike[str]) -> Snapshot | None:
     outside a git repository or when git fails."""
     folder = os.path.abspath(root)
     started = time.time_ns()
-    try:
-        staged = _git(folder, "ls-files", "--stage", "-v", "-z")
-        diff = _git(
-            folder,
+    # Side by side: each walks the whole tree, and together they are most of the time.
+    commands = (
+        ("ls-files", "--stage", "-v", "-z"),
+        (
             "--no-optional-locks",
             "diff",
             "--name-status",
@@ -98,12 +99,16 @@ def take_snapshot(root: str | os.PathLike[str]) -> Snapshot | None:
             "--no-ext-diff",
             "--no-color",
             "--ignore-submodules",
-        )
-        untracked = _git(folder, "ls-files", "--others", "--exclude-standard", "-z")
+        ),
+        ("ls-files", "--others", "--exclude-standard", "-z"),
+    )
+    try:
+        staged, diff, untracked = git.check_outputs(folder, *commands)
     except git.GitError:
         return None
     changed, deleted = _changes(diff)
     ids: dict[str, str] = {}
+    executables: set[str] = set()
     files: list[str] = []
     algorithm = "sha1"
     # One decode for the whole listing: as os.fsdecode would each name, far cheaper.
@@ -119,6 +124,8 @@ def take_snapshot(root: str | os.PathLike[str]) -> Snapshot | None:
         if tag == "H" and stage == "0" and mode in _PLAIN_MODES and name not in changed:
             ids[name] = object_id
             files.append(name)
+            if mode == "100755":
+                executables.add(name)
         elif name not in deleted and (tag == "H" or _is_file(os.path.join(folder, name))):
             # Changed, a symlink, unmerged (once per stage), or an entry git does not
             # look at in the work tree (assume-unchanged, skip-worktree).
@@ -138,6 +145,7 @@ def take_snapshot(root: str | os.PathLike[str]) -> Snapshot | None:
         algorithm=algorithm,
         ids=ids,
         files=tuple(sorted({*files, *new})),
+        executables=frozenset(executables).intersection(ids),
     )
 
 
@@ -206,15 +214,33 @@ _SNAPSHOTS: dict[str, Snapshot | None] = {}
 _SNAPSHOT_LOCK = threading.Lock()
 
 
-def snapshot(root: str | os.PathLike[str], *, fresh: bool = False) -> Snapshot | None:
-    """The latest snapshot of ``root`` this process took, taking one if none (or
-    ``fresh``). Reusing an old one is sound (see the module's docstring); a newer one
-    vouches for more files."""
+def snapshot(
+    root: str | os.PathLike[str], *, fresh: bool = False, take: bool = True
+) -> Snapshot | None:
+    """The latest snapshot of ``root`` this process took; a new one when ``fresh``, or
+    when there is none and ``take``. Reusing an old one is sound (see the module's
+    docstring); a newer one vouches for more files."""
     folder = os.path.abspath(root)
     with _SNAPSHOT_LOCK:
-        if fresh or folder not in _SNAPSHOTS:
+        if fresh or take and folder not in _SNAPSHOTS:
             _SNAPSHOTS[folder] = take_snapshot(folder)
-        return _SNAPSHOTS[folder]
+        return _SNAPSHOTS.get(folder)
+
+
+_FORMATS: dict[str, str] = {}
+
+
+def object_format(root: str) -> str:
+    """The hash git uses in the repository at ``root``: "sha1" or "sha256" (also "sha1"
+    outside a repository). Asked once per folder and process."""
+    found = _FORMATS.get(root)
+    if found is None:
+        try:
+            found = _decode(_git(root, "rev-parse", "--show-object-format")).strip()
+        except git.GitError:
+            found = "sha1"
+        found = _FORMATS[root] = found if found in ("sha1", "sha256") else "sha1"
+    return found
 
 
 def forget() -> None:
@@ -222,6 +248,7 @@ def forget() -> None:
     with _SNAPSHOT_LOCK:
         _SNAPSHOTS.clear()
     _MEMO.clear()
+    _FORMATS.clear()
 
 
 # Absolute path -> (stat signature, id). Worker threads share it; a race costs one extra
@@ -256,19 +283,38 @@ def identity(full: str, *, algorithm: str = "sha1") -> tuple[str | None, Kind]:
     return found, kind
 
 
+# Fewer files than this are hashed rather than worth a snapshot of the whole repository,
+# when the process has none yet (a commit of a few files in a big repository).
+SNAPSHOT_MIN_FILES = 1000
+
+
 class Identifier:
     """``identifier(name) -> (id, kind)`` for files named relative to ``root``, with the
-    ids the latest snapshot of ``root`` vouches for (none outside a git repository)."""
+    ids the latest snapshot of ``root`` vouches for (none outside a git repository).
 
-    __slots__ = ("_algorithm", "_ids", "_prefix", "_settled")
+    ``expected``: how many files will be asked about; below :data:`SNAPSHOT_MIN_FILES`
+    no snapshot is taken when the process has none.
+    """
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    __slots__ = ("_algorithm", "_executables", "_ids", "_prefix", "_settled")
+
+    def __init__(self, root: str | os.PathLike[str], *, expected: int | None = None) -> None:
         folder = os.path.abspath(root)
-        taken = snapshot(folder)
+        take = expected is None or expected >= SNAPSHOT_MIN_FILES
+        taken = snapshot(folder, take=take)
         self._prefix = os.path.join(folder, "")
         self._ids: Mapping[str, str] = taken.ids if taken is not None else {}
-        self._algorithm = taken.algorithm if taken is not None else "sha1"
+        self._executables = taken.executables if taken is not None else frozenset()
+        self._algorithm = taken.algorithm if taken is not None else object_format(folder)
         self._settled = taken.started_ns - RACY_NS if taken is not None else 0
+
+    def vouched(self, name: str) -> tuple[str, Kind] | None:
+        """(id, kind) of ``name`` as the snapshot found it, without looking at the file
+        now; None when the snapshot does not vouch for it."""
+        found = self._ids.get(name)
+        if found is None:
+            return None
+        return found, "x" if name in self._executables else "f"
 
     def __call__(self, name: str) -> tuple[str | None, Kind]:
         full = self._prefix + name
@@ -293,7 +339,8 @@ def identities(
 ) -> dict[str, tuple[str | None, Kind]]:
     """``name -> (id, kind)`` for files named relative to ``root`` (see
     :class:`Identifier`)."""
-    identify = Identifier(root)
+    names = names if isinstance(names, Collection) else list(names)
+    identify = Identifier(root, expected=len(names))
     return {name: identify(name) for name in names}
 
 

@@ -24,10 +24,9 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
-from huskycat import content
+from huskycat import content, git
 from huskycat.files import find_tags
 
 MAGIC = b"huskycat-file-types 1\n"
@@ -106,29 +105,40 @@ class FileTypes:
     remembered or found; :meth:`save` writes what was found to ``store`` (None: keep
     nothing)."""
 
-    def __init__(self, root: Path | str, store: Path | str | None) -> None:
+    def __init__(
+        self, root: Path | str, store: Path | str | None, *, expected: int | None = None
+    ) -> None:
         self._root = os.path.join(os.path.abspath(root), "")
         self._store = store
         self._known = load(store) if store is not None else {}
-        self._identify: Callable[[str], tuple[str | None, str]] = content.Identifier(root)
+        self._identify = content.Identifier(root, expected=expected)
         self._seen: dict[str, Tags] = {}
         self._changed = False
 
     @classmethod
-    def for_root(cls, root: Path | str) -> FileTypes:
-        """The types of ``root``'s files, remembered in its repository's state folder."""
-        if content.snapshot(root) is None:
-            return cls(root, None)  # not a git repository: no place of its own
+    def for_root(cls, root: Path | str, *, expected: int | None = None) -> FileTypes:
+        """The types of ``root``'s files, remembered in its repository's state folder
+        (``expected``: about how many will be asked for, see
+        :class:`huskycat.content.Identifier`)."""
+        try:
+            git.git_dir(root)
+        except git.GitError:
+            return cls(root, None, expected=expected)  # no repository: no place of its own
         from huskycat.cache.store import state_dir
 
-        return cls(root, state_dir(root) / FILE_NAME)
+        return cls(root, state_dir(root) / FILE_NAME, expected=expected)
 
     def tags_of(self, name: str) -> Tags:
-        """identify's tags of ``name`` (see :func:`huskycat.files.find_tags`)."""
+        """identify's tags of ``name`` (see :func:`huskycat.files.find_tags`).
+
+        A file the latest snapshot vouches for is taken as git found it when the files
+        were listed, without looking at it again; any other is looked at now.
+        """
         seen = self._seen.get(name)
         if seen is not None:
             return seen
-        found, kind = self._identify(name)
+        vouched = self._identify.vouched(name)
+        found, kind = vouched if vouched is not None else self._identify(name)
         known = self._known.get(name)
         if known is not None and found is not None and known[0] == found and known[1] == kind:
             tags = known[2]

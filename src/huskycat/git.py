@@ -115,6 +115,21 @@ def check_output(root: Path | str, *args: str, stdin: bytes | None = None) -> by
     return _check(root, *args, stdin=stdin)
 
 
+def check_outputs(root: Path | str, *commands: Sequence[str]) -> list[bytes]:
+    """The outputs of several git commands run side by side in ``root`` (as
+    :func:`check_output`); :class:`GitError` for the first that fails."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(commands) or 1) as pool:
+        futures = [pool.submit(_run, root, *args) for args in commands]
+        procs = [future.result() for future in futures]
+    for args, proc in zip(commands, procs):
+        if proc.returncode != 0:
+            stderr = proc.stderr.decode("utf-8", "replace")
+            raise GitError(["git", *args], proc.returncode, stderr)
+    return [proc.stdout for proc in procs]
+
+
 def _one_line(output: bytes) -> str:
     # Not strip(): a path may end in whitespace. Git adds exactly one newline.
     return os.fsdecode(output[:-1] if output.endswith(b"\n") else output)

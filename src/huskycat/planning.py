@@ -151,7 +151,7 @@ def build_plan(
         f for f in candidates if not any(filesmod.matches_glob(f, g) for g in config.exclude)
     ]
     # Remembered across runs by content: an unchanged file is not typed again.
-    types = FileTypes.for_root(root)
+    types = FileTypes.for_root(root, expected=len(candidates))
     tags_of = types.tags_of
 
     tools: dict[str, PlannedTool] = {}
