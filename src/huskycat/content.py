@@ -101,9 +101,12 @@ def take_snapshot(root: str | os.PathLike[str]) -> Snapshot | None:
             "--ignore-submodules",
         ),
         ("ls-files", "--others", "--exclude-standard", "-z"),
+        # For _conversion: what could make the work tree differ from the index.
+        ("config", "-z", "--list"),
+        ("rev-parse", "--git-path", "info/attributes"),
     )
     try:
-        staged, diff, untracked = git.check_outputs(folder, *commands)
+        staged, diff, untracked, config, attributes = git.check_outputs(folder, *commands)
     except git.GitError:
         return None
     changed, deleted = _changes(diff)
@@ -134,7 +137,8 @@ def take_snapshot(root: str | os.PathLike[str]) -> Snapshot | None:
         algorithm = "sha256"
     new = [name for name in _decode(untracked).split("\0") if name and name[-1] != "/"]
     if ids:  # "sub/" above: a nested repository, not a file
-        converting = _conversion(folder, [*files, *new])
+        info = os.path.join(folder, _decode(attributes).rstrip("\n"))
+        converting = _conversion(config, info, [*files, *new])
         if converting == "all":
             ids = {}
         elif converting == "some":
@@ -168,15 +172,10 @@ def _is_file(path: str) -> bool:
     return os.path.islink(path) or os.path.isfile(path)
 
 
-def _conversion(root: str, files: list[str]) -> str:
+def _conversion(config: bytes, info_attributes: str, files: list[str]) -> str:
     """Whether git may convert files between the index and the work tree: "all" with
     ``core.autocrlf`` on, "some" when any attributes file exists (each file is then
-    asked about), else "none"."""
-    pattern = r"^core\.(autocrlf|attributesfile)$"
-    try:
-        config = _git(root, "config", "-z", "--get-regexp", pattern)
-    except git.GitError:
-        config = b""  # exit code 1: neither is set
+    asked about), else "none". ``config``: ``git config -z --list``."""
     settings = {}
     for entry in config.split(b"\0"):
         key, _, value = entry.decode("utf-8", "replace").partition("\n")
@@ -187,7 +186,7 @@ def _conversion(root: str, files: list[str]) -> str:
         return "some"
     xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
     sources = [
-        str(git.git_path(root, "info/attributes")),
+        info_attributes,
         os.path.expanduser(settings.get("core.attributesfile", "")),
         os.path.join(xdg, "git", "attributes"),
         "/etc/gitattributes",

@@ -120,10 +120,11 @@ class FileTypes:
         """The types of ``root``'s files, remembered in its repository's state folder
         (``expected``: about how many will be asked for, see
         :class:`huskycat.content.Identifier`)."""
-        try:
-            git.git_dir(root)
-        except git.GitError:
-            return cls(root, None, expected=expected)  # no repository: no place of its own
+        if content.snapshot(root, take=False) is None:  # else in a repository, as listed
+            try:
+                git.git_dir(root)
+            except git.GitError:
+                return cls(root, None, expected=expected)  # no repository, no place of its own
         from huskycat.cache.store import state_dir
 
         return cls(root, state_dir(root) / FILE_NAME, expected=expected)
