@@ -243,3 +243,16 @@ def test_project_digest_changes_with_an_added_edited_or_removed_file(git_repo: G
     os.remove(git_repo.path / "b.py")
     assert len({first, added, edited}) == 3
     assert fingerprint.project_digest(git_repo.path) == first
+
+
+def test_an_untracked_nested_attributes_file_is_heeded(
+    git_repo: GitRepo, settled_now: None, no_hashing: list[str]
+) -> None:
+    git_repo.write("sub/a.py", "a = 1\n")
+    git_repo.write("sub/b.py", "b = 1\n")
+    git_repo.commit()
+    git_repo.write("sub/.gitattributes", "a.py ident\n")  # $Id$ expanded on checkout
+    content.snapshot(git_repo.path)
+    ids = content.content_ids(git_repo.path, ["sub/a.py", "sub/b.py"])
+    assert ids == {"sub/a.py": content.blob_id(b"a = 1\n"), "sub/b.py": content.blob_id(b"b = 1\n")}
+    assert no_hashing == ["a.py"]

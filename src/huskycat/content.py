@@ -138,7 +138,13 @@ def take_snapshot(root: str | os.PathLike[str]) -> Snapshot | None:
     new = [name for name in _decode(untracked).split("\0") if name and name[-1] != "/"]
     if ids:  # "sub/" above: a nested repository, not a file
         info = os.path.join(folder, _decode(attributes).rstrip("\n"))
-        converting = _conversion(config, info, [*files, *new])
+        # A .gitattributes anywhere, tracked ("<info>\t" before it) or not: one search.
+        listed = any(
+            marker in text
+            for text in (staged, b"\0" + untracked)
+            for marker in (b"\t.gitattributes\0", b"/.gitattributes\0", b"\0.gitattributes\0")
+        )
+        converting = _conversion(config, info, listed)
         if converting == "all":
             ids = {}
         elif converting == "some":
@@ -172,17 +178,18 @@ def _is_file(path: str) -> bool:
     return os.path.islink(path) or os.path.isfile(path)
 
 
-def _conversion(config: bytes, info_attributes: str, files: list[str]) -> str:
+def _conversion(config: bytes, info_attributes: str, listed: bool) -> str:
     """Whether git may convert files between the index and the work tree: "all" with
     ``core.autocrlf`` on, "some" when any attributes file exists (each file is then
-    asked about), else "none". ``config``: ``git config -z --list``."""
+    asked about), else "none". ``config``: ``git config -z --list``; ``listed``: whether
+    the work tree has a ``.gitattributes`` file."""
     settings = {}
     for entry in config.split(b"\0"):
         key, _, value = entry.decode("utf-8", "replace").partition("\n")
         settings[key.lower()] = value
     if settings.get("core.autocrlf", "false").lower() not in ("false", "no", "off", "0", ""):
         return "all"
-    if any(name.rpartition("/")[2] == ".gitattributes" for name in files):
+    if listed:
         return "some"
     xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
     sources = [

@@ -337,7 +337,8 @@ def partition(
     batch: list[str] = []
     used = 0
     for name in files:
-        size = _argument_length(name)
+        # As _argument_length, inline: this runs for every file of every tool.
+        size = (len(name) if name.isascii() else len(os.fsencode(name))) + 9
         if size > budget:
             raise ValueError(
                 f"{name!r} does not fit on a command line: {argv_prefix_len} bytes of "
