@@ -129,7 +129,7 @@ def take_snapshot(root: str | os.PathLike[str]) -> Snapshot | None:
             files.append(name)
             if mode == "100755":
                 executables.add(name)
-        elif name not in deleted and (tag == "H" or _is_file(os.path.join(folder, name))):
+        elif name not in deleted and (tag == "H" or git.is_file(os.path.join(folder, name))):
             # Changed, a symlink, unmerged (once per stage), or an entry git does not
             # look at in the work tree (assume-unchanged, skip-worktree).
             files.append(name)
@@ -172,10 +172,6 @@ def _changes(diff: bytes) -> tuple[set[str], set[str]]:
         if status.startswith("D"):
             deleted.add(name)
     return changed, deleted
-
-
-def _is_file(path: str) -> bool:
-    return os.path.islink(path) or os.path.isfile(path)
 
 
 def _conversion(config: bytes, info_attributes: str, listed: bool) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import stat
 import sys
 from collections.abc import Callable, Collection, Iterable, Sequence
 from collections.abc import Set as AbstractSet
@@ -40,10 +41,6 @@ VENV_MARKER = "pyvenv.cfg"
 
 class FilesError(Exception):
     """A file selection that cannot be made; the message says which path and why."""
-
-
-def _is_file(path: str) -> bool:
-    return os.path.islink(path) or os.path.isfile(path)
 
 
 def _relative(root: Path, path: str, what: str) -> str:
@@ -87,7 +84,7 @@ def collect_files(
             full = os.path.join(root, name)
             if os.path.isdir(full) and not os.path.islink(full):
                 raise FilesError(f"{name!r} is a folder, not a file")
-            if not _is_file(full):
+            if not git.is_file(full):
                 raise FilesError(f"{name!r} is not a regular file")
         return sorted(chosen)
     if mode not in MODES:
@@ -133,24 +130,28 @@ def _walk(root: Path, starts: Iterable[str]) -> list[str]:
     for start in starts:
         top = os.path.join(root, start)
         if os.path.islink(top) or not os.path.isdir(top):
-            if _is_file(top):
+            if git.is_file(top):
                 found.add(start)
             continue
-        # The skip rules apply to folders met on the way, not to those asked for.
-        for folder, subfolders, names in os.walk(top):
-            kept = []
-            for sub in subfolders:
-                full = os.path.join(folder, sub)
-                if os.path.islink(full):  # a link is a file to git; walk it no further
-                    names.append(sub)
-                elif not _skipped(full):
-                    kept.append(sub)
-            subfolders[:] = kept
-            for name in names:
-                if not _is_file(os.path.join(folder, name)):
-                    continue  # sockets, FIFOs, devices
-                rel = os.path.relpath(os.path.join(folder, name), root)
-                found.add(Path(rel).as_posix())
+        # The skip rules apply to folders met on the way, not to those asked for. Paths
+        # are built as strings from each folder's relative name: no per-file pathlib or
+        # relpath, and the type of each entry comes with the listing (os.scandir).
+        base = os.path.normpath(start)
+        stack = ["" if base == os.curdir else base.replace(os.sep, "/") + "/"]
+        while stack:
+            relative = stack.pop()
+            try:
+                entries = list(os.scandir(os.path.join(root, relative)))
+            except OSError:
+                continue
+            for entry in entries:
+                try:
+                    if entry.is_symlink() or entry.is_file(follow_symlinks=False):
+                        found.add(relative + entry.name)  # a link is a file to git
+                    elif entry.is_dir(follow_symlinks=False) and not _skipped(entry.path):
+                        stack.append(relative + entry.name + "/")
+                except OSError:
+                    continue  # gone meanwhile; sockets, FIFOs and devices are neither
     return sorted(found)
 
 
@@ -163,9 +164,10 @@ def find_tags(path: str | os.PathLike[str]) -> frozenset[str]:
     FIFO gets no tags.
     """
     try:
-        if os.path.islink(path) and not os.path.exists(path):
-            return frozenset()
-        if not os.path.islink(path) and not os.path.isfile(path):
+        mode = os.lstat(path).st_mode
+        if stat.S_ISLNK(mode):
+            return frozenset({"symlink"}) if os.path.exists(path) else frozenset()
+        if not stat.S_ISREG(mode):
             return frozenset()  # a folder, or a FIFO that reading its shebang would block on
         return frozenset(tags_from_path(os.fspath(path)))
     except (OSError, ValueError):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import stat
 import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -137,13 +138,19 @@ def _one_line(output: bytes) -> str:
 
 def _existing(root: Path | str, output: bytes) -> list[str]:
     names = {os.fsdecode(raw) for raw in output.split(b"\0") if raw}
-    return sorted(name for name in names if _is_file(os.path.join(root, name)))
+    return sorted(name for name in names if is_file(os.path.join(root, name)))
 
 
-def _is_file(path: str) -> bool:
+def is_file(path: str) -> bool:
+    """Whether ``path`` is a regular file or a symlink (even a broken one), as git counts
+    files."""
     # Symlinks are tracked as blobs, so they count even when broken; a submodule or a
-    # nested repository shows up as a folder and does not.
-    return os.path.islink(path) or os.path.isfile(path)
+    # nested repository shows up as a folder and does not. One lstat.
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISREG(mode) or stat.S_ISLNK(mode)
 
 
 def find_root(path: Path | str) -> Path | None:
