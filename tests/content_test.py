@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +32,7 @@ def settled_now(monkeypatch: pytest.MonkeyPatch) -> None:
     """Files count as settled as soon as they are older than the snapshot, so that a
     test need not wait two seconds before git's ids are trusted."""
     monkeypatch.setattr(content, "RACY_NS", 0)
+    monkeypatch.setattr(content, "INDEX_MARGIN_NS", 0)
 
 
 @pytest.fixture
@@ -255,4 +257,20 @@ def test_an_untracked_nested_attributes_file_is_heeded(
     content.snapshot(git_repo.path)
     ids = content.content_ids(git_repo.path, ["sub/a.py", "sub/b.py"])
     assert ids == {"sub/a.py": content.blob_id(b"a = 1\n"), "sub/b.py": content.blob_id(b"b = 1\n")}
+    assert no_hashing == ["a.py"]
+
+
+def test_no_id_is_vouched_for_while_the_index_keeps_changing(
+    git_repo: GitRepo, settled_now: None, no_hashing: list[str]
+) -> None:
+    # As if `git add` rewrote the index while the listings ran, every time: one listing
+    # could have read the old index, the other compared the work tree with the new one.
+    git_repo.write("a.py", "a = 1\n")
+    git_repo.commit()
+    index = git_repo.path / ".git" / "index"
+    future = time.time() + 3600
+    os.utime(index, (future, future))
+    taken = content.snapshot(git_repo.path)
+    assert taken is not None and taken.ids == {} and taken.files == ("a.py",)
+    assert content.content_ids(git_repo.path, ["a.py"]) == {"a.py": content.blob_id(b"a = 1\n")}
     assert no_hashing == ["a.py"]

@@ -32,7 +32,6 @@ inode, size, modification and change times, mode), except for files changed in t
 from __future__ import annotations
 
 import hashlib
-import itertools
 import os
 import stat
 import sys
@@ -81,39 +80,75 @@ def _git(root: str, *args: str, stdin: bytes | None = None) -> bytes:
     return git.check_output(root, *args, stdin=stdin)
 
 
+# The index must be older than this when the listings start, so that both read the same
+# index: file times come from a clock that may lag the one read here by a tick.
+INDEX_MARGIN_NS = 100_000_000
+_ATTEMPTS = 3
+
+_LISTINGS = (
+    ("ls-files", "--stage", "-v", "-z"),
+    (
+        "--no-optional-locks",
+        "diff",
+        "--name-status",
+        "-z",
+        "--relative",
+        "--no-renames",
+        "--no-ext-diff",
+        "--no-color",
+        "--ignore-submodules",
+    ),
+    ("ls-files", "--others", "--exclude-standard", "-z"),
+    # What could make the work tree differ from the index (_conversion), and where the
+    # index is (GIT_INDEX_FILE, when a hook runs with a temporary one).
+    ("config", "-z", "--list"),
+    ("rev-parse", "--git-path", "info/attributes", "--git-path", "index"),
+)
+
+
 def take_snapshot(root: str | os.PathLike[str]) -> Snapshot | None:
     """A fresh :class:`Snapshot` of ``root`` (a work tree or a folder in one), or None
-    outside a git repository or when git fails."""
+    outside a git repository or when git fails.
+
+    The listings are separate processes: were the index rewritten while they ran (a
+    ``git add`` meanwhile), one could list the old index and the other compare the work
+    tree with the new one. So the index must be older than the moment they started (by
+    :data:`INDEX_MARGIN_NS`); else they are taken again a moment later, and after
+    :data:`_ATTEMPTS` tries no id is vouched for.
+    """
     folder = os.path.abspath(root)
-    started = time.time_ns()
-    # Side by side: each walks the whole tree, and together they are most of the time.
-    commands = (
-        ("ls-files", "--stage", "-v", "-z"),
-        (
-            "--no-optional-locks",
-            "diff",
-            "--name-status",
-            "-z",
-            "--relative",
-            "--no-renames",
-            "--no-ext-diff",
-            "--no-color",
-            "--ignore-submodules",
-        ),
-        ("ls-files", "--others", "--exclude-standard", "-z"),
-        # For _conversion: what could make the work tree differ from the index.
-        ("config", "-z", "--list"),
-        ("rev-parse", "--git-path", "info/attributes"),
-    )
+    for attempt in range(_ATTEMPTS):
+        started = time.time_ns()
+        try:
+            # Side by side: each walks the whole tree; together they are most of the time.
+            outputs = git.check_outputs(folder, *_LISTINGS)
+        except git.GitError:
+            return None
+        locations = _decode(outputs[-1]).splitlines()
+        index = os.path.join(folder, locations[-1]) if locations else ""
+        consistent = _older_than(index, started - INDEX_MARGIN_NS)
+        if consistent or attempt == _ATTEMPTS - 1:
+            return _snapshot(folder, started, outputs, vouch=consistent)
+        time.sleep(INDEX_MARGIN_NS / 1e9)  # an index just written is then old enough
+    raise AssertionError("unreachable")  # the last attempt returns
+
+
+def _older_than(path: str, moment_ns: int) -> bool:
+    """Whether the file at ``path`` was last written (and changed) before ``moment_ns``;
+    True when there is none."""
     try:
-        staged, diff, untracked, config, attributes = git.check_outputs(folder, *commands)
-    except git.GitError:
-        return None
+        st = os.lstat(path)
+    except OSError:
+        return True
+    return max(st.st_mtime_ns, st.st_ctime_ns) < moment_ns
+
+
+def _snapshot(folder: str, started: int, outputs: list[bytes], *, vouch: bool) -> Snapshot:
+    staged, diff, untracked, config, locations = outputs
     changed, deleted = _changes(diff)
     ids: dict[str, str] = {}
     executables: set[str] = set()
     files: list[str] = []
-    algorithm = "sha1"
     # One decode for the whole listing: as os.fsdecode would each name, far cheaper.
     for record in _decode(staged).split("\0"):
         # "<tag> <mode> <id> <stage>\t<path>": fixed widths up to the id's end.
@@ -133,11 +168,14 @@ def take_snapshot(root: str | os.PathLike[str]) -> Snapshot | None:
             # Changed, a symlink, unmerged (once per stage), or an entry git does not
             # look at in the work tree (assume-unchanged, skip-worktree).
             files.append(name)
-    if any(len(object_id) == 64 for object_id in itertools.islice(ids.values(), 1)):
-        algorithm = "sha256"
+    # The id's width tells the hash: 40 hex digits for SHA-1, 64 for SHA-256.
+    width = staged.find(b" ", staged.find(b" ", 2) + 1) - staged.find(b" ", 2) - 1
+    algorithm = "sha256" if width == 64 else "sha1" if staged else object_format(folder)
     new = [name for name in _decode(untracked).split("\0") if name and name[-1] != "/"]
+    if not vouch:
+        ids = {}
     if ids:  # "sub/" above: a nested repository, not a file
-        info = os.path.join(folder, _decode(attributes).rstrip("\n"))
+        info = os.path.join(folder, _decode(locations).splitlines()[0])
         # A .gitattributes anywhere, tracked ("<info>\t" before it) or not: one search.
         listed = any(
             marker in text

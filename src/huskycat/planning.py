@@ -147,9 +147,10 @@ def build_plan(
 ) -> Plan:
     """Resolve each chosen tool's files, command, timeout and edges."""
     names = select_tools(config, only=only, skip=skip)
-    candidates = [
-        f for f in candidates if not any(filesmod.matches_glob(f, g) for g in config.exclude)
-    ]
+    if config.exclude:
+        candidates = [
+            f for f in candidates if not any(filesmod.matches_glob(f, g) for g in config.exclude)
+        ]
     # Remembered across runs by content: an unchanged file is not typed again.
     types = FileTypes.for_root(root, expected=len(candidates))
     tags_of = types.tags_of
