@@ -79,7 +79,10 @@ EDIT = "# changed by benchmarks/scale.py\n"
 WRAPPER = """\
 import atexit, resource, sys
 out = sys.argv.pop(1)
-atexit.register(lambda: open(out, "w").write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)))
+def peak():
+    with open(out, "w") as f:
+        f.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+atexit.register(peak)
 from huskycat.cli import main
 sys.exit(main(sys.argv[1:]))
 """

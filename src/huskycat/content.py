@@ -2,12 +2,14 @@
 
 ::
 
-    snapshot(root): git ls-files --stage -v  +  git diff --name-status   (two processes)
+    snapshot(root): git ls-files --stage -v | git diff --name-status | git ls-files
+                    --others | git config --list | git rev-parse   (side by side, once)
         -> Snapshot.ids: path -> blob id of tracked files git found unchanged
-    content_ids(root, names): per file one lstat, then
+           Snapshot.files: the files of the work tree (tracked and untracked)
+    Identifier(root)(name) / content_ids(root, names): per file one lstat, then
+        vouched by the snapshot and settled       -> the index's blob id, nothing read
         memo hit (same stat signature)            -> the id remembered
-        vouched by the snapshot and settled       -> the index's blob id, no read
-        else (modified, untracked, recent, link)  -> read and hash here
+        else (modified, untracked, recent, link)  -> read and hashed here
 
 An id is what ``git hash-object`` prints for the file's bytes as they are in the work
 tree: ``sha1(b"blob <size>\\0" + bytes)`` (sha256 in a repository that uses it), so an id
@@ -18,15 +20,20 @@ neither assume-unchanged nor skip-worktree (git would not look at those), and no
 listed by ``git diff`` (porcelain: it checks racily clean entries and stat-only changes by
 content). Then, during the diff, the work tree held the blob's bytes. The work tree still
 holds them later if the file's modification and change times are older than the moment
-the snapshot started by :data:`RACY_NS`: any write since would have set them later. A
-file changed since, or too recently to tell, is read and hashed. A repository where
+the snapshot started by :data:`RACY_NS`: any write since would have set them later (and
+setting the modification time back, or renaming another file over it, sets the change
+time). A file changed since, or too recently to tell, is read and hashed. The listings
+are separate processes, so they must have read the same index: see
+:func:`take_snapshot`. A repository where
 content filters or end-of-line conversion may apply (``core.autocrlf``, a ``filter``,
 ``text``, ``eol``, ``ident`` or ``working-tree-encoding`` attribute) makes the index's id
 differ from the work tree's bytes: such files are always hashed here.
 
 Ids computed here are remembered for the life of the process by stat signature (device,
 inode, size, modification and change times, mode), except for files changed in the last
-:data:`RACY_NS`, which could still change within the same timestamp tick.
+:data:`RACY_NS`, which could still change within the same timestamp tick. A process that
+has no snapshot yet and is asked about fewer than :data:`SNAPSHOT_MIN_FILES` files (a
+commit of a few files) hashes them rather than list the whole repository.
 """
 
 from __future__ import annotations
@@ -56,8 +63,9 @@ class Snapshot:
     """What git said about the work tree of ``root`` at ``started_ns``.
 
     ``ids``: path (relative to ``root``) -> blob id, for the tracked files whose work
-    tree content was the index's then; ``executables``: those of them with mode 100755. ``files``: every tracked and untracked (not
-    ignored) file that existed, sorted. ``algorithm``: "sha1" or "sha256".
+    tree content was the index's then; ``executables``: those of them with mode 100755.
+    ``files``: every tracked and untracked (not ignored) file that existed, sorted.
+    ``algorithm``: "sha1" or "sha256".
     """
 
     root: str
