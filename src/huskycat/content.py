@@ -394,7 +394,9 @@ def identities(
 
 def content_ids(root: str | os.PathLike[str], names: Iterable[str]) -> dict[str, str | None]:
     """``name -> id`` (None: not a readable file) for files named relative to ``root``."""
-    return {name: found for name, (found, _) in identities(root, names).items()}
+    names = names if isinstance(names, Collection) else list(names)
+    identify = Identifier(root, expected=len(names))
+    return {name: identify(name)[0] for name in names}
 
 
 def file_id(path: str | os.PathLike[str]) -> str | None:
