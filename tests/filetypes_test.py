@@ -29,13 +29,13 @@ def _forget() -> Iterator[None]:
 def typed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records the name of every file typed with identify (not remembered)."""
     names: list[str] = []
-    real = filetypes.find_tags
+    real = filetypes.tags_for
 
-    def spy(path: str | os.PathLike[str]) -> frozenset[str]:
+    def spy(path: str, kind: str) -> frozenset[str]:
         names.append(os.path.basename(path))
-        return real(path)
+        return real(path, kind)
 
-    monkeypatch.setattr(filetypes, "find_tags", spy)
+    monkeypatch.setattr(filetypes, "tags_for", spy)
     return names
 
 

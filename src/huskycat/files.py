@@ -22,7 +22,7 @@ from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Literal
 
-from identify.identify import tags_from_path
+from identify.identify import tags_from_filename, tags_from_path
 
 from huskycat import content, git
 
@@ -172,6 +172,36 @@ def find_tags(path: str | os.PathLike[str]) -> frozenset[str]:
         return frozenset(tags_from_path(os.fspath(path)))
     except (OSError, ValueError):
         return frozenset()
+
+
+_ENCODING_TAGS = frozenset({"text", "binary"})
+
+
+@functools.lru_cache(maxsize=2**16)
+def _name_tags(name: str) -> frozenset[str]:
+    return frozenset(tags_from_filename(name))
+
+
+def tags_for(path: str, kind: str) -> frozenset[str]:
+    """:func:`find_tags` of the file at ``path``, whose kind is known to be ``kind`` ("f"
+    a regular file without execute bits, "x" one with; anything else: look).
+
+    The same tags without opening the file when its name alone says text or binary
+    (``.py``, ``.png``): identify reads a file only when its name does not (a shebang, or
+    text against binary). The name's tags are remembered (many files share a name).
+    """
+    if kind not in ("f", "x"):
+        return find_tags(path)
+    tags = _name_tags(os.path.basename(path))
+    if _ENCODING_TAGS.isdisjoint(tags):
+        return find_tags(path)
+    # No execute bit: not executable for anyone. With one, whether it is for us.
+    executable = kind == "x" and os.access(path, os.X_OK)
+    return tags | (_EXECUTABLE if executable else _NON_EXECUTABLE)
+
+
+_EXECUTABLE = frozenset({"file", "executable"})
+_NON_EXECUTABLE = frozenset({"file", "non-executable"})
 
 
 @functools.cache

@@ -5,7 +5,7 @@ A file's tags depend on its name, its content (a shebang, text or binary) and wh
 is executable or a symlink; so they are remembered by (path, content id, kind), the id
 and kind from :mod:`huskycat.content` (for most files, one ``lstat`` and the index's
 blob id). A file whose id or kind changed is typed again with
-:func:`huskycat.files.find_tags`.
+:func:`huskycat.files.tags_for`.
 
 On disk, one file per repository, ``<state dir>/file-types``, written whole and
 atomically (a temporary file renamed over it) when a run typed anything new::
@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 from huskycat import content, git
-from huskycat.files import find_tags
+from huskycat.files import tags_for
 
 MAGIC = b"huskycat-file-types 1\n"
 FILE_NAME = "file-types"
@@ -130,7 +130,7 @@ class FileTypes:
         return cls(root, state_dir(root) / FILE_NAME, expected=expected)
 
     def tags_of(self, name: str) -> Tags:
-        """identify's tags of ``name`` (see :func:`huskycat.files.find_tags`).
+        """identify's tags of ``name`` (see :func:`huskycat.files.tags_for`).
 
         A file the latest snapshot vouches for is taken as git found it when the files
         were listed, without looking at it again; any other is looked at now.
@@ -144,7 +144,7 @@ class FileTypes:
         if known is not None and found is not None and known[0] == found and known[1] == kind:
             tags = known[2]
         else:
-            tags = find_tags(self._root + name)
+            tags = tags_for(self._root + name, kind)
             if found is not None and kind != "l":
                 self._known[name] = (found, kind, tags)
                 self._changed = True
