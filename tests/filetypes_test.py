@@ -122,3 +122,18 @@ def test_planning_remembers_types_in_the_state_folder(git_repo: GitRepo) -> None
     known = filetypes.load(root / ".git" / "huskycat" / filetypes.FILE_NAME)
     assert known["a.py"][:2] == (content.blob_id(b"a = 1\n"), "f")
     assert "shell" in known["b.sh"][2]
+
+
+def test_an_old_listing_is_not_taken_on_its_word(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git_repo.write("tool", "#!/bin/sh\n", executable=True)
+    git_repo.commit()
+    first = FileTypes.for_root(git_repo.path)
+    assert "shell" in first.tags_of("tool")
+    first.save()
+    git_repo.write("tool", "#!/usr/bin/env python3\n", executable=True)
+    # The snapshot listed before the edit: within LISTED_NS of it, planning takes the
+    # files as listed; after, it looks at each file.
+    monkeypatch.setattr(content, "LISTED_NS", 0)
+    assert "python" in FileTypes.for_root(git_repo.path).tags_of("tool")

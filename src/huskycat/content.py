@@ -334,6 +334,9 @@ def identity(full: str, *, algorithm: str = "sha1") -> tuple[str | None, Kind]:
 # Fewer files than this are hashed rather than worth a snapshot of the whole repository,
 # when the process has none yet (a commit of a few files in a big repository).
 SNAPSHOT_MIN_FILES = 1000
+# How long after a snapshot its word may stand for a file without a look at the file
+# (Identifier.vouched): long enough for a run to plan from the files it just listed.
+LISTED_NS = 10_000_000_000
 
 
 class Identifier:
@@ -344,7 +347,7 @@ class Identifier:
     no snapshot is taken when the process has none.
     """
 
-    __slots__ = ("_algorithm", "_executables", "_ids", "_prefix", "_settled")
+    __slots__ = ("_algorithm", "_executables", "_fresh_until", "_ids", "_prefix", "_settled")
 
     def __init__(self, root: str | os.PathLike[str], *, expected: int | None = None) -> None:
         folder = os.path.abspath(root)
@@ -355,10 +358,15 @@ class Identifier:
         self._executables = taken.executables if taken is not None else frozenset()
         self._algorithm = taken.algorithm if taken is not None else object_format(folder)
         self._settled = taken.started_ns - RACY_NS if taken is not None else 0
+        age = time.time_ns() - taken.started_ns if taken is not None else LISTED_NS
+        self._fresh_until = time.monotonic_ns() + LISTED_NS - age
 
     def vouched(self, name: str) -> tuple[str, Kind] | None:
         """(id, kind) of ``name`` as the snapshot found it, without looking at the file
-        now; None when the snapshot does not vouch for it."""
+        now; None when the snapshot does not vouch for it or is older than
+        :data:`LISTED_NS` (then ask ``identifier(name)``, which looks)."""
+        if time.monotonic_ns() > self._fresh_until:
+            return None
         found = self._ids.get(name)
         if found is None:
             return None
