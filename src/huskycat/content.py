@@ -361,16 +361,13 @@ class Identifier:
         age = time.time_ns() - taken.started_ns if taken is not None else LISTED_NS
         self._fresh_until = time.monotonic_ns() + LISTED_NS - age
 
-    def vouched(self, name: str) -> tuple[str, Kind] | None:
-        """(id, kind) of ``name`` as the snapshot found it, without looking at the file
-        now; None when the snapshot does not vouch for it or is older than
+    def listed(self) -> tuple[Mapping[str, str], frozenset[str]]:
+        """(ids, executables) of the files as the snapshot found them, to be taken
+        without looking at the files now; empty when the snapshot is older than
         :data:`LISTED_NS` (then ask ``identifier(name)``, which looks)."""
         if time.monotonic_ns() > self._fresh_until:
-            return None
-        found = self._ids.get(name)
-        if found is None:
-            return None
-        return found, "x" if name in self._executables else "f"
+            return {}, frozenset()
+        return self._ids, self._executables
 
     def __call__(self, name: str) -> tuple[str | None, Kind]:
         full = self._prefix + name

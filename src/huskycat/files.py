@@ -311,7 +311,7 @@ def select_for_tool(
             continue
         if include_globs and not any(matches_glob(name, g) for g in include_globs):
             continue
-        if any(matches_glob(name, g) for g in exclude_globs):
+        if exclude_globs and any(matches_glob(name, g) for g in exclude_globs):
             continue
         if wanted or unwanted:
             tags = tags_of(name)

@@ -112,6 +112,7 @@ class FileTypes:
         self._store = store
         self._known = load(store) if store is not None else {}
         self._identify = content.Identifier(root, expected=expected)
+        self._listed, self._executables = self._identify.listed()
         self._seen: dict[str, Tags] = {}
         self._changed = False
 
@@ -138,8 +139,11 @@ class FileTypes:
         seen = self._seen.get(name)
         if seen is not None:
             return seen
-        vouched = self._identify.vouched(name)
-        found, kind = vouched if vouched is not None else self._identify(name)
+        found: str | None = self._listed.get(name)
+        if found is not None:
+            kind = "x" if name in self._executables else "f"
+        else:
+            found, kind = self._identify(name)
         known = self._known.get(name)
         if known is not None and found is not None and known[0] == found and known[1] == kind:
             tags = known[2]
