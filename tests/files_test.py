@@ -373,3 +373,37 @@ def test_partition_keeps_order_and_respects_the_limit(
     for batch in batches:
         assert batch
         assert prefix + command_length(batch) <= limit
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "mode"),
+    [
+        ("a.py", "x = 1\n", 0o644),
+        ("run.py", "#!/usr/bin/env python3\n", 0o755),
+        ("tool", "#!/bin/sh\necho\n", 0o755),
+        ("tool2", "#!/bin/sh\necho\n", 0o644),
+        ("notes", "plain words\n", 0o644),
+        ("blob", "\x00\x01\x02", 0o644),
+        ("Dockerfile", "FROM alpine\n", 0o644),
+        ("Makefile", "all:\n", 0o644),
+        ("image.png", "not really a png\n", 0o644),
+        ("data.svg", "<svg/>\n", 0o644),
+        ("x.tar.gz", "\x1f\x8b", 0o755),
+        (".bashrc", "alias x=y\n", 0o644),
+        ("odd.PY", "x = 1\n", 0o644),
+        ("owner-only", "#!/bin/sh\n", 0o744),
+    ],
+)
+def test_tags_for_a_known_kind_are_identifys(
+    tmp_path: Path, name: str, text: str, mode: int
+) -> None:
+    path = _write(tmp_path / name, text, mode=mode)
+    kind = "x" if mode & 0o111 else "f"
+    assert files.tags_for(str(path), kind) == files.find_tags(path)
+
+
+def test_tags_for_a_symlink_or_unknown_kind_look_at_the_file(tmp_path: Path) -> None:
+    _write(tmp_path / "real.py", "x = 1\n")
+    os.symlink("real.py", tmp_path / "link.py")
+    assert files.tags_for(str(tmp_path / "link.py"), "l") == frozenset({"symlink"})
+    assert files.tags_for(str(tmp_path / "missing.py"), "") == frozenset()

@@ -272,3 +272,16 @@ def test_staged_files_inside_a_plain_commit_hook(git_repo: GitRepo, tmp_path: Pa
     _hook_reporting_staged_files(git_repo, log)
     git_repo.git("commit", "-q", "-m", "plain")
     assert log.read_text() == "['a.py', 'c.py']"
+
+
+def test_is_file_counts_files_and_symlinks_even_broken_but_not_folders_or_fifos(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "file").write_text("x")
+    os.symlink("nowhere", tmp_path / "broken")
+    os.symlink("file", tmp_path / "link")
+    (tmp_path / "folder").mkdir()
+    os.mkfifo(tmp_path / "fifo")
+    found = {p.name: git.is_file(str(p)) for p in tmp_path.iterdir()}
+    assert found == {"file": True, "broken": True, "link": True, "folder": False, "fifo": False}
+    assert not git.is_file(str(tmp_path / "missing"))

@@ -15,15 +15,16 @@ from __future__ import annotations
 import functools
 import os
 import re
+import stat
 import sys
 from collections.abc import Callable, Collection, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Literal
 
-from identify.identify import tags_from_path
+from identify.identify import tags_from_filename, tags_from_path
 
-from huskycat import git
+from huskycat import content, git
 from huskycat.errors import HuskycatError
 
 Mode = Literal["all", "staged", "changed", "files"]
@@ -41,10 +42,6 @@ VENV_MARKER = "pyvenv.cfg"
 
 class FilesError(HuskycatError):
     """A file selection that cannot be made; the message says which path and why."""
-
-
-def _is_file(path: str) -> bool:
-    return os.path.islink(path) or os.path.isfile(path)
 
 
 def _relative(root: Path, path: str, what: str) -> str:
@@ -98,7 +95,7 @@ def collect_files(
             full = os.path.join(root, name)
             if os.path.isdir(full) and not os.path.islink(full):
                 raise FilesError(f"{name!r} is a folder, not a file")
-            if not _is_file(full):
+            if not git.is_file(full):
                 raise FilesError(f"{name!r} is not a regular file")
         return sorted(chosen)
     if mode not in MODES:
@@ -108,8 +105,13 @@ def collect_files(
     if mode == "all":
         if not in_repo:
             return _walk(root, specs or ["."])
-        found = set(git.tracked_files(root, specs)) | set(git.untracked_files(root, specs))
-        return sorted(found)
+        # Three git processes for the whole tree, and no stat per file (huskycat.content);
+        # the snapshot also gives the files' ids to the cache and the file types.
+        taken = content.snapshot(root, fresh=True)
+        if taken is None:  # git failed: ask again, for its error message
+            found = set(git.tracked_files(root, specs)) | set(git.untracked_files(root, specs))
+            return sorted(found)
+        return _under(taken.files, specs)
     if not in_repo:
         raise FilesError(f"cannot list {mode} files: {str(root)!r} is not in a git repository")
     if mode == "staged":
@@ -117,6 +119,16 @@ def collect_files(
     if ref is None:
         raise ValueError("mode 'changed' needs a ref")
     return git.changed_since(root, ref, specs)
+
+
+def _under(names: Sequence[str], specs: Sequence[str]) -> list[str]:
+    """The sorted ``names`` inside any of the folders or files ``specs`` (all when empty
+    or "."), as git matches literal pathspecs."""
+    if not specs or "." in specs:
+        return list(names)
+    exact = set(specs)
+    prefixes = tuple(spec.rstrip("/") + "/" for spec in specs)
+    return [name for name in names if name in exact or name.startswith(prefixes)]
 
 
 def _skipped(folder: str) -> bool:
@@ -129,45 +141,86 @@ def _walk(root: Path, starts: Iterable[str]) -> list[str]:
     for start in starts:
         top = os.path.join(root, start)
         if os.path.islink(top) or not os.path.isdir(top):
-            if _is_file(top):
+            if git.is_file(top):
                 found.add(start)
             continue
-        # The skip rules apply to folders met on the way, not to those asked for.
-        for folder, subfolders, names in os.walk(top):
-            kept = []
-            for sub in subfolders:
-                full = os.path.join(folder, sub)
-                if os.path.islink(full):  # a link is a file to git; walk it no further
-                    names.append(sub)
-                elif not _skipped(full):
-                    kept.append(sub)
-            subfolders[:] = kept
-            for name in names:
-                if not _is_file(os.path.join(folder, name)):
-                    continue  # sockets, FIFOs, devices
-                rel = os.path.relpath(os.path.join(folder, name), root)
-                found.add(Path(rel).as_posix())
+        # The skip rules apply to folders met on the way, not to those asked for. Paths
+        # are built as strings from each folder's relative name: no per-file pathlib or
+        # relpath, and the type of each entry comes with the listing (os.scandir).
+        base = os.path.normpath(start)
+        stack = ["" if base == os.curdir else base.replace(os.sep, "/") + "/"]
+        while stack:
+            relative = stack.pop()
+            try:
+                entries = list(os.scandir(os.path.join(root, relative)))
+            except OSError:
+                continue
+            for entry in entries:
+                try:
+                    if entry.is_symlink() or entry.is_file(follow_symlinks=False):
+                        found.add(relative + entry.name)  # a link is a file to git
+                    elif entry.is_dir(follow_symlinks=False) and not _skipped(entry.path):
+                        stack.append(relative + entry.name + "/")
+                except OSError:
+                    continue  # gone meanwhile; sockets, FIFOs and devices are neither
     return sorted(found)
 
 
-@functools.cache
-def file_tags(path: Path) -> frozenset[str]:
+def find_tags(path: str | os.PathLike[str]) -> frozenset[str]:
     """The identify tags of ``path`` ("file", "text", "python", "shell", ...).
 
     Uses ``identify.identify.tags_from_path``, which reads the shebang of an executable
     without a known extension (``#!/usr/bin/env python3`` is "python"). A symlink is
     tagged "symlink" only; a missing or unreadable file, a broken symlink, a folder or a
     FIFO gets no tags.
-    Cached for the life of the process (``file_tags.cache_clear()`` forgets).
     """
     try:
-        if os.path.islink(path) and not os.path.exists(path):
-            return frozenset()
-        if not os.path.islink(path) and not os.path.isfile(path):
+        mode = os.lstat(path).st_mode
+        if stat.S_ISLNK(mode):
+            return frozenset({"symlink"}) if os.path.exists(path) else frozenset()
+        if not stat.S_ISREG(mode):
             return frozenset()  # a folder, or a FIFO that reading its shebang would block on
         return frozenset(tags_from_path(os.fspath(path)))
     except (OSError, ValueError):
         return frozenset()
+
+
+_ENCODING_TAGS = frozenset({"text", "binary"})
+
+
+@functools.lru_cache(maxsize=2**16)
+def _name_tags(name: str) -> frozenset[str]:
+    return frozenset(tags_from_filename(name))
+
+
+def tags_for(path: str, kind: str) -> frozenset[str]:
+    """:func:`find_tags` of the file at ``path``, whose kind is known to be ``kind`` ("f"
+    a regular file without execute bits, "x" one with; anything else: look).
+
+    The same tags without opening the file when its name alone says text or binary
+    (``.py``, ``.png``): identify reads a file only when its name does not (a shebang, or
+    text against binary). The name's tags are remembered (many files share a name).
+    """
+    if kind not in ("f", "x"):
+        return find_tags(path)
+    tags = _name_tags(os.path.basename(path))
+    if _ENCODING_TAGS.isdisjoint(tags):
+        return find_tags(path)
+    # No execute bit: not executable for anyone. With one, whether it is for us.
+    executable = kind == "x" and os.access(path, os.X_OK)
+    return tags | (_EXECUTABLE if executable else _NON_EXECUTABLE)
+
+
+_EXECUTABLE = frozenset({"file", "executable"})
+_NON_EXECUTABLE = frozenset({"file", "non-executable"})
+
+
+@functools.cache
+def file_tags(path: str | os.PathLike[str]) -> frozenset[str]:
+    """:func:`find_tags`, cached for the life of the process (``file_tags.cache_clear()``
+    forgets). :class:`huskycat.filetypes.FileTypes` remembers them across runs instead,
+    by content."""
+    return find_tags(path)
 
 
 def _translate_segment(segment: str) -> str:
@@ -269,7 +322,7 @@ def select_for_tool(
             continue
         if include_globs and not any(matches_glob(name, g) for g in include_globs):
             continue
-        if any(matches_glob(name, g) for g in exclude_globs):
+        if exclude_globs and any(matches_glob(name, g) for g in exclude_globs):
             continue
         if wanted or unwanted:
             tags = tags_of(name)
@@ -327,7 +380,8 @@ def partition(
     batch: list[str] = []
     used = 0
     for name in files:
-        size = _argument_length(name)
+        # As _argument_length, inline: this runs for every file of every tool.
+        size = (len(name) if name.isascii() else len(os.fsencode(name))) + 9
         if size > budget:
             raise ValueError(
                 f"{name!r} does not fit on a command line: {argv_prefix_len} bytes of "

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import stat
 import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -111,6 +112,27 @@ def _check(
     return proc.stdout
 
 
+def check_output(root: Path | str, *args: str, stdin: bytes | None = None) -> bytes:
+    """The output of ``git <args>`` run in ``root`` the way every call here is (literal
+    pathspecs, no hook variables); :class:`GitError` when git fails."""
+    return _check(root, *args, stdin=stdin)
+
+
+def check_outputs(root: Path | str, *commands: Sequence[str]) -> list[bytes]:
+    """The outputs of several git commands run side by side in ``root`` (as
+    :func:`check_output`); :class:`GitError` for the first that fails."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(commands) or 1) as pool:
+        futures = [pool.submit(_run, root, *args) for args in commands]
+        procs = [future.result() for future in futures]
+    for args, proc in zip(commands, procs):
+        if proc.returncode != 0:
+            stderr = proc.stderr.decode("utf-8", "replace")
+            raise GitError(["git", *args], proc.returncode, stderr)
+    return [proc.stdout for proc in procs]
+
+
 def _one_line(output: bytes) -> str:
     # Not strip(): a path may end in whitespace. Git adds exactly one newline.
     return os.fsdecode(output[:-1] if output.endswith(b"\n") else output)
@@ -118,13 +140,19 @@ def _one_line(output: bytes) -> str:
 
 def _existing(root: Path | str, output: bytes) -> list[str]:
     names = {os.fsdecode(raw) for raw in output.split(b"\0") if raw}
-    return sorted(name for name in names if _is_file(os.path.join(root, name)))
+    return sorted(name for name in names if is_file(os.path.join(root, name)))
 
 
-def _is_file(path: str) -> bool:
+def is_file(path: str) -> bool:
+    """Whether ``path`` is a regular file or a symlink (even a broken one), as git counts
+    files."""
     # Symlinks are tracked as blobs, so they count even when broken; a submodule or a
-    # nested repository shows up as a folder and does not.
-    return os.path.islink(path) or os.path.isfile(path)
+    # nested repository shows up as a folder and does not. One lstat.
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISREG(mode) or stat.S_ISLNK(mode)
 
 
 def find_root(path: Path | str) -> Path | None:

@@ -30,6 +30,7 @@ from huskycat.core.process import DEFAULT_TIMEOUT
 from huskycat.core.results import ToolResult, ToolStatus
 from huskycat.core.sharding import ShardedTool, merge_results
 from huskycat.errors import HuskycatError
+from huskycat.filetypes import FileTypes
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
 from huskycat.tools.catalog import CATALOG, DEFAULT_AFTER, DEFAULT_DEPENDS_ON
 from huskycat.tools.levels import apply_fail_on
@@ -153,15 +154,13 @@ def build_plan(
 ) -> Plan:
     """Resolve each chosen tool's files, command, timeout and edges."""
     names = select_tools(config, only=only, skip=skip)
-    candidates = [
-        f for f in candidates if not any(filesmod.matches_glob(f, g) for g in config.exclude)
-    ]
-    tags_cache: dict[str, frozenset[str]] = {}
-
-    def tags_of(name: str) -> frozenset[str]:
-        if name not in tags_cache:
-            tags_cache[name] = filesmod.file_tags(root / name)
-        return tags_cache[name]
+    if config.exclude:
+        candidates = [
+            f for f in candidates if not any(filesmod.matches_glob(f, g) for g in config.exclude)
+        ]
+    # Remembered across runs by content: an unchanged file is not typed again.
+    types = FileTypes.for_root(root, expected=len(candidates))
+    tags_of = types.tags_of
 
     tools: dict[str, PlannedTool] = {}
     for name in names:
@@ -208,6 +207,7 @@ def build_plan(
             skip_reason=skip_reason,
         )
 
+    types.save()
     requires, after = configured_edges(config, tools)
     for name, tool in tools.items():
         if tool.skip_reason is not None:

@@ -17,12 +17,10 @@ import functools
 import glob
 import hashlib
 import os
-import stat
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from huskycat import git
+from huskycat import content
 
 RACY_SECONDS = 2.0
 _DIGEST_SIZE = 20
@@ -34,25 +32,8 @@ _DIGESTS: dict[str, tuple[tuple[int, int, int, int], str]] = {}
 
 def file_digest(path: str | os.PathLike[str]) -> str | None:
     """The content digest of the regular file at ``path``, or None when there is none."""
-    name = os.path.abspath(path)
-    try:
-        st = os.stat(name)
-    except OSError:
-        return None
-    if not stat.S_ISREG(st.st_mode):
-        return None
-    signature = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-    known = _DIGESTS.get(name)
-    if known is not None and known[0] == signature:
-        return known[1]
-    try:
-        with open(name, "rb") as f:
-            digest = _blake2b(f.read()).hexdigest()
-    except OSError:
-        return None
-    if st.st_mtime_ns < time.time_ns() - int(RACY_SECONDS * 1e9):
-        _DIGESTS[name] = (signature, digest)
-    return digest
+    # Git's blob id of the bytes, remembered by stat signature (huskycat.content).
+    return content.file_id(path)
 
 
 def _blake2b(data: bytes = b"") -> hashlib.blake2b:
@@ -61,7 +42,8 @@ def _blake2b(data: bytes = b"") -> hashlib.blake2b:
 
 def file_digests(root: Path, names: Iterable[str]) -> dict[str, str | None]:
     """``name -> digest`` for files named relative to ``root``."""
-    return {name: file_digest(os.path.join(root, name)) for name in names}
+    # Taken from git's index for tracked files git vouches for; the rest are hashed.
+    return content.content_ids(root, names)
 
 
 def config_digests(root: Path, names: Sequence[str]) -> list[tuple[str, str, str | None]]:
@@ -121,15 +103,16 @@ def project_digest(root: Path, extra: Iterable[str] = ()) -> str | None:
 
     None outside a git repository, where there is no telling which files belong.
     """
-    try:
-        names = set(git.tracked_files(root)) | set(git.untracked_files(root))
-    except git.GitError:
+    # A fresh listing: a file added since the last snapshot must change the digest.
+    taken = content.snapshot(root, fresh=True)
+    if taken is None:
         return None
-    names.update(extra)
+    names = {*taken.files, *extra}
+    ids = content.content_ids(root, names)
     digest = _blake2b()
     for name in sorted(names):
         digest.update(name.encode("utf-8", "surrogateescape") + b"\0")
-        digest.update((file_digest(os.path.join(root, name)) or "-").encode() + b"\0")
+        digest.update((ids[name] or "-").encode() + b"\0")
     return digest.hexdigest()
 
 
