@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from huskycat.core.backend import Backend
-from huskycat.core.calls import Returned, call, error_result
+from huskycat.core.calls import Returned, call, error_result, with_notes
 from huskycat.core.process import RunContext
 from huskycat.core.results import (
     OUTCOME_FINDINGS,
@@ -261,7 +261,8 @@ class Scheduler:
             self.record.starts[task.name] = now - self.record.started
             if self.on_event is not None:
                 self._emit(ToolEvent(task.name, ToolStatus.RUNNING, now))
-        future = self.backend.submit(call, fn, ctx)
+        key = task.name if shard < 0 else f"{task.name}[{shard}]"
+        future = self.backend.submit(call, fn, ctx, name=key, weight=weight)
         self._running[future] = _Running(task, ctx, now, shard=shard)
         future.add_done_callback(self._done.put)
 
@@ -300,6 +301,7 @@ class Scheduler:
             result = error_result(name, returned)
         else:
             result = coerce_result(name, returned.value, returned.duration)
+        result = with_notes(result, returned.notes)
         if run.shard >= 0:
             self._collect_shard(run, result, now)
         else:
