@@ -57,7 +57,13 @@ class ProcessCluster:
 
     def __init__(self, workers: int = PROCESS_WORKERS, threads: int = PROCESS_THREADS) -> None:
         self.address = f"tcp://127.0.0.1:{free_port()}"
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        # Dask's own retries of a task whose worker died are silent; with none, huskycat
+        # retries and says so (what `huskycat run --cluster local` sets up too).
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0",
+        }
         port = self.address.rsplit(":", 1)[1]
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
         self.procs = [

@@ -213,7 +213,7 @@ class ParallelExecutor:
         check_weight = getattr(backend, "check_weight", None)
         if check_weight is not None:  # a cluster: a tool no worker can take fails at once
             for name in names:
-                check_weight(name, min(self.tool_resources.get(name, 1), self.max_workers))
+                check_weight(name, self.tool_resources.get(name, 1))
         tasks = [
             Task(
                 name=name,

@@ -1,0 +1,147 @@
+"""The engine on a Dask cluster of separate processes (``dask scheduler`` and ``dask
+worker`` on 127.0.0.1): tools pickled to other processes, deadlines and cancellations
+enforced on the workers, a worker killed mid-tool, a weight no worker can take."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from huskycat.core.dask_backend import ClusterError, DaskBackend
+from huskycat.core.parallel_executor import TOOL_DEPENDENCIES, ParallelExecutor, ToolStatus
+from huskycat.core.process import run
+
+from .core_process_test import wait_dead
+from .dask_fixtures import PROCESS_THREADS, PROCESS_WORKERS, ProcessCluster, dask_processes
+
+__all__ = ["dask_processes"]  # the fixture, imported for pytest
+
+
+@pytest.fixture
+def backend(dask_processes: ProcessCluster) -> DaskBackend:
+    # A worker killed by a test comes back (its nanny restarts it) under a new address.
+    dask_processes.client.wait_for_workers(PROCESS_WORKERS, timeout=60)
+    return DaskBackend(dask_processes.client, retries=1)
+
+
+def pid_tool() -> int:
+    return os.getpid()
+
+
+def test_slots_are_the_clusters_threads(backend: DaskBackend) -> None:
+    assert backend.total_slots() == PROCESS_WORKERS * PROCESS_THREADS
+    assert ParallelExecutor({}, backend=backend).max_workers == PROCESS_WORKERS * PROCESS_THREADS
+
+
+def test_the_seed_graph_runs_in_the_worker_processes(backend: DaskBackend) -> None:
+    def tool(name: str, ok: bool = True) -> object:
+        def call() -> object:
+            # A closure, pickled by value: the worker's pid in the output.
+            return {"success": ok, "output": f"{name} in {os.getpid()}"}
+
+        return call
+
+    tools = {name: tool(name, ok=name != "yamllint") for name in TOOL_DEPENDENCIES}
+    results = ParallelExecutor(backend=backend).execute_tools(tools)
+    by_name = {r.tool_name: r for r in results}
+    assert by_name["yamllint"].status is ToolStatus.FAILED
+    for skipped in ("gitlab-ci", "ansible-lint", "helm-lint"):
+        assert by_name[skipped].status is ToolStatus.SKIPPED
+        assert by_name[skipped].error_message == "dependency 'yamllint' failed"
+    ran = [r for r in results if r.status is ToolStatus.SUCCESS]
+    assert len(ran) == 11
+    pids = {int(r.output.split()[-1]) for r in ran}
+    assert os.getpid() not in pids
+
+
+def test_a_hung_command_times_out_on_its_worker_with_its_output(
+    backend: DaskBackend, tmp_path: Path
+) -> None:
+    marker = tmp_path / "pid"
+
+    def hang() -> object:
+        return run(["sh", "-c", f"echo started; echo $$ > {marker}; exec sleep 30"]).returncode
+
+    start = time.monotonic()
+    executor = ParallelExecutor({}, backend=backend, timeout_per_tool=1.0, kill_grace=0.2)
+    [result] = executor.execute_tools({"hang": hang})
+    assert result.status is ToolStatus.TIMEOUT
+    assert "started" in result.output
+    assert time.monotonic() - start < 10
+    assert wait_dead(int(marker.read_text()), 5.0)
+
+
+def test_fail_fast_stops_a_command_running_on_another_worker(
+    backend: DaskBackend, tmp_path: Path
+) -> None:
+    marker = tmp_path / "pid"
+
+    def long() -> object:
+        return run(["sh", "-c", f"echo $$ > {marker}; exec sleep 30"]).returncode
+
+    def failing() -> object:
+        while not marker.exists():
+            time.sleep(0.05)
+        return False
+
+    executor = ParallelExecutor({}, backend=backend, fail_fast=True, kill_grace=0.2)
+    start = time.monotonic()
+    results = {r.tool_name: r for r in executor.execute_tools({"long": long, "bad": failing})}
+    assert results["bad"].status is ToolStatus.FAILED
+    assert results["long"].status is ToolStatus.SKIPPED
+    assert "fail-fast after 'bad' failed" in (results["long"].error_message or "")
+    assert time.monotonic() - start < 10
+    assert wait_dead(int(marker.read_text()), 5.0)
+
+
+def test_a_tool_whose_worker_dies_runs_again_elsewhere_and_says_so(
+    backend: DaskBackend, tmp_path: Path
+) -> None:
+    marker = tmp_path / "first"
+
+    def dies_once() -> object:
+        if not marker.exists():
+            marker.write_text(str(os.getpid()))
+            time.sleep(60)  # until the test kills this worker
+        return True
+
+    def kill_the_worker() -> None:
+        while not marker.exists() or not marker.read_text():
+            time.sleep(0.05)
+        os.kill(int(marker.read_text()), signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_the_worker)
+    killer.start()
+    [result] = ParallelExecutor({}, backend=backend).execute_tools({"victim": dies_once})
+    killer.join()
+    assert result.status is ToolStatus.SUCCESS, result.output
+    assert "died while running 'victim'" in result.output
+    assert "retried on another worker (attempt 2)" in result.metadata["backend_notes"][0]
+
+
+def test_a_tool_heavier_than_every_worker_is_an_error_before_anything_runs(
+    backend: DaskBackend,
+) -> None:
+    executor = ParallelExecutor({}, backend=backend, tool_resources={"huge": PROCESS_THREADS + 1})
+    with pytest.raises(ClusterError, match=r"tool .huge. needs 5 slots .* \(most: 4\)"):
+        executor.execute_tools({"small": pid_tool, "huge": pid_tool})
+
+
+def test_a_tool_that_cannot_be_pickled_fails_alone(backend: DaskBackend) -> None:
+    lock = threading.Lock()
+
+    def holds_a_lock() -> object:
+        with lock:
+            return True
+
+    results = ParallelExecutor({}, backend=backend).execute_tools(
+        {"unpicklable": holds_a_lock, "fine": pid_tool}
+    )
+    assert results[0].status is ToolStatus.FAILED
+    assert "cannot send 'unpicklable' to the cluster" in (results[0].error_message or "")
+    assert results[1].status is ToolStatus.SUCCESS
