@@ -29,8 +29,8 @@ def backend(dask_processes: ProcessCluster) -> DaskBackend:
     return DaskBackend(dask_processes.client, retries=1)
 
 
-def pid_tool() -> int:
-    return os.getpid()
+def noop() -> None:
+    return None
 
 
 def test_slots_are_the_clusters_threads(backend: DaskBackend) -> None:
@@ -129,7 +129,7 @@ def test_a_tool_heavier_than_every_worker_is_an_error_before_anything_runs(
 ) -> None:
     executor = ParallelExecutor({}, backend=backend, tool_resources={"huge": PROCESS_THREADS + 1})
     with pytest.raises(ClusterError, match=r"tool .huge. needs 5 slots .* \(most: 4\)"):
-        executor.execute_tools({"small": pid_tool, "huge": pid_tool})
+        executor.execute_tools({"small": noop, "huge": noop})
 
 
 def test_a_tool_that_cannot_be_pickled_fails_alone(backend: DaskBackend) -> None:
@@ -140,7 +140,7 @@ def test_a_tool_that_cannot_be_pickled_fails_alone(backend: DaskBackend) -> None
             return True
 
     results = ParallelExecutor({}, backend=backend).execute_tools(
-        {"unpicklable": holds_a_lock, "fine": pid_tool}
+        {"unpicklable": holds_a_lock, "fine": noop}
     )
     assert results[0].status is ToolStatus.FAILED
     assert "cannot send 'unpicklable' to the cluster" in (results[0].error_message or "")
