@@ -112,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds per tool (default: the configuration's, else 300); a tool's own "
         "timeout setting still wins",
     )
+    run.add_argument(
+        "--cluster",
+        metavar="local[:N]|tcp://HOST:PORT",
+        help="run the tools on a Dask cluster: N local worker processes, or an existing "
+        "scheduler (default: $HUSKYCAT_CLUSTER, else the configuration's 'cluster'); "
+        "needs pip install 'huskycat[dask]'",
+    )
     run.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report")
     run.add_argument("--json", metavar="PATH", help="write a JSON report")
     run.add_argument("--no-progress", action="store_true", help="no live view or progress lines")
@@ -189,7 +196,11 @@ def _is_user_error(exc: Exception) -> bool:
 
     errors: tuple[type[Exception], ...] = (ConfigError, FilesError, GitError, HookError, UsageError)
     # Only look at modules already imported: importing them here would cost start-up.
-    for name, attr in (("huskycat.planning", "PlanError"), ("huskycat.staged", "StagedError")):
+    for name, attr in (
+        ("huskycat.planning", "PlanError"),
+        ("huskycat.staged", "StagedError"),
+        ("huskycat.distributed.cluster", "ClusterSetupError"),
+    ):
         module = sys.modules.get(name)
         if module is not None:
             errors += (getattr(module, attr),)

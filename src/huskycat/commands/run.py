@@ -37,6 +37,7 @@ from huskycat.signals import terminate_raises
 
 if TYPE_CHECKING:
     from huskycat.config import Config
+    from huskycat.core.backend import Backend
     from huskycat.core.results import ToolEvent, ToolResult
     from huskycat.planning import Plan
 
@@ -171,6 +172,20 @@ def _check_report_path(option: str, value: str) -> None:
 def _execute(
     args: argparse.Namespace, root: Path, config: Config, files: list[str], mode: str
 ) -> _Ran:
+    from huskycat.commands.cluster import on_cluster
+
+    with on_cluster(args, config, root, files) as backend:
+        return _execute_on(args, root, config, files, mode, backend)
+
+
+def _execute_on(
+    args: argparse.Namespace,
+    root: Path,
+    config: Config,
+    files: list[str],
+    mode: str,
+    backend: Backend | None,
+) -> _Ran:
     from huskycat.cache import Cache
     from huskycat.core.parallel_executor import ParallelExecutor
     from huskycat.core.results import ToolStatus
@@ -197,9 +212,14 @@ def _execute(
         tool_resources={n: t.weight for n, t in plan.tools.items()},
         # Tools off the critical path yield the CPUs to it: the run ends with its chain.
         background_nice=BACKGROUND_NICE,
+        backend=backend,  # None: threads; else a cluster's (--cluster)
     )
     cache = None if args.no_cache else Cache.for_root(root)
     tools = {name: tool_callable(plan, tool, cache=cache) for name, tool in plan.tools.items()}
+    if backend is not None:
+        from huskycat.distributed.tools import for_cluster
+
+        tools = {n: for_cluster(fn, plan, plan.tools[n], cache) for n, fn in tools.items()}
     verbosity = -1 if args.quiet else args.verbose
     view = _start_view(args, list(tools), executor.max_workers, verbosity, expected)
     timer = _Timer(view.handle if view is not None else None)

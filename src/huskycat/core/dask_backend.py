@@ -37,7 +37,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
 
@@ -70,6 +70,16 @@ class _ContextSpec(NamedTuple):
     nice: int
 
 
+class Prepared(NamedTuple):
+    """What a tool with a client side (``prepare()``, e.g. cache lookups) hands over:
+    its value when the client alone could make it, else the part to run on a worker
+    and what the client does with that part's value."""
+
+    value: object | None
+    remote: Callable[[], object] | None = None
+    finish: Callable[[object], object] | None = None
+
+
 @dataclass(slots=True)
 class _Call:
     """One submitted call: its client-side future and the Dask task currently running it."""
@@ -83,6 +93,7 @@ class _Call:
     attempts: int = 1
     notes: list[str] = field(default_factory=list)
     abandoned: bool = False
+    finish: Callable[[object], object] | None = None
 
 
 class DaskBackend:
@@ -129,6 +140,10 @@ class DaskBackend:
             queue.SimpleQueue()
         )
         self._lost: str | None = None  # why the scheduler is gone, once it is
+        # Client-side parts of tools (cache lookups and stores), off the scheduler's loop.
+        self._client_side = ThreadPoolExecutor(
+            max(2, os.cpu_count() or 2), thread_name_prefix="huskycat-client-side"
+        )
         for target, name in ((self._collect, "collector"), (self._cancel, "canceller")):
             threading.Thread(target=target, name=f"huskycat-dask-{name}", daemon=True).start()
 
@@ -158,7 +173,10 @@ class DaskBackend:
         call = _Call(future, fn, args, name or getattr(fn, "__name__", "call"), resources)
         with self._lock:
             self._by_future[future] = call
-        self._start(call)
+        if any(hasattr(a, "prepare") for a in args):
+            self._client_side.submit(self._prepare, call)
+        else:
+            self._start(call)
         return future
 
     def abandon(self, future: Future[Any]) -> None:
@@ -247,7 +265,11 @@ class DaskBackend:
             if call is None or call.abandoned:
                 continue
             if task.key in values:
-                _set(call, values[task.key]._replace(notes=tuple(call.notes)))
+                returned = values[task.key]._replace(notes=tuple(call.notes))
+                if call.finish is not None and returned.error is None:
+                    self._client_side.submit(self._finish, call, returned)
+                else:
+                    _set(call, returned)
             elif task.status == "error":
                 self._failed(call, task)
             else:  # cancelled, or its result lost, without being abandoned
@@ -257,6 +279,45 @@ class DaskBackend:
                     why = f"the client is {self.client.status}"
                 self._lose(why)
                 call.future.set_exception(ClusterError(self._lost or why))
+
+    def _prepare(self, call: _Call) -> None:
+        """Run the client side of a tool, then send the rest to the cluster (or not)."""
+        start = time.perf_counter()
+        try:
+            args = list(call.args)
+            for index, arg in enumerate(args):
+                if hasattr(arg, "prepare"):
+                    prepared: Prepared = arg.prepare()
+                    if prepared.remote is None:
+                        value = Returned(prepared.value, None, "", time.perf_counter() - start)
+                        self._forget(call)
+                        _set(call, value)
+                        return
+                    args[index] = prepared.remote
+                    call.finish = prepared.finish
+            call.args = tuple(args)
+            if not call.abandoned:
+                self._start(call)
+        except ClusterError as lost:
+            call.future.set_exception(lost)
+        except Exception as exc:  # noqa: BLE001 - the tool's failure, as on a thread
+            self._forget(call)
+            tb = traceback.format_exc()
+            _set(call, Returned(None, exc, tb, time.perf_counter() - start))
+
+    def _finish(self, call: _Call, returned: Returned) -> None:
+        assert call.finish is not None
+        try:
+            value = call.finish(returned.value)
+        except Exception as exc:  # noqa: BLE001 - the tool's failure, as on a thread
+            tb = traceback.format_exc()
+            _set(call, Returned(None, exc, tb, returned.duration, returned.notes))
+            return
+        _set(call, returned._replace(value=value))
+
+    def _forget(self, call: _Call) -> None:
+        with self._lock:
+            self._by_future.pop(call.future, None)
 
     def _failed(self, call: _Call, task: Any) -> None:
         try:
