@@ -27,6 +27,7 @@ pickled with cloudpickle, closures included.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import heapq
 import itertools
 import logging
@@ -45,6 +46,7 @@ import distributed
 
 from huskycat.core.calls import Returned
 from huskycat.core.process import RunContext
+from huskycat.core.reaper import Reaper
 from huskycat.core.results import ToolStatus
 
 T = TypeVar("T")
@@ -440,6 +442,8 @@ _ATEXIT: list[bool] = []
 # kills them too; this also wakes a tool that waits on its context).
 _DEADLINES: list[tuple[float, int, str, RunContext]] = []
 _SEQUENCE = itertools.count()
+_WATCH_INTERVAL = 0.2  # seconds between the watchdog's looks at processes and the scheduler
+_WORKER: list[Any] = []  # the distributed.Worker of this process, once a task ran here
 
 
 def _run_local(key: str) -> Any:
@@ -463,6 +467,8 @@ def _run_remote(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
     with _WORKER_LOCK:
         if not _ATEXIT:
             _ATEXIT.append(True)
+            with contextlib.suppress(ValueError):  # not in a worker (a test calls it)
+                _WORKER.append(distributed.get_worker())
             atexit.register(_kill_active)
             threading.Thread(
                 target=_watch_deadlines, name="huskycat-deadlines", daemon=True
@@ -509,16 +515,39 @@ def _timed_out(returned: Returned, ctx: RunContext, limit: float | None) -> Retu
 
 
 def _watch_deadlines() -> None:
+    """The worker's one watchdog: deadlines, the reaper's list of process groups, and
+    the scheduler connection (a worker cut off from it stops its tools: their results
+    could never arrive)."""
+    reaper = Reaper()
     while True:
         with _WORKER_LOCK:
             while _DEADLINES and _ACTIVE.get(_DEADLINES[0][2]) is not _DEADLINES[0][3]:
                 heapq.heappop(_DEADLINES)  # that call has returned
             wait = _DEADLINES[0][0] - time.monotonic() if _DEADLINES else None
             if wait is None or wait > 0:
-                _WORKER_LOCK.wait(wait)
-                continue
-            ctx = heapq.heappop(_DEADLINES)[3]
-        ctx.cancel("timeout")
+                _WORKER_LOCK.wait(_WATCH_INTERVAL if wait is None else min(wait, _WATCH_INTERVAL))
+                active = list(_ACTIVE.values())
+                due = None
+            else:
+                due = heapq.heappop(_DEADLINES)[3]
+                active = []
+        if due is not None:
+            due.cancel("timeout")
+            continue
+        reaper.watch(g for ctx in active for g in ctx.process_groups())
+        if active and _scheduler_lost():
+            for ctx in active:
+                ctx.cancel("the worker lost the Dask scheduler")
+
+
+def _scheduler_lost() -> bool:
+    worker = _WORKER[0] if _WORKER else None
+    if worker is None:
+        return False
+    if getattr(worker.status, "name", "running") in ("closing", "closed", "failed"):
+        return True
+    comm = getattr(getattr(worker, "batched_stream", None), "comm", None)
+    return comm is None or bool(comm.closed())
 
 
 def _cancel_keys(keys: Iterable[str], reason: str = "cancelled by the client") -> int:

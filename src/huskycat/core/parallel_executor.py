@@ -212,8 +212,8 @@ class ParallelExecutor:
         backend = self._backend_factory(self.max_workers)
         check_weight = getattr(backend, "check_weight", None)
         if check_weight is not None:  # a cluster: a tool no worker can take fails at once
-            for name in names:
-                check_weight(name, self.tool_resources.get(name, 1))
+            for name in names:  # weights capped at the slots, as the scheduler does
+                check_weight(name, min(self.tool_resources.get(name, 1), self.max_workers))
         tasks = [
             Task(
                 name=name,

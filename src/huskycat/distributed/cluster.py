@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import re
 import warnings
@@ -92,6 +93,8 @@ def opened(spec: ClusterSpec) -> Iterator[DaskBackend]:
     from huskycat.core.dask_backend import ClusterError, DaskBackend
 
     with contextlib.ExitStack() as stack:
+        # Dask logs a lost connection with tracebacks; the run says it once, in one line.
+        stack.enter_context(_quiet("distributed", "tornado", "asyncio"))
         if spec.local_workers is not None:
             # The scheduler's HTTP server moves off a busy port 8787 by itself; that is
             # no news for the user of a run.
@@ -122,6 +125,22 @@ def opened(spec: ClusterSpec) -> Iterator[DaskBackend]:
             yield DaskBackend(client)
         except ClusterError as exc:
             raise ClusterSetupError(str(exc)) from exc
+
+
+@contextlib.contextmanager
+def _quiet(*names: str) -> Iterator[None]:
+    """Only critical messages from these loggers and their children (Dask's logging
+    configuration gives some children levels of their own)."""
+    known = [n for n in logging.root.manager.loggerDict if n.split(".")[0] in names]
+    loggers = [logging.getLogger(name) for name in {*names, *known}]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def tree_digest(root: str, files: Sequence[str]) -> str:
