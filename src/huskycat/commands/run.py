@@ -199,6 +199,12 @@ def _execute_on(
         # By file count for every tool that takes files: mypy on 1 file is not mypy on 300.
         {n: (len(t.files) if t.spec.pass_filenames else None) for n, t in runnable.items()}
     )
+    shard_record = None
+    if getattr(args, "shard", None) is not None:  # --shard K/N: this share of the work
+        from huskycat.distributed.shard import take_share
+
+        plan, shard_record = take_share(plan, args.shard, expected)
+        runnable = {n: t for n, t in plan.tools.items() if t.skip_reason is None}
     # A tool skipped before it starts takes no time; unknown, it would count as 1 unit.
     skipped = {n: 0.0 for n in plan.tools if n not in runnable}
     executor = ParallelExecutor(
@@ -231,9 +237,12 @@ def _execute_on(
             view.stop()
         if cache is not None:
             cache.close()
-    history.record(results, {n: len(t.files) for n, t in runnable.items()})
-    history.save()
+    if shard_record is None:  # a share keeps the history every share split by
+        history.record(results, {n: len(t.files) for n, t in runnable.items()})
+        history.save()
     stats = {**executor.get_statistics(), "tool_times": timer.times}
+    if shard_record is not None:
+        stats["shard"] = shard_record  # what `huskycat merge` needs
     _report(args, plan, results, stats, executor.get_execution_plan(), mode, verbosity)
     failed = any(
         r.status in (ToolStatus.FAILED, ToolStatus.TIMEOUT) or not r.success for r in results

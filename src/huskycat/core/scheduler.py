@@ -526,3 +526,7 @@ def _blocks(result: ToolResult, *, requires: bool) -> bool:
         return True
     # An ordering-only edge: findings do not block; a crash or a timeout does.
     return not (status is ToolStatus.FAILED and result.metadata.get("outcome") == OUTCOME_FINDINGS)
+
+
+# Public for ``huskycat merge``, which applies the same rule to the results of shards.
+blocks = _blocks
