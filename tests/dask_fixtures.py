@@ -5,10 +5,12 @@ for the whole session: starting a cluster costs a second or more."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +24,7 @@ from huskycat.core.dask_backend import DaskBackend
 ROOT = Path(__file__).resolve().parent.parent
 PROCESS_WORKERS = 2
 PROCESS_THREADS = 4
+VERSION_TOOL = "huskycat-test-versioned"
 
 
 @pytest.fixture(scope="session")
@@ -59,10 +62,16 @@ class ProcessCluster:
         self.address = f"tcp://127.0.0.1:{free_port()}"
         # Dask's own retries of a task whose worker died are silent; with none, huskycat
         # retries and says so (what `huskycat run --cluster local` sets up too).
+        # The workers have a tool of their own, VERSION_TOOL, at version 2.0.0.
+        self.folder = Path(tempfile.mkdtemp(prefix="huskycat-dask-"))
+        tool = self.folder / VERSION_TOOL
+        tool.write_text(f"#!/bin/sh\necho {VERSION_TOOL} 2.0.0\n")
+        tool.chmod(0o755)
         env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
             "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0",
+            "PATH": f"{self.folder}{os.pathsep}{os.environ.get('PATH', '')}",
         }
         port = self.address.rsplit(":", 1)[1]
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
@@ -111,6 +120,7 @@ class ProcessCluster:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

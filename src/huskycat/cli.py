@@ -131,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
         "needs pip install 'huskycat[dask]'",
     )
     run.add_argument(
+        "--cluster-files",
+        choices=["shared", "ship"],
+        help="with --cluster: 'shared' (default): the workers see the repository at the "
+        "same path (checked); 'ship': send the run's files to the workers that lack them",
+    )
+    run.add_argument(
         "--shard",
         metavar="K/N",
         type=_share,

@@ -36,8 +36,8 @@ from huskycat.commands.common import (
 from huskycat.signals import terminate_raises
 
 if TYPE_CHECKING:
+    from huskycat.commands.cluster import Cluster
     from huskycat.config import Config
-    from huskycat.core.backend import Backend
     from huskycat.core.results import ToolEvent, ToolResult
     from huskycat.planning import Plan
 
@@ -174,8 +174,8 @@ def _execute(
 ) -> _Ran:
     from huskycat.commands.cluster import on_cluster
 
-    with on_cluster(args, config, root, files) as backend:
-        return _execute_on(args, root, config, files, mode, backend)
+    with on_cluster(args, config, root, files) as cluster:
+        return _execute_on(args, root, config, files, mode, cluster)
 
 
 def _execute_on(
@@ -184,7 +184,7 @@ def _execute_on(
     config: Config,
     files: list[str],
     mode: str,
-    backend: Backend | None,
+    cluster: Cluster | None,
 ) -> _Ran:
     from huskycat.cache import Cache
     from huskycat.core.parallel_executor import ParallelExecutor
@@ -218,14 +218,13 @@ def _execute_on(
         tool_resources={n: t.weight for n, t in plan.tools.items()},
         # Tools off the critical path yield the CPUs to it: the run ends with its chain.
         background_nice=BACKGROUND_NICE,
-        backend=backend,  # None: threads; else a cluster's (--cluster)
+        backend=cluster.backend if cluster else None,  # None: threads (no --cluster)
     )
     cache = None if args.no_cache else Cache.for_root(root)
     tools = {name: tool_callable(plan, tool, cache=cache) for name, tool in plan.tools.items()}
-    if backend is not None:
-        from huskycat.distributed.tools import for_cluster
-
-        tools = {n: for_cluster(fn, plan, plan.tools[n], cache) for n, fn in tools.items()}
+    if cluster is not None:
+        cluster.check(plan)
+        tools = cluster.tools(plan, tools, cache)
     verbosity = -1 if args.quiet else args.verbose
     view = _start_view(args, list(tools), executor.max_workers, verbosity, expected)
     timer = _Timer(view.handle if view is not None else None)

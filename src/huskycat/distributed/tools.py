@@ -23,6 +23,7 @@ from huskycat.cache.store import Cache
 from huskycat.core.dask_backend import Prepared
 from huskycat.core.results import ToolResult
 from huskycat.core.sharding import ShardedTool
+from huskycat.distributed.ship import Fixed, Shipment, Shipped, run_shipped
 from huskycat.planning import Plan, PlannedTool
 from huskycat.tools import runner
 from huskycat.tools.base import ToolSpec
@@ -30,15 +31,22 @@ from huskycat.tools.base import ToolSpec
 
 @dataclass(frozen=True)
 class RemoteRun:
-    """What a worker runs: the tool over some files, nothing of the client's state."""
+    """What a worker runs: the tool over some files, nothing of the client's state.
+    ``shipped``: the files are in a shipped tree, not at ``root``."""
 
     spec: ToolSpec
     files: tuple[str, ...]
     root: str
     options: Mapping[str, Any]
+    shipped: Shipped | None = None
 
-    def __call__(self) -> ToolResult:
-        return runner.run_tool(self.spec, self.files, root=Path(self.root), **self.options)
+    def __call__(self) -> ToolResult | Fixed:
+        if self.shipped is None:
+            return self._run(Path(self.root))
+        return run_shipped(self.shipped, bool(self.options.get("fix")), self.files, self._run)
+
+    def _run(self, root: Path) -> ToolResult:
+        return runner.run_tool(self.spec, self.files, root=root, **self.options)
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,7 @@ class ClusterTool:
     files: tuple[str, ...]
     root: Path
     options: Mapping[str, Any]
+    shipment: Shipment | None = field(default=None, repr=False)
 
     def __call__(self) -> ToolResult:
         """All of it here (a thread backend)."""
@@ -61,17 +70,28 @@ class ClusterTool:
             return Prepared(found.result)
         if not found.run_needed:
             return Prepared(found.finish(None))
-        remote = RemoteRun(self.spec, tuple(found.misses), str(self.root), dict(self.options))
-        return Prepared(None, remote, functools.partial(_finish, found))
+        shipped = self.shipment.ref() if self.shipment is not None else None
+        remote = RemoteRun(
+            self.spec, tuple(found.misses), str(self.root), dict(self.options), shipped
+        )
+        return Prepared(None, remote, functools.partial(_finish, found, self.shipment))
 
 
-def _finish(found: Lookup, fresh: object) -> ToolResult:
+def _finish(found: Lookup, shipment: Shipment | None, fresh: object) -> ToolResult:
+    if isinstance(fresh, Fixed):
+        assert shipment is not None
+        shipment.apply(fresh.changes)  # before the cache looks at the files again
+        fresh = fresh.result
     assert isinstance(fresh, ToolResult), fresh
     return found.finish(fresh)
 
 
 def for_cluster(
-    local: Callable[[], object], plan: Plan, tool: PlannedTool, cache: Cache | None
+    local: Callable[[], object],
+    plan: Plan,
+    tool: PlannedTool,
+    cache: Cache | None,
+    shipment: Shipment | None = None,
 ) -> Callable[[], object]:
     """The cluster's version of ``local`` (what :func:`huskycat.planning.tool_callable`
     made for ``tool``): the same files and shards, the cache kept on the client."""
@@ -88,7 +108,7 @@ def for_cluster(
         files = _files_of(part)
         if files is None:
             return part  # a tool skipped before it runs: nothing to send
-        return ClusterTool(cache, tool.spec, files, plan.root, options)
+        return ClusterTool(cache, tool.spec, files, plan.root, options, shipment)
 
     if isinstance(local, ShardedTool):
         split = local.split
