@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -117,4 +119,36 @@ def test_the_command_exits_2_when_the_scheduler_is_lost_and_fixes_nothing(
     assert proc.returncode == 2, proc.stderr
     assert f"--cluster {doomed_cluster.address!r}: lost the Dask scheduler" in proc.stderr
     assert "Traceback" not in proc.stderr
+    assert wait_dead(int(pid.read_text()), 5.0)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_cluster_run_exits_130_and_stops_the_tools_on_the_workers(
+    dask_processes: ProcessCluster, git_repo: GitRepo, tmp_path: Path, signum: signal.Signals
+) -> None:
+    pid = tmp_path / "pid"
+    git_repo.write(
+        "pyproject.toml",
+        "[tool.huskycat.tools.slow]\n"
+        f'command = ["sh", "-c", "echo $$ > {pid}; exec sleep 60"]\n'
+        "pass_filenames = false\n",
+    )
+    git_repo.commit()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "huskycat", "run", "--tools", "slow"]
+        + ["--cluster", dask_processes.address],
+        cwd=git_repo.path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not (pid.exists() and pid.read_text().strip()):
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, (out, err)
+    assert err.startswith("huskycat: interrupted"), err
     assert wait_dead(int(pid.read_text()), 5.0)
