@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,9 +31,11 @@ VERSION_TOOL = "huskycat-test-versioned"
 @pytest.fixture(scope="session")
 def dask_inprocess() -> Iterator[DaskBackend]:
     """Two workers of eight threads each, in this process."""
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=8, processes=False, dashboard_address=None
-    )
+    with warnings.catch_warnings():  # port 8787 taken by another cluster: no news
+        warnings.filterwarnings("ignore", message="Port [0-9]+ is already in use")
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=8, processes=False, dashboard_address=None
+        )
     client = distributed.Client(cluster, set_as_default=False)
     try:
         yield DaskBackend(client)
@@ -48,11 +51,9 @@ def free_port() -> int:
 
 
 def dask_command(*args: str) -> list[str]:
-    """The ``dask`` command of this interpreter's environment."""
-    return [sys.executable, "-m", "distributed.cli.dask_spec", *args][:0] or [
-        str(Path(sys.executable).parent / "dask"),
-        *args,
-    ]
+    """The ``dask`` command of this interpreter's environment (else the one on PATH)."""
+    beside = Path(sys.executable).parent / "dask"
+    return [str(beside) if beside.exists() else shutil.which("dask") or "dask", *args]
 
 
 class ProcessCluster:
