@@ -5,6 +5,7 @@ Dask and workers that see other files are errors that name the value and its sou
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,14 @@ from typing import Any
 import pytest
 
 from huskycat.distributed.cluster import ClusterSetupError, check_shared, tree_digest
-from tests.conftest import GitRepo, huskycat, load_report, make_repo, results_by_tool
+from tests.conftest import (
+    GitRepo,
+    huskycat,
+    load_report,
+    make_repo,
+    results_by_tool,
+    run_in_terminal,
+)
 
 from .dask_fixtures import PROCESS_WORKERS, ProcessCluster, dask_processes
 
@@ -160,3 +168,16 @@ def test_workers_that_see_other_files_fail_the_shared_check_loudly(
     with pytest.raises(ClusterSetupError, match=r"2 of 2 workers see '\.' differently"):
         check_shared(backend, Path("."), files)
     shutil.rmtree(git_repo.path / "pkg")
+
+
+def test_the_live_view_shows_a_cluster_runs_tools_as_they_finish(
+    git_repo: GitRepo, dask_processes: ProcessCluster
+) -> None:
+    fill(git_repo)
+    args = ["run", "--tools", "ruff,yamllint,black", "--cluster", dask_processes.address]
+    code, text = run_in_terminal(args, cwd=git_repo.path)
+    assert code == 1
+    lines = re.split(r"[\r\n]+", text)  # the table is redrawn in place
+    for tool in ("ruff", "yamllint", "black"):
+        assert any(re.match(rf"{tool} +failed \d+ error", line) for line in lines), text
+    assert "0 passed, 3 failed, 0 timed out, 0 skipped" in text
