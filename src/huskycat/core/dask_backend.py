@@ -9,10 +9,10 @@ only when a cluster is asked for: importing ``distributed`` costs the CLI about 
     client (this process)                      worker process
     ---------------------                      --------------
     scheduler loop
-      submit(call, tool, ctx) --- task key --> _run_remote: a fresh RunContext with the
+      submit(call, tool, ctx) --- task key --> run_remote: a fresh RunContext with the
         ctx stays here; the task gets           same time left, kill grace and niceness;
-        a _ContextSpec in its place             call(tool, ctx) -> Returned
-      abandon(future) -- canceller thread -->  _cancel_keys: ctx.cancel(): SIGTERM, grace,
+        a ContextSpec in its place              call(tool, ctx) -> Returned
+      abandon(future) -- canceller thread -->  cancel_keys: ctx.cancel(): SIGTERM, grace,
                          (client.run)           SIGKILL of the tool's process groups
     collector thread <-- done futures, gathered in batches --- Returned
       KilledWorker: resubmit (bounded), note it in the result
@@ -20,15 +20,13 @@ only when a cluster is asked for: importing ``distributed`` costs the CLI about 
 
 Dask cannot stop a running task, so the task enforces the tool's deadline itself (the
 tool's commands run under the worker-side RunContext) and a cancellation reaches it as a
-message. Workers need huskycat installed (the tasks call into it); tool callables are
-pickled with cloudpickle, closures included.
+message (the worker's side: :mod:`huskycat.core.dask_worker`). Workers need huskycat
+installed (the tasks call into it); tool callables are pickled with cloudpickle,
+closures included.
 """
 
 from __future__ import annotations
 
-import atexit
-import contextlib
-import heapq
 import itertools
 import logging
 import os
@@ -37,7 +35,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
@@ -45,9 +43,8 @@ from typing import Any, NamedTuple, TypeVar
 import distributed
 
 from huskycat.core.calls import Returned
+from huskycat.core.dask_worker import LOCAL, ContextSpec, cancel_keys, run_local, run_remote
 from huskycat.core.process import RunContext
-from huskycat.core.reaper import Reaper
-from huskycat.core.results import ToolStatus
 
 T = TypeVar("T")
 
@@ -61,15 +58,6 @@ _FLUSH_TIMEOUT = 10.0  # seconds shutdown waits for cancellations to reach the w
 
 class ClusterError(Exception):
     """The cluster cannot run the graph: unreachable, lost, or too small for a tool."""
-
-
-class _ContextSpec(NamedTuple):
-    """What a worker needs to build the RunContext of a call made on the client."""
-
-    key: str
-    remaining: float | None
-    kill_grace: float
-    nice: int
 
 
 class Prepared(NamedTuple):
@@ -214,12 +202,12 @@ class DaskBackend:
             # Workers share this process: hand the call over by reference, context
             # included, so that tools need not be picklable and the scheduler's own
             # cancellations reach them directly (as on the thread backend).
-            _LOCAL[key] = (call.fn, call.args)
-            task_fn: Callable[..., Any] = _run_local
+            LOCAL[key] = (call.fn, call.args)
+            task_fn: Callable[..., Any] = run_local
             task_args: tuple[Any, ...] = (key,)
         else:
             specs = tuple(_spec(a, key) for a in call.args)
-            task_fn, task_args = _run_remote, (call.fn, specs)
+            task_fn, task_args = run_remote, (call.fn, specs)
         try:
             task = self.client.submit(
                 task_fn, *task_args, key=key, pure=False, resources=call.resources
@@ -227,7 +215,7 @@ class DaskBackend:
         except Exception as exc:
             with self._lock:
                 del self._calls[key]
-            _LOCAL.pop(key, None)
+            LOCAL.pop(key, None)
             if self.client.status != "running":
                 self._lose(f"{type(exc).__name__}: {exc}")
                 raise ClusterError(self._lost or str(exc)) from exc
@@ -356,7 +344,7 @@ class DaskBackend:
                 return None  # an older attempt of a retried call
             if call is not None:
                 self._by_future.pop(call.future, None)
-            _LOCAL.pop(key, None)
+            LOCAL.pop(key, None)
             return call
 
     def _lose(self, why: str) -> None:
@@ -384,7 +372,7 @@ class DaskBackend:
             if keys and self._lost is None:
                 try:
                     self.client.cancel([self._task_of(k) for k in keys if self._task_of(k)])  # type: ignore[no-untyped-call]
-                    self.client.run(_cancel_keys, keys, on_error="ignore")
+                    self.client.run(cancel_keys, keys, on_error="ignore")
                 except Exception:  # lost scheduler: nothing left to tell
                     logger.debug("cancelling %d Dask tasks failed", len(keys), exc_info=True)
             for _, flushed in items:
@@ -399,7 +387,7 @@ class DaskBackend:
 
 def _spec(arg: Any, key: str) -> Any:
     if isinstance(arg, RunContext):
-        spec = _ContextSpec(key, arg.remaining(), arg.kill_grace, arg.nice)
+        spec = ContextSpec(key, arg.remaining(), arg.kill_grace, arg.nice)
         if arg.deadline is not None:
             # The worker enforces the deadline and returns the timeout with the output
             # captured so far; the client's own deadline is a backstop for a worker that
@@ -417,169 +405,3 @@ def _set(call: _Call, value: Any) -> None:
 def _died_note(call: _Call, exc: BaseException) -> str:
     worker = getattr(getattr(exc, "last_worker", None), "address", None) or "a worker"
     return f"worker {worker} died while running {call.name!r}"
-
-
-def connect(address: str, *, timeout: float = 10.0) -> distributed.Client:
-    """A client of the scheduler at ``address``; :class:`ClusterError` if unreachable."""
-    try:
-        return distributed.Client(address, timeout=timeout, set_as_default=False)  # type: ignore[no-untyped-call]
-    except (OSError, TimeoutError) as exc:
-        raise ClusterError(f"cannot reach the Dask scheduler at {address!r}: {exc}") from exc
-
-
-def worker_slots(client: distributed.Client) -> Mapping[str, int]:
-    """``{worker address: threads}`` of the cluster, for messages and tests."""
-    workers = client.scheduler_info(n_workers=-1).get("workers", {})
-    return {addr: int(w.get("nthreads", 1)) for addr, w in workers.items()}
-
-
-# --- on the worker -----------------------------------------------------------------------
-_ACTIVE: dict[str, RunContext] = {}
-# In-process clusters only: the calls submitted by this process's client, by task key.
-_LOCAL: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]] = {}
-_CANCELLED: dict[str, str] = {}  # cancellations that arrived before their call started
-_CANCELLED_LIMIT = 100_000
-_WORKER_LOCK = threading.Condition()
-_ATEXIT: list[bool] = []
-# Deadlines of the calls running here, nearest first, watched by one thread per worker
-# process: at its deadline a call's context is cancelled (its commands' own deadline
-# kills them too; this also wakes a tool that waits on its context).
-_DEADLINES: list[tuple[float, int, str, RunContext]] = []
-_SEQUENCE = itertools.count()
-_WATCH_INTERVAL = 0.2  # seconds between the watchdog's looks at processes and the scheduler
-_WORKER: list[Any] = []  # the distributed.Worker of this process, once a task ran here
-
-
-def _run_local(key: str) -> Any:
-    """The task on a worker in the client's process: the call is found by its key."""
-    fn, args = _LOCAL[key]
-    return fn(*args)
-
-
-def _run_remote(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-    """The task: ``fn(*args)`` with each context spec made a RunContext of this process."""
-    contexts: list[tuple[str, RunContext]] = []
-    real: list[Any] = []
-    for arg in args:
-        if isinstance(arg, _ContextSpec):
-            deadline = None if arg.remaining is None else time.monotonic() + arg.remaining
-            ctx = RunContext(deadline, kill_grace=arg.kill_grace, nice=arg.nice)
-            contexts.append((arg.key, ctx))
-            real.append(ctx)
-        else:
-            real.append(arg)
-    with _WORKER_LOCK:
-        if not _ATEXIT:
-            _ATEXIT.append(True)
-            with contextlib.suppress(ValueError):  # not in a worker (a test calls it)
-                _WORKER.append(distributed.get_worker())
-            atexit.register(_kill_active)
-            threading.Thread(
-                target=_watch_deadlines, name="huskycat-deadlines", daemon=True
-            ).start()
-        for key, ctx in contexts:
-            _ACTIVE[key] = ctx
-            reason = _CANCELLED.pop(key, None)
-            if reason is not None:
-                ctx.cancel(reason)
-            if ctx.deadline is not None:
-                heapq.heappush(_DEADLINES, (ctx.deadline, next(_SEQUENCE), key, ctx))
-                _WORKER_LOCK.notify()
-    try:
-        value = fn(*real)
-    finally:
-        with _WORKER_LOCK:
-            for key, _ in contexts:
-                _ACTIVE.pop(key, None)
-    for _, ctx in contexts:
-        if ctx.cancel_reason == "timeout" and isinstance(value, Returned):
-            value = _timed_out(value, ctx, spec_timeout(args))
-    return value
-
-
-def spec_timeout(args: tuple[Any, ...]) -> float | None:
-    for arg in args:
-        if isinstance(arg, _ContextSpec):
-            return arg.remaining
-    return None
-
-
-def _timed_out(returned: Returned, ctx: RunContext, limit: float | None) -> Returned:
-    """A call whose deadline passed on this worker is a timeout, whatever the tool made
-    of its cancelled commands, with the output they printed."""
-    value = returned.value
-    if getattr(value, "status", None) == ToolStatus.TIMEOUT:
-        return returned
-    error = returned.error
-    if not isinstance(error, TimeoutError):
-        error = TimeoutError(f"timed out after {limit or 0.0:g}s")
-    if not getattr(error, "output", ""):
-        error.output = ctx.captured_output()  # type: ignore[attr-defined]
-    return Returned(None, error, returned.traceback, returned.duration, returned.notes)
-
-
-def _watch_deadlines() -> None:
-    """The worker's one watchdog: deadlines, the reaper's list of process groups, and
-    the scheduler connection (a worker cut off from it stops its tools: their results
-    could never arrive)."""
-    reaper = Reaper()
-    while True:
-        with _WORKER_LOCK:
-            while _DEADLINES and _ACTIVE.get(_DEADLINES[0][2]) is not _DEADLINES[0][3]:
-                heapq.heappop(_DEADLINES)  # that call has returned
-            wait = _DEADLINES[0][0] - time.monotonic() if _DEADLINES else None
-            if wait is None or wait > 0:
-                _WORKER_LOCK.wait(_WATCH_INTERVAL if wait is None else min(wait, _WATCH_INTERVAL))
-                active = list(_ACTIVE.values())
-                due = None
-            else:
-                due = heapq.heappop(_DEADLINES)[3]
-                active = []
-        if due is not None:
-            due.cancel("timeout")
-            continue
-        reaper.watch(g for ctx in active for g in ctx.process_groups())
-        if active and _scheduler_lost():
-            for ctx in active:
-                ctx.cancel("the worker lost the Dask scheduler")
-
-
-def _scheduler_lost() -> bool:
-    worker = _WORKER[0] if _WORKER else None
-    if worker is None:
-        return False
-    if getattr(worker.status, "name", "running") in ("closing", "closed", "failed"):
-        return True
-    comm = getattr(getattr(worker, "batched_stream", None), "comm", None)
-    return comm is None or bool(comm.closed())
-
-
-def _cancel_keys(keys: Iterable[str], reason: str = "cancelled by the client") -> int:
-    """Run on every worker: cancel the calls of ``keys`` (SIGTERM, grace, SIGKILL of their
-    process groups, done by the tool's own wait), or remember them if not yet started."""
-    found: list[RunContext] = []
-    with _WORKER_LOCK:
-        for key in keys:
-            ctx = _ACTIVE.get(key)
-            if ctx is not None:
-                found.append(ctx)
-            elif len(_CANCELLED) < _CANCELLED_LIMIT:
-                _CANCELLED[key] = reason
-    for ctx in found:
-        ctx.cancel(reason)
-    return len(found)
-
-
-def _kill_active() -> None:
-    """The worker process is exiting: no tool process outlives it."""
-    with _WORKER_LOCK:
-        contexts = list(_ACTIVE.values())
-    for ctx in contexts:
-        ctx.cancel("worker shutting down")
-    for ctx in contexts:
-        ctx.kill_all(0.0)
-
-
-def worker_pid() -> int:
-    """The worker's process id (tests kill a worker with it)."""
-    return os.getpid()
