@@ -29,7 +29,7 @@ import distributed
 from huskycat.core.calls import Returned
 from huskycat.core.process import RunContext
 from huskycat.core.reaper import Reaper
-from huskycat.core.results import ToolStatus
+from huskycat.core.results import ToolResult, ToolStatus
 
 
 class ContextSpec(NamedTuple):
@@ -99,30 +99,39 @@ def run_remote(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
             for key, _ in contexts:
                 _ACTIVE.pop(key, None)
     for _, ctx in contexts:
-        if ctx.cancel_reason == "timeout" and isinstance(value, Returned):
+        overran = ctx.deadline is not None and time.monotonic() >= ctx.deadline
+        if isinstance(value, Returned) and (ctx.cancel_reason == "timeout" or overran):
             value = _timed_out(value, ctx, spec_timeout(args))
     return value
 
 
 def spec_timeout(args: tuple[Any, ...]) -> float | None:
+    """The call's time limit: what was left at submission, which the client's scheduler
+    made a moment after it set the deadline (microseconds: rounded to milliseconds)."""
     for arg in args:
-        if isinstance(arg, ContextSpec):
-            return arg.remaining
+        if isinstance(arg, ContextSpec) and arg.remaining is not None:
+            return round(arg.remaining, 3)
     return None
 
 
 def _timed_out(returned: Returned, ctx: RunContext, limit: float | None) -> Returned:
-    """A call whose deadline passed on this worker is a timeout, whatever the tool made
-    of its cancelled commands, with the output they printed."""
+    """A call whose deadline passed on this worker: the TIMEOUT result the scheduler
+    makes on threads (same message, the output the tool's commands printed), unless the
+    tool made a TIMEOUT result of its own."""
     value = returned.value
     if getattr(value, "status", None) == ToolStatus.TIMEOUT:
         return returned
-    error = returned.error
-    if not isinstance(error, TimeoutError):
-        error = TimeoutError(f"timed out after {limit or 0.0:g}s")
-    if not getattr(error, "output", ""):
-        error.output = ctx.captured_output()  # type: ignore[attr-defined]
-    return Returned(None, error, returned.traceback, returned.duration, returned.notes)
+    seconds = limit or 0.0
+    result = ToolResult(
+        "",  # named by the scheduler (coerce_result)
+        False,
+        returned.duration,
+        output=ctx.captured_output(),
+        status=ToolStatus.TIMEOUT,
+        error_message=f"timed out after {seconds:g}s",
+        metadata={"timeout": seconds},
+    )
+    return Returned(result, None, "", returned.duration, returned.notes)
 
 
 def _watch_deadlines() -> None:
