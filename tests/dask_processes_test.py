@@ -145,3 +145,42 @@ def test_a_tool_that_cannot_be_pickled_fails_alone(backend: DaskBackend) -> None
     assert results[0].status is ToolStatus.FAILED
     assert "cannot send 'unpicklable' to the cluster" in (results[0].error_message or "")
     assert results[1].status is ToolStatus.SUCCESS
+
+
+def test_worker_resources_hold_the_weights_when_every_worker_declares_them() -> None:
+    import distributed
+
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=4,
+            processes=False,
+            dashboard_address=":0",
+            resources={"slots": 2},
+        ) as cluster,
+        distributed.Client(cluster, set_as_default=False) as client,
+    ):
+        backend = DaskBackend(client)
+        assert (backend.resource, backend.capacities) == ("slots", (2, 2))
+        running: list[int] = []
+        peak: list[int] = []
+        lock = threading.Lock()
+
+        def heavy() -> None:
+            with lock:
+                running.append(1)
+                peak.append(len(running))
+            time.sleep(0.2)
+            with lock:
+                running.pop()
+
+        executor = ParallelExecutor(
+            {}, backend=backend, tool_resources={f"h{i}": 2 for i in range(4)}
+        )
+        assert executor.max_workers == 4
+        results = executor.execute_tools({f"h{i}": heavy for i in range(4)})
+        assert all(r.success for r in results)
+        assert max(peak) == 2  # two slots each: one per worker at a time
+        too_heavy = ParallelExecutor({}, backend=backend, tool_resources={"big": 3})
+        with pytest.raises(ClusterError, match=r"needs 3 slots .* 'slots' resource \(most: 2\)"):
+            too_heavy.execute_tools({"big": heavy})
