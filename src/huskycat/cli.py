@@ -17,6 +17,7 @@ import importlib
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from huskycat import __version__
 from huskycat.commands.common import (
@@ -30,6 +31,7 @@ from huskycat.errors import HuskycatError
 # verb -> (module under huskycat.commands, function)
 _COMMANDS = {
     "run": ("run", "cmd_run"),
+    "merge": ("merge", "cmd_merge"),
     "plan": ("plan", "cmd_plan"),
     "graph": ("graph", "cmd_graph"),
     "tools": ("tools", "cmd_tools"),
@@ -59,6 +61,15 @@ def _positive_int(value: str) -> int:
     if problem:
         raise argparse.ArgumentTypeError(problem)
     return number
+
+
+def _share(value: str) -> Any:
+    from huskycat.distributed.shard import ShardError, parse_share
+
+    try:
+        return parse_share(value)
+    except ShardError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--shard ")) from None
 
 
 def _seconds(value: str) -> float:
@@ -119,6 +130,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds per tool (default: the configuration's, else 300); a tool's own "
         "timeout setting still wins",
     )
+    run.add_argument(
+        "--cluster",
+        metavar="local[:N]|tcp://HOST:PORT",
+        help="run the tools on a Dask cluster: N local worker processes, or an existing "
+        "scheduler (default: $HUSKYCAT_CLUSTER, else the configuration's 'cluster'); "
+        "needs pip install 'huskycat[dask]'",
+    )
+    run.add_argument(
+        "--cluster-files",
+        choices=["shared", "ship"],
+        help="with --cluster: 'shared' (default): the workers see the repository at the "
+        "same path (checked); 'ship': send the run's files to the workers that lack them",
+    )
+    run.add_argument(
+        "--shard",
+        metavar="K/N",
+        type=_share,
+        help="run share K of N of the tools and files (deterministic, balanced by "
+        "history); combine the shares' --json reports with `huskycat merge`",
+    )
     run.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report")
     run.add_argument("--json", metavar="PATH", help="write a JSON report")
     run.add_argument("--sarif", metavar="PATH", help="write a SARIF 2.1.0 report")
@@ -140,6 +171,16 @@ def build_parser() -> argparse.ArgumentParser:
     loud = run.add_mutually_exclusive_group()
     loud.add_argument("-v", "--verbose", action="count", default=0, help="say more")
     loud.add_argument("-q", "--quiet", action="store_true", help="say only what failed")
+
+    merge = commands.add_parser(
+        "merge", help="combine the --json reports of `run --shard K/N` into one run's result"
+    )
+    merge.add_argument("reports", nargs="+", metavar="REPORT.json", help="one per share")
+    merge.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report")
+    merge.add_argument("--json", metavar="PATH", help="write the merged JSON report")
+    quiet = merge.add_mutually_exclusive_group()
+    quiet.add_argument("-v", "--verbose", action="count", default=0, help="say more")
+    quiet.add_argument("-q", "--quiet", action="store_true", help="say only what failed")
 
     plan = commands.add_parser("plan", help="show which tools would run, on what, in what order")
     _add_selection(plan)

@@ -17,6 +17,7 @@ Keys (``[tool.huskycat]`` shown; the same names at the top of huskycat.toml)::
     fail_fast = false           # stop at the first failure
     exclude = ["vendor/**"]     # globs left out for every tool (huskycat.files.matches_glob)
     disable = ["bandit"]        # tools not to run
+    cluster = "local:4"         # a Dask cluster to run on (huskycat.distributed.cluster)
 
     [tool.huskycat.tools.mypy]  # a catalog tool: each key overrides the catalog's value
     args = ["--strict"]         # appended to the tool's arguments
@@ -66,7 +67,7 @@ else:  # the same parser, published for Python 3.10 as tomli; mypy (checking for
     import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 CONFIG_FILES = ("huskycat.toml", ".huskycat.toml", "pyproject.toml")
-TOP_LEVEL_KEYS = ("jobs", "timeout", "fail_fast", "exclude", "disable", "tools")
+TOP_LEVEL_KEYS = ("jobs", "timeout", "fail_fast", "exclude", "disable", "tools", "cluster")
 _TOOL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -106,6 +107,7 @@ class Config:
     disable: frozenset[str] = frozenset()
     tools: Mapping[str, ToolConfig] = field(default_factory=dict)
     custom_tools: tuple[str, ...] = ()  # names under ``tools`` that are not in the catalog
+    cluster: str | None = None  # a Dask cluster to run on (huskycat.distributed.cluster)
 
     def tool(self, name: str) -> ToolConfig:
         """The settings of tool ``name`` (all unset when it has no table)."""
@@ -409,6 +411,13 @@ def load_config(
         settings["jobs"] = check.count(top["jobs"], ("jobs",))
     if "timeout" in top:
         settings["timeout"] = check.seconds(top["timeout"], ("timeout",))
+    if "cluster" in top:
+        if not isinstance(top["cluster"], str) or not top["cluster"].strip():
+            check.fail(
+                ("cluster",),
+                f"must be 'local', 'local:N' or 'tcp://host:port', got {top['cluster']!r}",
+            )
+        settings["cluster"] = top["cluster"]
     if "fail_fast" in top:
         settings["fail_fast"] = check.boolean(top["fail_fast"], ("fail_fast",))
     if "exclude" in top:

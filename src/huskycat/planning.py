@@ -304,6 +304,30 @@ MIN_FILES_PER_SHARD = 8
 MAX_SHARDS = 8
 
 
+@dataclass(frozen=True)
+class FileCall:
+    """One call of a tool on files: ``vouch()`` says, when it starts, which files it may
+    check (a failed requirement may hold some back: :mod:`huskycat.vouching`), and
+    ``run_on`` runs it on them here (through the cache). A cluster
+    (:mod:`huskycat.distributed.tools`) asks ``vouch()`` the same, runs the tool on a
+    worker instead, and ends with the same :meth:`finish`."""
+
+    tool: PlannedTool
+    vouch: Callable[[], Vouched]
+    run_on: Callable[[Sequence[str]], ToolResult] = field(repr=False)
+
+    def __call__(self) -> ToolResult:
+        allowed = self.vouch()
+        if allowed.blocked is not None:
+            return allowed.blocked
+        return self.finish(self.run_on(allowed.files), allowed)
+
+    def finish(self, result: ToolResult, allowed: Vouched) -> ToolResult:
+        """The result as the run reports it: the configured ``fail_on`` applied (after
+        the cache: it is configuration, not input), and the files held back named."""
+        return note_left_out(apply_fail_on(result, self.tool.settings.fail_on), allowed.left_out)
+
+
 def tool_callable(
     plan: Plan,
     tool: PlannedTool,
@@ -336,7 +360,7 @@ def tool_callable(
     settings = tool.settings
 
     def run_on(files: Sequence[str]) -> ToolResult:
-        result = cached_run_tool(
+        return cached_run_tool(
             cache,
             tool.spec,
             files,
@@ -347,7 +371,6 @@ def tool_callable(
             fix_command=settings.fix,
             env=plan.env,
         )
-        return apply_fail_on(result, settings.fail_on)  # after the cache: config, not input
 
     files = tool.files
 
@@ -356,12 +379,7 @@ def tool_callable(
             return Vouched(files, {})
         return vouched_files(tool.name, files, vouchers, board)
 
-    def whole() -> ToolResult:
-        allowed = vouched()
-        if allowed.blocked is not None:
-            return allowed.blocked
-        return note_left_out(run_on(allowed.files), allowed.left_out)
-
+    whole = FileCall(tool, vouched, run_on)
     shardable = (
         tool.spec.scope == "file"
         and tool.spec.pass_filenames
@@ -381,13 +399,14 @@ def tool_callable(
         files = allowed.files
         count = max(1, min(wanted, len(files) // MIN_FILES_PER_SHARD))
         if count == 1:  # the engine runs a lone part as the tool, without merge
-            return [lambda: note_left_out(run_on(files), allowed.left_out)]
+            return [FileCall(tool, functools.partial(Vouched, files, allowed.left_out), run_on)]
         size, extra = divmod(len(files), count)
         parts: list[Callable[[], ToolResult]] = []
         start = 0
         for index in range(count):  # contiguous slices: neighbours share folders and config
             end = start + size + (1 if index < extra else 0)
-            parts.append(functools.partial(run_on, files[start:end]))
+            part = functools.partial(Vouched, files[start:end], {})
+            parts.append(FileCall(tool, part, run_on))
             start = end
         return parts
 

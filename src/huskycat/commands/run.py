@@ -36,6 +36,7 @@ from huskycat.commands.common import (
 from huskycat.signals import terminate_raises
 
 if TYPE_CHECKING:
+    from huskycat.commands.cluster import Cluster
     from huskycat.config import Config
     from huskycat.core.results import ToolEvent, ToolResult
     from huskycat.planning import Plan
@@ -173,6 +174,20 @@ def _check_report_path(option: str, value: str) -> None:
 def _execute(
     args: argparse.Namespace, root: Path, config: Config, files: list[str], mode: str
 ) -> _Ran:
+    from huskycat.commands.cluster import on_cluster
+
+    with on_cluster(args, config, root, files) as cluster:
+        return _execute_on(args, root, config, files, mode, cluster)
+
+
+def _execute_on(
+    args: argparse.Namespace,
+    root: Path,
+    config: Config,
+    files: list[str],
+    mode: str,
+    cluster: Cluster | None,
+) -> _Ran:
     from huskycat import vouching
     from huskycat.cache import Cache
     from huskycat.core.parallel_executor import ParallelExecutor
@@ -192,6 +207,12 @@ def _execute(
         # By file count for every tool that takes files: mypy on 1 file is not mypy on 300.
         {n: (len(t.files) if t.spec.pass_filenames else None) for n, t in runnable.items()}
     )
+    shard_record = None
+    if getattr(args, "shard", None) is not None:  # --shard K/N: this share of the work
+        from huskycat.distributed.shard import take_share
+
+        plan, shard_record = take_share(plan, args.shard, expected)
+        runnable = {n: t for n, t in plan.tools.items() if t.skip_reason is None}
     # A tool skipped before it starts takes no time; unknown, it would count as 1 unit.
     skipped = {n: 0.0 for n in plan.tools if n not in runnable}
     # A requirement between per-file tools holds back only the files it failed on.
@@ -210,12 +231,16 @@ def _execute(
         tool_resources={n: t.weight for n, t in plan.tools.items()},
         # Tools off the critical path yield the CPUs to it: the run ends with its chain.
         background_nice=BACKGROUND_NICE,
+        backend=cluster.backend if cluster else None,  # None: threads (no --cluster)
     )
     cache = None if args.no_cache else Cache.for_root(root)
     tools = {
         name: tool_callable(plan, tool, cache=cache, board=board, vouchers=vouchers.get(name, ()))
         for name, tool in plan.tools.items()
     }
+    if cluster is not None:
+        cluster.check(plan)
+        tools = cluster.tools(plan, tools, cache)
     verbosity = -1 if args.quiet else args.verbose
     view = _start_view(args, list(tools), executor.max_workers, verbosity, expected)
     timer = _Timer(view.handle if view is not None else None)
@@ -232,9 +257,12 @@ def _execute(
             view.stop()
         if cache is not None:
             cache.close()
-    history.record(results, {n: len(t.files) for n, t in runnable.items()})
-    history.save()
+    if shard_record is None:  # a share keeps the history every share split by
+        history.record(results, {n: len(t.files) for n, t in runnable.items()})
+        history.save()
     stats = {**executor.get_statistics(), "tool_times": timer.times}
+    if shard_record is not None:
+        stats["shard"] = shard_record  # what `huskycat merge` needs
     _report(args, plan, results, stats, executor.get_execution_plan(), mode, verbosity)
     failed = any(
         r.status in (ToolStatus.FAILED, ToolStatus.TIMEOUT) or not r.success for r in results

@@ -2,8 +2,10 @@
 
 The whole contract is ``concurrent.futures``'s: ``submit(fn, *args) -> Future``. Two
 additions let the scheduler walk away from a call that overran its deadline
-(``abandon``) and end a run (``shutdown``). A distributed engine plugs in by
-implementing these three methods; the scheduler does not change.
+(``abandon``) and end a run (``shutdown``). ``submit`` also receives the name of the
+call (a distributed engine uses it in its task key) and its weight (the slots it
+takes); the thread backend ignores both. A distributed engine plugs in by implementing
+these three methods (:mod:`huskycat.core.dask_backend`); the scheduler does not change.
 """
 
 from __future__ import annotations
@@ -20,8 +22,12 @@ T = TypeVar("T")
 class Backend(Protocol):
     """What the scheduler needs from an execution engine."""
 
-    def submit(self, fn: Callable[..., T], /, *args: Any) -> Future[T]:
-        """Start ``fn(*args)``; the scheduler never submits more than its slots allow."""
+    def submit(
+        self, fn: Callable[..., T], /, *args: Any, name: str = "", weight: int = 1
+    ) -> Future[T]:
+        """Start ``fn(*args)``; the scheduler never submits more than its slots allow.
+        ``name`` says which tool (or shard) the call is; ``weight`` how many slots it
+        takes."""
         ...
 
     def abandon(self, future: Future[Any]) -> None:
@@ -57,7 +63,10 @@ class ThreadBackend:
         self._threads: list[threading.Thread] = []
         self._closed = False
 
-    def submit(self, fn: Callable[..., T], /, *args: Any) -> Future[T]:
+    def submit(
+        self, fn: Callable[..., T], /, *args: Any, name: str = "", weight: int = 1
+    ) -> Future[T]:
+        del name, weight  # every thread takes any call; the scheduler counts the slots
         if self._closed:
             raise RuntimeError("submit() after shutdown()")
         future: Future[T] = Future()

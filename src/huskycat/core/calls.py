@@ -21,12 +21,16 @@ from huskycat.core.results import (
 
 
 class Returned(NamedTuple):
-    """What a worker hands back: the value or the exception, and how long the call took."""
+    """What a worker hands back: the value or the exception, and how long the call took.
+
+    ``notes`` are what the backend has to say about the call (a distributed one: the
+    worker that died while running it, and the retry); they end up in the result."""
 
     value: object
     error: BaseException | None
     traceback: str
     duration: float
+    notes: tuple[str, ...] = ()
 
 
 def call(fn: Callable[[], object], ctx: RunContext) -> Returned:
@@ -71,3 +75,12 @@ def error_result(name: str, returned: Returned) -> ToolResult:
         error_message=f"{type(exc).__name__}: {exc}",
         metadata={"outcome": OUTCOME_ERROR, "exception": type(exc).__name__},
     )
+
+
+def with_notes(result: ToolResult, notes: tuple[str, ...]) -> ToolResult:
+    """``result`` with the backend's notes in its metadata and before its output."""
+    if notes:
+        result.metadata["backend_notes"] = list(notes)
+        lines = "".join(f"huskycat: {note}\n" for note in notes)
+        result.output = lines + result.output
+    return result

@@ -102,7 +102,10 @@ class ParallelExecutor:
             the durations this executor measured in earlier runs, otherwise 1 each.
         tool_resources: worker slots per tool (capped at ``max_workers``).
         tool_timeouts: per-tool timeouts overriding ``timeout_per_tool`` (None: none).
-        backend: a factory ``(slots) -> Backend``; defaults to a thread pool.
+        backend: a factory ``(slots) -> Backend`` (default: worker threads), or a
+            backend object serving every run, such as
+            ``huskycat.core.dask_backend.DaskBackend(client)``; with ``max_workers``
+            None, a backend that has ``total_slots()`` (a cluster) gives the slots.
         kill_grace: seconds between SIGTERM and SIGKILL for a tool's processes.
         background_nice: CPU niceness (1 to 19) given to the processes of tools that are
             not on the longest remaining path when they start, so that the critical
@@ -121,7 +124,7 @@ class ParallelExecutor:
         expected_durations: Mapping[str, float] | None = None,
         tool_resources: Mapping[str, int] | None = None,
         tool_timeouts: Mapping[str, float | None] | None = None,
-        backend: Callable[[int], Backend] | None = None,
+        backend: Callable[[int], Backend] | Backend | None = None,
         kill_grace: float = KILL_GRACE,
         background_nice: int = 0,
     ) -> None:
@@ -153,7 +156,7 @@ class ParallelExecutor:
         self._requires = requires
         graph.raise_on_cycles(self._combined)
         self.tool_dependencies = {n: list(d) for n, d in self._requires.items()}
-        self.max_workers = _workers(max_workers)
+        self.max_workers = _workers(max_workers, backend)
         self.timeout_per_tool = _seconds(timeout_per_tool, "timeout_per_tool")
         self.fail_fast = bool(fail_fast)
         self.expected_durations = {
@@ -168,7 +171,7 @@ class ParallelExecutor:
         if isinstance(background_nice, bool) or not 0 <= background_nice <= 19:
             raise ValueError(f"background_nice must be 0 to 19, got {background_nice!r}")
         self.background_nice = background_nice
-        self._backend_factory = backend or ThreadBackend
+        self._backend_factory = _factory(backend)
         self._measured: dict[str, float] = {}
         self._last_run: dict[str, Any] | None = None
         self.last_results: list[ToolResult] = []
@@ -212,6 +215,11 @@ class ParallelExecutor:
             combined, durations, slots=self.max_workers, weights=self.tool_resources
         )
         level_of, barriers = self._levels_for(names)
+        backend = self._backend_factory(self.max_workers)
+        check_weight = getattr(backend, "check_weight", None)
+        if check_weight is not None:  # a cluster: a tool no worker can take fails at once
+            for name in names:  # weights capped at the slots, as the scheduler does
+                check_weight(name, min(self.tool_resources.get(name, 1), self.max_workers))
         tasks = [
             Task(
                 name=name,
@@ -239,7 +247,7 @@ class ParallelExecutor:
         scheduler = Scheduler(
             tasks,
             slots=self.max_workers,
-            backend=self._backend_factory(self.max_workers),
+            backend=backend,
             fail_fast=self.fail_fast,
             barriers=barriers,
             on_event=on_event if (progress_callback or event_callback) else None,
@@ -393,10 +401,20 @@ def _shard_fields(fn: ToolCallable) -> dict[str, Any]:
     return {}
 
 
+def _factory(backend: Callable[[int], Backend] | Backend | None) -> Callable[[int], Backend]:
+    if backend is None:
+        return ThreadBackend
+    if hasattr(backend, "submit"):  # one backend object for every run
+        shared: Backend = backend  # type: ignore[assignment]
+        return lambda _slots: shared
+    return backend
+
+
 # --- argument checks -------------------------------------------------------------------
-def _workers(value: int | None) -> int:
+def _workers(value: int | None, backend: object = None) -> int:
     if value is None:
-        return available_cpus()
+        total_slots = getattr(backend, "total_slots", None)
+        return max(1, int(total_slots())) if callable(total_slots) else available_cpus()
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"max_workers must be an int or None, got {value!r}")
     return max(1, value)

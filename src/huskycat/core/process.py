@@ -162,6 +162,12 @@ class RunContext:
         """Whether :meth:`cancel` was called."""
         return self._cancelled
 
+    def process_groups(self) -> list[int]:
+        """The process groups of the commands still running (each is its own group):
+        what a distributed worker's reaper kills if the worker dies."""
+        with self._lock:
+            return [proc.pid for proc in self._procs]
+
     def has_processes(self) -> bool:
         """Whether a command this tool started is still being waited on."""
         with self._lock:

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from huskycat.core.backend import Backend
-from huskycat.core.calls import Returned, call, error_result
+from huskycat.core.calls import Returned, call, error_result, with_notes
 from huskycat.core.process import RunContext
 from huskycat.core.results import (
     OUTCOME_FINDINGS,
@@ -280,7 +280,8 @@ class Scheduler:
             self.record.starts[task.name] = now - self.record.started
             if self.on_event is not None:
                 self._emit(ToolEvent(task.name, ToolStatus.RUNNING, now))
-        future = self.backend.submit(call, fn, ctx)
+        key = task.name if shard < 0 else f"{task.name}[{shard}]"
+        future = self.backend.submit(call, fn, ctx, name=key, weight=weight)
         self._running[future] = _Running(task, ctx, now, shard=shard, lanes=lanes)
         future.add_done_callback(self._done.put)
 
@@ -326,6 +327,7 @@ class Scheduler:
                 result = own
         else:
             result = coerce_result(name, returned.value, returned.duration)
+        result = with_notes(result, returned.notes)
         if run.shard >= 0:
             self._collect_shard(run, result, now)
         else:
@@ -568,3 +570,7 @@ def _blocks(result: ToolResult, *, requires: bool) -> bool:
         return True
     # An ordering-only edge: findings do not block; a crash or a timeout does.
     return not (status is ToolStatus.FAILED and result.metadata.get("outcome") == OUTCOME_FINDINGS)
+
+
+# Public for ``huskycat merge``, which applies the same rule to the results of shards.
+blocks = _blocks

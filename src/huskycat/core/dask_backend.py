@@ -1,0 +1,407 @@
+"""Run the scheduler's calls on a Dask ``distributed`` cluster.
+
+huskycat's scheduler stays on the client and owns the graph; this backend only places
+the calls it submits (ready tools, one task each) on the cluster's workers. Imported
+only when a cluster is asked for: importing ``distributed`` costs the CLI about a second.
+
+::
+
+    client (this process)                      worker process
+    ---------------------                      --------------
+    scheduler loop
+      submit(call, tool, ctx) --- task key --> run_remote: a fresh RunContext with the
+        ctx stays here; the task gets           same time left, kill grace and niceness;
+        a ContextSpec in its place              call(tool, ctx) -> Returned
+      abandon(future) -- canceller thread -->  cancel_keys: ctx.cancel(): SIGTERM, grace,
+                         (client.run)           SIGKILL of the tool's process groups
+    collector thread <-- done futures, gathered in batches --- Returned
+      KilledWorker: resubmit (bounded), note it in the result
+      scheduler lost: ClusterError on the future; the run ends
+
+Dask cannot stop a running task, so the task enforces the tool's deadline itself (the
+tool's commands run under the worker-side RunContext) and a cancellation reaches it as a
+message (the worker's side: :mod:`huskycat.core.dask_worker`). Workers need huskycat
+installed (the tasks call into it); tool callables are pickled with cloudpickle,
+closures included.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import queue
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, TypeVar
+
+import distributed
+
+from huskycat.core.calls import Returned
+from huskycat.core.dask_worker import LOCAL, ContextSpec, cancel_keys, run_local, run_remote
+from huskycat.core.process import RunContext
+
+T = TypeVar("T")
+
+logger = logging.getLogger("huskycat")
+
+DEFAULT_RETRIES = 2  # times a call is run again after its worker died while running it
+RESOURCE = "slots"  # the worker resource that holds tools' weights, when workers declare it
+_ANSWER_MARGIN = 1.0  # seconds a worker has past a call's deadline and kill grace to answer
+_FLUSH_TIMEOUT = 10.0  # seconds shutdown waits for cancellations to reach the workers
+
+
+class ClusterError(Exception):
+    """The cluster cannot run the graph: unreachable, lost, or too small for a tool."""
+
+
+class Prepared(NamedTuple):
+    """What a tool with a client side (``prepare()``, e.g. cache lookups) hands over:
+    its value when the client alone could make it, else the part to run on a worker
+    and what the client does with that part's value."""
+
+    value: object | None
+    remote: Callable[[], object] | None = None
+    finish: Callable[[object], object] | None = None
+
+
+@dataclass(slots=True)
+class _Call:
+    """One submitted call: its client-side future and the Dask task currently running it."""
+
+    future: Future[Any]
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    name: str
+    resources: dict[str, int] | None
+    task: Any = None  # distributed.Future
+    attempts: int = 1
+    notes: list[str] = field(default_factory=list)
+    abandoned: bool = False
+    finish: Callable[[object], object] | None = None
+
+
+class DaskBackend:
+    """A :class:`~huskycat.core.backend.Backend` over a ``distributed.Client``.
+
+    One instance serves any number of runs (``shutdown`` ends a run, not the client;
+    closing the client is its owner's business).
+
+    Args:
+        client: a connected ``distributed.Client``.
+        retries: times a call runs again on another worker after the worker running it
+            died; each retry is noted in the tool's result.
+        resource: when every worker declares this resource (``dask worker --resources
+            "slots=4"``), a tool of weight ``w`` takes ``w`` of it; otherwise each
+            worker's thread count is its capacity.
+    """
+
+    def __init__(
+        self,
+        client: distributed.Client,
+        *,
+        retries: int = DEFAULT_RETRIES,
+        resource: str = RESOURCE,
+    ) -> None:
+        self.client = client
+        self.retries = retries
+        self.address = str(client.scheduler.address) if client.scheduler else "?"
+        workers = client.scheduler_info(n_workers=-1).get("workers", {})
+        if not workers:
+            raise ClusterError(f"the Dask cluster at {self.address} has no workers")
+        declared = [w.get("resources", {}).get(resource) for w in workers.values()]
+        self.resource: str | None = resource if all(d for d in declared) else None
+        if self.resource is not None:
+            capacities = [int(d) for d in declared]
+        else:
+            capacities = [int(w.get("nthreads", 1)) for w in workers.values()]
+        self.capacities = tuple(capacities)
+        self.inprocess = self.address.startswith("inproc://")
+        self._lock = threading.Lock()
+        self._calls: dict[str, _Call] = {}  # task key -> call, while not resolved
+        self._by_future: dict[Future[Any], _Call] = {}
+        self._done: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._cancels: queue.SimpleQueue[tuple[list[str], threading.Event | None]] = (
+            queue.SimpleQueue()
+        )
+        self._lost: str | None = None  # why the scheduler is gone, once it is
+        self._prefix = uuid.uuid4().hex[:10]
+        self._count = itertools.count()
+        # Client-side parts of tools (cache lookups and stores), off the scheduler's loop.
+        self._client_side = ThreadPoolExecutor(
+            max(2, os.cpu_count() or 2), thread_name_prefix="huskycat-client-side"
+        )
+        for target, name in ((self._collect, "collector"), (self._cancel, "canceller")):
+            threading.Thread(target=target, name=f"huskycat-dask-{name}", daemon=True).start()
+
+    # --- what the scheduler asks -----------------------------------------------------
+    def total_slots(self) -> int:
+        """Every worker's capacity added up: the scheduler's slots."""
+        return sum(self.capacities)
+
+    def check_weight(self, name: str, weight: int) -> None:
+        """Raise :class:`ClusterError` if no worker could ever take a call of ``weight``."""
+        if weight > max(self.capacities):
+            what = f"{self.resource!r} resource" if self.resource else "threads"
+            raise ClusterError(
+                f"tool {name!r} needs {weight} slots but no worker of the Dask cluster at "
+                f"{self.address} has that many {what} (most: {max(self.capacities)})"
+            )
+
+    def submit(
+        self, fn: Callable[..., T], /, *args: Any, name: str = "", weight: int = 1
+    ) -> Future[T]:
+        if self._lost is not None:
+            raise ClusterError(self._lost)
+        self.check_weight(name, weight)
+        future: Future[T] = Future()
+        future.set_running_or_notify_cancel()
+        resources = {self.resource: weight} if self.resource is not None else None
+        call = _Call(future, fn, args, name or getattr(fn, "__name__", "call"), resources)
+        with self._lock:
+            self._by_future[future] = call
+        if any(hasattr(a, "prepare") for a in args):
+            self._client_side.submit(self._prepare, call)
+        else:
+            self._start(call)
+        return future
+
+    def abandon(self, future: Future[Any]) -> None:
+        with self._lock:
+            call = self._by_future.pop(future, None)
+            if call is None or call.abandoned:
+                return
+            call.abandoned = True
+            key = call.task.key if call.task is not None else None
+        if key is not None:
+            self._cancels.put(([key], None))
+
+    def shutdown(self, *, cancel_futures: bool = False) -> None:
+        """End a run: abandon what is left and wait (bounded) until the workers were told."""
+        with self._lock:
+            left = list(self._by_future)
+        for future in left:
+            self.abandon(future)
+        flushed = threading.Event()
+        self._cancels.put(([], flushed))
+        flushed.wait(_FLUSH_TIMEOUT)
+
+    # --- submitting --------------------------------------------------------------------
+    def _start(self, call: _Call) -> None:
+        # Unique on the scheduler, which other clients may share: this backend's own
+        # random prefix, then a count (a uuid per task cost 0.15 ms of the client's time).
+        key = f"huskycat-{call.name}-{self._prefix}-{next(self._count)}"
+        with self._lock:
+            self._calls[key] = call
+        if self.inprocess:
+            # Workers share this process: hand the call over by reference, context
+            # included, so that tools need not be picklable and the scheduler's own
+            # cancellations reach them directly (as on the thread backend).
+            LOCAL[key] = (call.fn, call.args)
+            task_fn: Callable[..., Any] = run_local
+            task_args: tuple[Any, ...] = (key,)
+        else:
+            specs = tuple(_spec(a, key) for a in call.args)
+            task_fn, task_args = run_remote, (call.fn, specs)
+        try:
+            task = self.client.submit(
+                task_fn, *task_args, key=key, pure=False, resources=call.resources
+            )
+        except Exception as exc:
+            with self._lock:
+                del self._calls[key]
+            LOCAL.pop(key, None)
+            if self.client.status != "running":
+                self._lose(f"{type(exc).__name__}: {exc}")
+                raise ClusterError(self._lost or str(exc)) from exc
+            # The client works but cannot send this call (a tool that cannot be
+            # pickled): that tool's failure, as if it had crashed.
+            failure = ClusterError(f"cannot send {call.name!r} to the cluster: {exc}")
+            _set(call, Returned(None, failure, traceback.format_exc(), 0.0, tuple(call.notes)))
+            with self._lock:
+                self._by_future.pop(call.future, None)
+            return
+        call.task = task
+        task.add_done_callback(self._done.put)  # type: ignore[no-untyped-call]
+
+    # --- results -----------------------------------------------------------------------
+    def _collect(self) -> None:
+        """Gather finished tasks in batches (one round trip for many) and resolve futures."""
+        while True:
+            batch = [self._done.get()]
+            while True:
+                try:
+                    batch.append(self._done.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._resolve(batch)
+            except Exception:  # this thread must live as long as the backend
+                logger.exception("huskycat's Dask collector failed")
+
+    def _resolve(self, tasks: list[Any]) -> None:
+        finished = {t.key: t for t in tasks if t.status == "finished"}
+        values: dict[str, Any] = {}
+        if finished:
+            try:
+                # "skip": a task abandoned (cancelled) since it finished is left out.
+                values = self.client.gather(finished, errors="skip")  # type: ignore[no-untyped-call]
+            except Exception as exc:  # noqa: BLE001 - gathering needs the scheduler
+                self._lose(f"{type(exc).__name__}: {exc}")
+                return
+        for task in tasks:
+            call = self._pop(task.key)
+            if call is None or call.abandoned:
+                continue
+            if task.key in values:
+                returned = values[task.key]._replace(notes=tuple(call.notes))
+                if call.finish is not None and returned.error is None:
+                    self._client_side.submit(self._finish, call, returned)
+                else:
+                    _set(call, returned)
+            elif task.status == "error":
+                self._failed(call, task)
+            else:  # cancelled, or its result lost, without being abandoned
+                if self.client.status == "running":
+                    why = f"the cluster dropped {task.key!r} ({task.status})"
+                else:
+                    why = f"the client is {self.client.status}"
+                self._lose(why)
+                call.future.set_exception(ClusterError(self._lost or why))
+
+    def _prepare(self, call: _Call) -> None:
+        """Run the client side of a tool, then send the rest to the cluster (or not)."""
+        start = time.perf_counter()
+        try:
+            args = list(call.args)
+            for index, arg in enumerate(args):
+                if hasattr(arg, "prepare"):
+                    prepared: Prepared = arg.prepare()
+                    if prepared.remote is None:
+                        value = Returned(prepared.value, None, "", time.perf_counter() - start)
+                        self._forget(call)
+                        _set(call, value)
+                        return
+                    args[index] = prepared.remote
+                    call.finish = prepared.finish
+            call.args = tuple(args)
+            if not call.abandoned:
+                self._start(call)
+        except ClusterError as lost:
+            call.future.set_exception(lost)
+        except Exception as exc:  # noqa: BLE001 - the tool's failure, as on a thread
+            self._forget(call)
+            tb = traceback.format_exc()
+            _set(call, Returned(None, exc, tb, time.perf_counter() - start))
+
+    def _finish(self, call: _Call, returned: Returned) -> None:
+        assert call.finish is not None
+        try:
+            value = call.finish(returned.value)
+        except Exception as exc:  # noqa: BLE001 - the tool's failure, as on a thread
+            tb = traceback.format_exc()
+            _set(call, Returned(None, exc, tb, returned.duration, returned.notes))
+            return
+        _set(call, returned._replace(value=value))
+
+    def _forget(self, call: _Call) -> None:
+        with self._lock:
+            self._by_future.pop(call.future, None)
+
+    def _failed(self, call: _Call, task: Any) -> None:
+        try:
+            exc = task.exception()
+            tb = "".join(traceback.format_tb(task.traceback()))
+        except Exception as lost:  # noqa: BLE001 - the scheduler went away meanwhile
+            self._lose(f"{type(lost).__name__}: {lost}")
+            call.future.set_exception(ClusterError(self._lost or str(lost)))
+            return
+        if isinstance(exc, distributed.scheduler.KilledWorker):
+            note = _died_note(call, exc)
+            if call.attempts <= self.retries:
+                call.attempts += 1
+                call.notes.append(f"{note}; retried on another worker (attempt {call.attempts})")
+                logger.warning("%s: %s", call.name, call.notes[-1])
+                try:
+                    self._start(call)
+                except ClusterError as lost:
+                    call.future.set_exception(lost)
+                return
+            call.notes.append(f"{note}; gave up after {call.attempts} attempts")
+        # A task that raised outside the tool (it could not be unpickled or its result
+        # could not be pickled): that tool's failure, like a crash.
+        _set(call, Returned(None, exc, tb, 0.0, tuple(call.notes)))
+
+    def _pop(self, key: str) -> _Call | None:
+        with self._lock:
+            call = self._calls.pop(key, None)
+            if call is not None and call.task is not None and call.task.key != key:
+                return None  # an older attempt of a retried call
+            if call is not None:
+                self._by_future.pop(call.future, None)
+            LOCAL.pop(key, None)
+            return call
+
+    def _lose(self, why: str) -> None:
+        """The scheduler cannot be reached: every call waiting on it fails with the reason."""
+        with self._lock:
+            if self._lost is None:
+                self._lost = f"lost the Dask scheduler at {self.address}: {why}"
+            waiting = [c for c in self._calls.values() if not c.abandoned]
+            self._calls.clear()
+        for call in waiting:
+            if not call.future.done():
+                call.future.set_exception(ClusterError(self._lost))
+
+    # --- cancelling ----------------------------------------------------------------------
+    def _cancel(self) -> None:
+        """Tell the workers which calls to stop, many at a time, off the scheduler's thread."""
+        while True:
+            items = [self._cancels.get()]
+            while True:
+                try:
+                    items.append(self._cancels.get_nowait())
+                except queue.Empty:
+                    break
+            keys = list(itertools.chain.from_iterable(k for k, _ in items))
+            if keys and self._lost is None:
+                try:
+                    self.client.cancel([self._task_of(k) for k in keys if self._task_of(k)])  # type: ignore[no-untyped-call]
+                    self.client.run(cancel_keys, keys, on_error="ignore")
+                except Exception:  # lost scheduler: nothing left to tell
+                    logger.debug("cancelling %d Dask tasks failed", len(keys), exc_info=True)
+            for _, flushed in items:
+                if flushed is not None:
+                    flushed.set()
+
+    def _task_of(self, key: str) -> Any:
+        with self._lock:
+            call = self._calls.get(key)
+        return call.task if call is not None else None
+
+
+def _spec(arg: Any, key: str) -> Any:
+    if isinstance(arg, RunContext):
+        spec = ContextSpec(key, arg.remaining(), arg.kill_grace, arg.nice)
+        if arg.deadline is not None:
+            # The worker enforces the deadline and returns the timeout with the output
+            # captured so far; the client's own deadline is a backstop for a worker that
+            # does not answer, late enough for that answer to arrive first.
+            arg.deadline += arg.kill_grace + _ANSWER_MARGIN
+        return spec
+    return arg
+
+
+def _set(call: _Call, value: Any) -> None:
+    if not call.future.done():
+        call.future.set_result(value)
+
+
+def _died_note(call: _Call, exc: BaseException) -> str:
+    worker = getattr(getattr(exc, "last_worker", None), "address", None) or "a worker"
+    return f"worker {worker} died while running {call.name!r}"

@@ -1,0 +1,196 @@
+"""The worker's side of :mod:`huskycat.core.dask_backend`: what a task does.
+
+State, per worker process, shared by the tasks' threads under one lock:
+
+- ``_ACTIVE``: the RunContext of every call running here, by task key;
+- ``_CANCELLED``: cancellations that arrived before their call started (bounded);
+- ``_DEADLINES``: a heap of the running calls' deadlines, nearest first;
+- ``LOCAL``: in-process clusters only, the calls of this process's client by key.
+
+One watchdog thread per worker process (started by the first task) cancels a call at its
+deadline, tells the process's :class:`~huskycat.core.reaper.Reaper` which process groups
+to kill if the worker dies, and stops every call when the worker has lost its scheduler.
+Cancellations from the client arrive through ``client.run(cancel_keys, ...)``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import heapq
+import itertools
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
+
+import distributed
+
+from huskycat.core.calls import Returned
+from huskycat.core.process import RunContext
+from huskycat.core.reaper import Reaper
+from huskycat.core.results import ToolResult, ToolStatus
+
+
+class ContextSpec(NamedTuple):
+    """What a worker needs to build the RunContext of a call made on the client."""
+
+    key: str
+    remaining: float | None
+    kill_grace: float
+    nice: int
+
+
+_ACTIVE: dict[str, RunContext] = {}
+# In-process clusters only: the calls submitted by this process's client, by task key.
+LOCAL: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]] = {}
+_CANCELLED: dict[str, str] = {}  # cancellations that arrived before their call started
+_CANCELLED_LIMIT = 100_000
+_WORKER_LOCK = threading.Condition()
+_ATEXIT: list[bool] = []
+# Deadlines of the calls running here, nearest first, watched by one thread per worker
+# process: at its deadline a call's context is cancelled (its commands' own deadline
+# kills them too; this also wakes a tool that waits on its context).
+_DEADLINES: list[tuple[float, int, str, RunContext]] = []
+_SEQUENCE = itertools.count()
+_WATCH_INTERVAL = 0.2  # seconds between the watchdog's looks at processes and the scheduler
+_WORKER: list[Any] = []  # the distributed.Worker of this process, once a task ran here
+
+
+def run_local(key: str) -> Any:
+    """The task on a worker in the client's process: the call is found by its key."""
+    fn, args = LOCAL[key]
+    return fn(*args)
+
+
+def run_remote(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    """The task: ``fn(*args)`` with each context spec made a RunContext of this process."""
+    contexts: list[tuple[str, RunContext]] = []
+    real: list[Any] = []
+    for arg in args:
+        if isinstance(arg, ContextSpec):
+            deadline = None if arg.remaining is None else time.monotonic() + arg.remaining
+            ctx = RunContext(deadline, kill_grace=arg.kill_grace, nice=arg.nice)
+            contexts.append((arg.key, ctx))
+            real.append(ctx)
+        else:
+            real.append(arg)
+    with _WORKER_LOCK:
+        if not _ATEXIT:
+            _ATEXIT.append(True)
+            with contextlib.suppress(ValueError):  # not in a worker (a test calls it)
+                _WORKER.append(distributed.get_worker())
+            atexit.register(_kill_active)
+            threading.Thread(
+                target=_watch_deadlines, name="huskycat-deadlines", daemon=True
+            ).start()
+        for key, ctx in contexts:
+            _ACTIVE[key] = ctx
+            reason = _CANCELLED.pop(key, None)
+            if reason is not None:
+                ctx.cancel(reason)
+            if ctx.deadline is not None:
+                heapq.heappush(_DEADLINES, (ctx.deadline, next(_SEQUENCE), key, ctx))
+                _WORKER_LOCK.notify()
+    try:
+        value = fn(*real)
+    finally:
+        with _WORKER_LOCK:
+            for key, _ in contexts:
+                _ACTIVE.pop(key, None)
+    for _, ctx in contexts:
+        overran = ctx.deadline is not None and time.monotonic() >= ctx.deadline
+        if isinstance(value, Returned) and (ctx.cancel_reason == "timeout" or overran):
+            value = _timed_out(value, ctx, spec_timeout(args))
+    return value
+
+
+def spec_timeout(args: tuple[Any, ...]) -> float | None:
+    """The call's time limit: what was left at submission, which the client's scheduler
+    made a moment after it set the deadline (microseconds: rounded to milliseconds)."""
+    for arg in args:
+        if isinstance(arg, ContextSpec) and arg.remaining is not None:
+            return round(arg.remaining, 3)
+    return None
+
+
+def _timed_out(returned: Returned, ctx: RunContext, limit: float | None) -> Returned:
+    """A call whose deadline passed on this worker: the TIMEOUT result the scheduler
+    makes on threads (same message, the output the tool's commands printed), unless the
+    tool made a TIMEOUT result of its own."""
+    value = returned.value
+    if getattr(value, "status", None) == ToolStatus.TIMEOUT:
+        return returned
+    seconds = limit or 0.0
+    result = ToolResult(
+        "",  # named by the scheduler (coerce_result)
+        False,
+        returned.duration,
+        output=ctx.captured_output(),
+        status=ToolStatus.TIMEOUT,
+        error_message=f"timed out after {seconds:g}s",
+        metadata={"timeout": seconds},
+    )
+    return Returned(result, None, "", returned.duration, returned.notes)
+
+
+def _watch_deadlines() -> None:
+    """The worker's one watchdog: deadlines, the reaper's list of process groups, and
+    the scheduler connection (a worker cut off from it stops its tools: their results
+    could never arrive)."""
+    reaper = Reaper()
+    while True:
+        with _WORKER_LOCK:
+            while _DEADLINES and _ACTIVE.get(_DEADLINES[0][2]) is not _DEADLINES[0][3]:
+                heapq.heappop(_DEADLINES)  # that call has returned
+            wait = _DEADLINES[0][0] - time.monotonic() if _DEADLINES else None
+            if wait is None or wait > 0:
+                _WORKER_LOCK.wait(_WATCH_INTERVAL if wait is None else min(wait, _WATCH_INTERVAL))
+                active = list(_ACTIVE.values())
+                due = None
+            else:
+                due = heapq.heappop(_DEADLINES)[3]
+                active = []
+        if due is not None:
+            due.cancel("timeout")
+            continue
+        reaper.watch(g for ctx in active for g in ctx.process_groups())
+        if active and _scheduler_lost():
+            for ctx in active:
+                ctx.cancel("the worker lost the Dask scheduler")
+
+
+def _scheduler_lost() -> bool:
+    worker = _WORKER[0] if _WORKER else None
+    if worker is None:
+        return False
+    if getattr(worker.status, "name", "running") in ("closing", "closed", "failed"):
+        return True
+    comm = getattr(getattr(worker, "batched_stream", None), "comm", None)
+    return comm is None or bool(comm.closed())
+
+
+def cancel_keys(keys: Iterable[str], reason: str = "cancelled by the client") -> int:
+    """Run on every worker: cancel the calls of ``keys`` (SIGTERM, grace, SIGKILL of their
+    process groups, done by the tool's own wait), or remember them if not yet started."""
+    found: list[RunContext] = []
+    with _WORKER_LOCK:
+        for key in keys:
+            ctx = _ACTIVE.get(key)
+            if ctx is not None:
+                found.append(ctx)
+            elif len(_CANCELLED) < _CANCELLED_LIMIT:
+                _CANCELLED[key] = reason
+    for ctx in found:
+        ctx.cancel(reason)
+    return len(found)
+
+
+def _kill_active() -> None:
+    """The worker process is exiting: no tool process outlives it."""
+    with _WORKER_LOCK:
+        contexts = list(_ACTIVE.values())
+    for ctx in contexts:
+        ctx.cancel("worker shutting down")
+    for ctx in contexts:
+        ctx.kill_all(0.0)

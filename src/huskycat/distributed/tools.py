@@ -1,0 +1,121 @@
+"""Tools for a cluster: cache lookups and stores on the client, the tool on a worker.
+
+::
+
+    client (backend's client-side pool)         worker
+    lookup(cache, spec, files) -- hit --------> (nothing sent)
+         `-- misses --> RemoteRun(spec, misses) --> runner.run_tool -> ToolResult
+    Lookup.finish(fresh) <--------------------------------------------'  (merged, stored)
+
+On the thread backend the same object is simply called, as the local tool would be.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from huskycat.cache.lookup import Lookup, lookup
+from huskycat.cache.store import Cache
+from huskycat.core.dask_backend import Prepared
+from huskycat.core.results import ToolResult
+from huskycat.core.sharding import ShardedTool
+from huskycat.distributed.ship import Fixed, Shipment, Shipped, run_shipped
+from huskycat.planning import FileCall, Plan, PlannedTool
+from huskycat.tools import runner
+from huskycat.tools.base import ToolSpec
+from huskycat.vouching import Vouched
+
+
+@dataclass(frozen=True)
+class RemoteRun:
+    """What a worker runs: the tool over some files, nothing of the client's state.
+    ``shipped``: the files are in a shipped tree, not at ``root``."""
+
+    spec: ToolSpec
+    files: tuple[str, ...]
+    root: str
+    options: Mapping[str, Any]
+    shipped: Shipped | None = None
+
+    def __call__(self) -> ToolResult | Fixed:
+        if self.shipped is None:
+            return self._run(Path(self.root))
+        return run_shipped(self.shipped, bool(self.options.get("fix")), self.files, self._run)
+
+    def _run(self, root: Path) -> ToolResult:
+        return runner.run_tool(self.spec, self.files, root=root, **self.options)
+
+
+@dataclass(frozen=True)
+class ClusterTool:
+    """One call of a tool (its files asked of ``call.vouch()`` when it starts): looked up
+    in the client's cache, run on a worker, finished as the local call would be."""
+
+    cache: Cache | None = field(repr=False)
+    call: FileCall
+    root: Path
+    options: Mapping[str, Any]
+    shipment: Shipment | None = field(default=None, repr=False)
+
+    def __call__(self) -> ToolResult:
+        """All of it here (a thread backend)."""
+        return self.call()
+
+    def prepare(self) -> Prepared:
+        allowed = self.call.vouch()
+        if allowed.blocked is not None:
+            return Prepared(allowed.blocked)
+        spec = self.call.tool.spec
+        found = lookup(self.cache, spec, allowed.files, root=self.root, **self.options)
+        if found.result is not None:
+            return Prepared(self.call.finish(found.result, allowed))
+        if not found.run_needed:
+            return Prepared(self.call.finish(found.finish(None), allowed))
+        shipped = self.shipment.ref() if self.shipment is not None else None
+        remote = RemoteRun(spec, tuple(found.misses), str(self.root), dict(self.options), shipped)
+        finish = functools.partial(_finish, found, self.shipment, self.call, allowed)
+        return Prepared(None, remote, finish)
+
+
+def _finish(
+    found: Lookup, shipment: Shipment | None, call: FileCall, allowed: Vouched, fresh: object
+) -> ToolResult:
+    if isinstance(fresh, Fixed):
+        assert shipment is not None
+        shipment.apply(fresh.changes)  # before the cache looks at the files again
+        fresh = fresh.result
+    assert isinstance(fresh, ToolResult), fresh
+    return call.finish(found.finish(fresh), allowed)
+
+
+def for_cluster(
+    local: Callable[[], object],
+    plan: Plan,
+    tool: PlannedTool,
+    cache: Cache | None,
+    shipment: Shipment | None = None,
+) -> Callable[[], object]:
+    """The cluster's version of ``local`` (what :func:`huskycat.planning.tool_callable`
+    made for ``tool``): the same files and shards, the cache kept on the client."""
+    settings = tool.settings
+    options = {
+        "fix": plan.fix,
+        "extra_args": tuple(settings.args or ()),
+        "command": settings.command,
+        "fix_command": settings.fix,
+        "env": dict(plan.env),  # picklable, whatever mapping the plan holds
+    }
+
+    def convert(part: Callable[[], object]) -> Callable[[], object]:
+        if not isinstance(part, FileCall):
+            return part  # a tool skipped before it runs, or blocked: nothing to send
+        return ClusterTool(cache, part, plan.root, options, shipment)
+
+    if isinstance(local, ShardedTool):
+        split = local.split
+        return replace(local, split=lambda wanted: [convert(p) for p in split(wanted)])
+    return convert(local)
