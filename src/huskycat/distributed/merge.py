@@ -22,7 +22,6 @@ from huskycat.core.scheduler import blocks
 from huskycat.core.sharding import merge_results
 from huskycat.errors import HuskycatError
 
-
 _RESULT_FIELDS = frozenset(f.name for f in dataclasses.fields(ToolResult))
 
 
