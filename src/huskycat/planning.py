@@ -52,6 +52,10 @@ class PlannedTool:
     depends_on: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
     skip_reason: str | None = None  # set when known before running: no files, not installed
+    # Applicable but cannot run (not installed, its environment failed): how to install it.
+    unavailable: str | None = None
+    # Runs the tool instead of the spec's command (pre-commit hooks), given the cache.
+    run: Callable[[Cache | None], Callable[[], object]] | None = None
 
     @property
     def writes(self) -> bool:
@@ -175,7 +179,7 @@ def build_plan(
         )
         if chosen and spec.targets is not None and not spec.targets(chosen, str(root)):
             chosen = []  # e.g. YAML files, but none of them Ansible content
-        skip_reason = None
+        skip_reason = unavailable = None
         if not chosen:
             # Also for a tool that takes no file arguments: as in pre-commit, it runs
             # when the run has files of its kind, so its filters mean the same thing.
@@ -186,6 +190,7 @@ def build_plan(
             and find_executable(spec.executable) is None
         ):
             skip_reason = f"not installed: {spec.install_hint}"
+            unavailable = spec.install_hint
         tool_timeout = settings.timeout or timeout or config.timeout or DEFAULT_TIMEOUT
         tools[name] = PlannedTool(
             name=name,
@@ -199,6 +204,7 @@ def build_plan(
             timeout=tool_timeout,
             weight=settings.weight or 1,
             skip_reason=skip_reason,
+            unavailable=unavailable,
         )
 
     requires, after = configured_edges(config, tools)
@@ -305,6 +311,7 @@ def tool_callable(
     the tool on a slice of its files."""
     if tool.skip_reason is not None:
         reason = tool.skip_reason
+        meta = {"unavailable": tool.unavailable} if tool.unavailable else {}
 
         def skipped() -> ToolResult:
             return ToolResult(
@@ -313,10 +320,12 @@ def tool_callable(
                 0.0,
                 status=ToolStatus.SKIPPED,
                 error_message=reason,
-                metadata={"skip_reason": "not_applicable"},
+                metadata={"skip_reason": "not_applicable", **meta},
             )
 
         return skipped
+    if tool.run is not None:
+        return tool.run(cache)
     settings = tool.settings
 
     def run_on(files: Sequence[str]) -> ToolResult:
