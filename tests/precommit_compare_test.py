@@ -98,9 +98,7 @@ def _git(cwd: Path, *args: str) -> str:
 @pytest.fixture(scope="module")
 def hooks_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("hooks") / "pre-commit-hooks"
-    subprocess.run(
-        ["git", "clone", "-q", str(BUNDLE), str(path)], check=True, capture_output=True
-    )
+    subprocess.run(["git", "clone", "-q", str(BUNDLE), str(path)], check=True, capture_output=True)
     _git(path, "checkout", "-q", "v6.0.0")
     return path
 
@@ -141,17 +139,23 @@ def _tree(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(root).parts
-        and p.name != "report.json"
+        if p.is_file() and ".git" not in p.relative_to(root).parts and p.name != "report.json"
     }
 
 
-_LINE = re.compile(r"^(?P<name>.+?)\.{2,}(\(no files to check\))?(?P<verdict>Passed|Failed|Skipped)$")
+_LINE = re.compile(
+    r"^(?P<name>.+?)\.{2,}(\(no files to check\))?(?P<verdict>Passed|Failed|Skipped)$"
+)
 
 
 def run_pre_commit(root: Path, caches: dict[str, str], *args: str) -> tuple[int, dict[str, str]]:
     proc = subprocess.run(
-        [os.path.join(os.path.dirname(sys.executable), "pre-commit"), "run", "--color=never", *args],
+        [
+            os.path.join(os.path.dirname(sys.executable), "pre-commit"),
+            "run",
+            "--color=never",
+            *args,
+        ],
         cwd=root,
         env=_env(caches),
         capture_output=True,

@@ -190,3 +190,28 @@ def remove_all() -> int:
                 count += 1
         shutil.rmtree(folder, ignore_errors=True)
     return count
+
+
+def pinned_spec(executable: str, version: str) -> EnvSpec:
+    """The environment of a catalog program pinned to ``version``; ``LookupError`` when
+    huskycat does not know which package installs it."""
+    from huskycat.tools.runner import DISTRIBUTIONS
+
+    distribution = DISTRIBUTIONS.get(executable)
+    if distribution is None:
+        raise LookupError(f"huskycat does not know which package installs {executable!r}")
+    return EnvSpec((f"{distribution}=={version}",), label=f"{distribution}=={version}")
+
+
+def pinned_tool(executable: str, version: str) -> str:
+    """The full path of ``executable`` at exactly ``version``, installed on first use."""
+    env = ensure(pinned_spec(executable, version), say=say)
+    path = bin_dir(env) / executable
+    if not path.is_file():
+        raise EnvError(pinned_spec(executable, version), f"it installs no program {executable!r}")
+    return str(path)
+
+
+def say(line: str) -> None:
+    """How installations are announced: one line on stderr."""
+    print(f"huskycat: {line}", file=sys.stderr, flush=True)

@@ -184,6 +184,8 @@ def build_plan(
             # Also for a tool that takes no file arguments: as in pre-commit, it runs
             # when the run has files of its kind, so its filters mean the same thing.
             skip_reason = "no files to check"
+        elif settings.version is not None and settings.command is None:
+            spec, skip_reason, unavailable = _pinned(name, spec, settings.version)
         elif (
             name in CATALOG
             and settings.command is None
@@ -242,6 +244,22 @@ def configured_edges(
         requires[name] = tuple(sorted(d for d in req if d in names))
         after[name] = tuple(sorted(d for d in aft if d in names and d not in req))
     return requires, after
+
+
+def _pinned(name: str, spec: ToolSpec, version: str) -> tuple[ToolSpec, str | None, str | None]:
+    """``spec`` run from the managed environment holding exactly ``version`` (installed
+    now when missing); or why it cannot run and what installs it."""
+    from dataclasses import replace
+
+    from huskycat import envs
+
+    try:
+        exe = envs.pinned_tool(spec.executable, version)
+    except envs.EnvError as exc:
+        return spec, f"environment failed: {exc}", "huskycat install-hooks"
+    except LookupError as exc:
+        raise PlanError(f"tools.{name}.version: {exc}") from exc
+    return replace(spec, executable=exe), None, None
 
 
 def _with_pass_filenames(spec: ToolSpec, value: bool) -> ToolSpec:
