@@ -3,6 +3,8 @@ the file, the hook and the key; and the pure ordering of hooks."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -55,10 +57,54 @@ def test_bad_hook_key_names_file_hook_and_key(
     assert "\n" not in message
 
 
-def test_other_language_is_refused_by_name(tmp_path: Path) -> None:
-    path = _write(tmp_path, LOCAL.format(extra="").replace("system", "node"))
-    with pytest.raises(PreCommitConfigError, match=r"\(one\)\.language: language 'node'"):
-        load_config(path)
+def _huskycat(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "huskycat", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_other_language_is_exit_2_naming_hook_and_language(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    _write(tmp_path, LOCAL.format(extra="").replace("system", "node"))
+    (tmp_path / "a.txt").write_text("x\n")
+    proc = _huskycat(tmp_path, "run", "--no-progress")
+    assert proc.returncode == 2
+    assert "repos[0].hooks[0] (one).language: language 'node' is not supported" in proc.stderr
+    assert proc.stderr.count("\n") == 1
+
+
+def test_other_language_in_a_stage_that_does_not_run_is_fine(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    extra = "    -   id: two\n        name: two\n        entry: x\n        language: node\n"
+    extra += "        stages: [manual]"
+    _write(tmp_path, LOCAL.format(extra=extra))
+    (tmp_path / "a.txt").write_text("x\n")
+    subprocess.run(["git", "add", "-A"], cwd=tmp_path, check=True)
+    proc = _huskycat(tmp_path, "run", "--no-progress", "--json", str(tmp_path / "r.json"))
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_skip_variable_skips_hooks_by_id(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    _write(tmp_path, LOCAL.format(extra="").replace('"true"', '"false"'))
+    (tmp_path / "a.txt").write_text("x\n")
+    subprocess.run(["git", "add", "-A"], cwd=tmp_path, check=True)
+    assert _huskycat(tmp_path, "run", "--no-progress").returncode == 1
+    proc = subprocess.run(
+        [sys.executable, "-m", "huskycat", "run", "--no-progress", "--json", "r.json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "SKIP": "one"},
+    )
+    assert proc.returncode == 0
+    (result,) = json.loads((tmp_path / "r.json").read_text())["results"]
+    assert result["status"] == "skipped" and result["error_message"] == "SKIP names it"
 
 
 @pytest.mark.parametrize(

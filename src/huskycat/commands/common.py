@@ -76,8 +76,28 @@ def collect(args: argparse.Namespace, root: Path) -> tuple[list[str], str]:
     return collect_files(root, mode="all", paths=paths), "all files"
 
 
-def make_plan(args: argparse.Namespace, root: Path, config: Config, files: list[str]) -> Plan:
+def make_plan(
+    args: argparse.Namespace, root: Path, config: Config, files: list[str], mode: str = ""
+) -> Plan:
+    """The catalog's tools over ``files``; or, in a repository with no huskycat
+    configuration but a ``.pre-commit-config.yaml``, its hooks (:mod:`huskycat.precommit`)."""
     from huskycat.planning import build_plan
+    from huskycat.precommit import plan as precommit
+
+    if config.source is None and precommit.config_path(root) is not None:
+        from huskycat import git
+
+        in_repo = git.find_root(root) is not None
+        return precommit.build_plan(
+            root,
+            precommit.candidates_for(root, mode, files, args),
+            only=args.tools,
+            skip=args.skip,
+            timeout=getattr(args, "timeout", None),
+            jobs=getattr(args, "jobs", None),
+            fail_fast=True if getattr(args, "fail_fast", False) else None,
+            all_tracked=(lambda: git.tracked_files(root)) if in_repo else None,
+        )
 
     return build_plan(
         root,

@@ -11,7 +11,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     root, _ = repo_root()
     config = load_config(root)
     files, mode = collect(args, root)
-    plan = make_plan(args, root, config, files)
+    plan = make_plan(args, root, config, files, mode)
     print(
         f"huskycat plan for {plan.root} ({mode}, {_count(len(files))}"
         f"{', fix mode' if plan.fix else ''})"

@@ -177,7 +177,7 @@ def _execute(
     from huskycat.history import History
     from huskycat.planning import tool_callable
 
-    plan = _make_plan(args, root, config, files, mode)
+    plan = make_plan(args, root, config, files, mode)
     if tools_required(getattr(args, "require_tools", False), config):
         plan = _unavailable_fail(plan)
     history = History.load(root)
@@ -281,30 +281,6 @@ def _say_unchecked(results: Sequence[ToolResult], *, quiet: bool) -> bool:
     elif not ran and results and not quiet:
         print("huskycat: nothing to check: no tool applies to these files", file=sys.stderr)
     return False
-
-
-def _make_plan(
-    args: argparse.Namespace, root: Path, config: Config, files: list[str], mode: str
-) -> Plan:
-    """The catalog's tools, or the hooks of ``.pre-commit-config.yaml`` in a repository
-    with no huskycat configuration (:mod:`huskycat.precommit`)."""
-    from huskycat.precommit import plan as precommit
-
-    if config.source is not None or precommit.config_path(root) is None:
-        return make_plan(args, root, config, files)
-    from huskycat import git
-
-    in_repo = git.find_root(root) is not None
-    return precommit.build_plan(
-        root,
-        precommit.candidates_for(root, mode, files, args),
-        only=args.tools,
-        skip=args.skip,
-        timeout=args.timeout,
-        jobs=args.jobs,
-        fail_fast=True if args.fail_fast else None,
-        all_tracked=(lambda: git.tracked_files(root)) if in_repo else None,
-    )
 
 
 class _Timer:

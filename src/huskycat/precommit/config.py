@@ -262,16 +262,25 @@ class _Check:
         return checked
 
     def language(self, name: str, where: str) -> str:
+        """pre-commit's current name of a language it knows. Whether huskycat runs it is
+        asked of the hooks that would run (:func:`check_language`): a manifest may
+        define hooks in any language, and a hook of another stage never runs."""
         name = LANGUAGE_ALIASES.get(name, name)
-        if name in SUPPORTED_LANGUAGES:
-            return name
-        if name in OTHER_LANGUAGES:
-            self.fail(
-                where,
-                f"language {name!r} is not supported by huskycat (it runs "
-                "python, system, script, pygrep and fail hooks); run this hook with pre-commit",
-            )
-        self.fail(where, f"unknown language {name!r}")
+        if name not in SUPPORTED_LANGUAGES and name not in OTHER_LANGUAGES:
+            self.fail(where, f"unknown language {name!r}")
+        return name
+
+
+def check_language(source: Path, where: str, language: str) -> None:
+    """Exit 2 (:class:`PreCommitConfigError`) for a hook that would run in a language
+    huskycat does not run, naming the hook and the language."""
+    if language not in SUPPORTED_LANGUAGES and language != "meta":
+        raise PreCommitConfigError(
+            source,
+            f"{where}.language",
+            f"language {language!r} is not supported by huskycat (it runs python, system, "
+            "script, pygrep and fail hooks); run this hook with pre-commit",
+        )
 
 
 def _join(where: str, key: str) -> str:

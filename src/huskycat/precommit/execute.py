@@ -137,6 +137,7 @@ def _result(
             "returncodes": [code],
             "hook_id": hook.id,
             "modified_files": [m for m in modified if m in set(files)],
+            "verbose": hook.verbose,
             **({"outcome": OUTCOME_FINDINGS} if failed else {}),
         },
     )

@@ -39,7 +39,7 @@ from huskycat.core.sharding import ShardedTool, merge_results
 from huskycat.envs import EnvError, EnvSpec, bin_dir, ensure
 from huskycat.planning import DEFAULT_TIMEOUT, Plan, PlannedTool, parse_exit_code, tool_env
 from huskycat.precommit import CONFIG_FILE
-from huskycat.precommit.config import PreCommitConfig, load_config
+from huskycat.precommit.config import PreCommitConfig, check_language, load_config
 from huskycat.precommit.execute import HookCall, digests, run_on
 from huskycat.precommit.repos import Hook, resolve_hooks, unique_names
 from huskycat.tools.base import ToolSpec
@@ -213,10 +213,17 @@ def build_plan(
         return (not only or bool(keys & set(only))) and not keys & set(skip)
 
     selected = [(n, h) for n, h in zip(names, hooks, strict=True) if chosen(n, h)]
+    for _, hook in selected:
+        check_language(config.source, f"{hook.where} ({hook.id})", hook.language)
+    skipped_by_env = {s.strip() for s in os.environ.get("SKIP", "").split(",") if s.strip()}
     files = run_files(root, candidates, config)
     tags = _Tags(root)
     per_hook = {name: hook_files(hook, files, tags) for name, hook in selected}
-    running = [(n, h) for n, h in selected if per_hook[n] or h.always_run]
+    running = [
+        (n, h)
+        for n, h in selected
+        if (per_hook[n] or h.always_run) and not {h.id, h.alias} & skipped_by_env
+    ]
     envs = install_envs([h for _, h in running], jobs=jobs or 2)
     tracked = functools.cache(lambda: list(all_tracked()) if all_tracked else list(files))
     base_env = tool_env()
@@ -233,6 +240,9 @@ def build_plan(
             "timeout": hook_timeout,
             "weight": 1,
         }
+        if hook.id in skipped_by_env or (hook.alias and hook.alias in skipped_by_env):
+            tools[name] = PlannedTool(files=(), skip_reason="SKIP names it", **common)
+            continue
         if not per_hook[name] and not hook.always_run:
             tools[name] = PlannedTool(files=(), skip_reason="no files to check", **common)
             continue
