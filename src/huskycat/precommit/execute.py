@@ -28,6 +28,7 @@ from huskycat.core import process
 from huskycat.core.results import OUTCOME_FINDINGS, ToolResult, ToolStatus
 from huskycat.envs import bin_dir
 from huskycat.files import command_length, partition
+from huskycat.precommit.index import FileIndex
 from huskycat.precommit.repos import Hook
 from huskycat.tools.runner import file_argument, find_executable
 
@@ -42,10 +43,16 @@ class HookCall:
     env: Mapping[str, str]  # the environment the hook's processes get
     env_dir: Path | None = None  # the python environment, for python hooks
     meta_output: tuple[int, str] | None = None  # a meta hook's verdict, computed in planning
+    index: FileIndex | None = None  # the run's file digests, shared by its hooks
 
 
-def digests(root: Path, names: Sequence[str]) -> dict[str, str | None]:
-    """Content digests of ``names`` (a symlink by its target); None when unreadable."""
+def digests(
+    root: Path, names: Sequence[str], index: FileIndex | None = None
+) -> dict[str, str | None]:
+    """Content digests of ``names`` (a symlink by its target); None when unreadable.
+    Through ``index`` when given: a file whose stat signature did not change is not read."""
+    if index is not None:
+        return {name: index.digest(name) for name in names}
     found: dict[str, str | None] = {}
     for name in names:
         path = os.path.join(root, name)
@@ -92,11 +99,11 @@ def run_on(call: HookCall, files: Sequence[str]) -> ToolResult:
     hook = call.hook
     started = time.monotonic()
     watch_all = not hook.pass_filenames or hook.always_run
-    before = digests(call.root, files)
+    before = digests(call.root, files, call.index)
     diff_before = git_diff(call.root) if watch_all else b""
     arguments = list(files) if hook.pass_filenames else []
     code, output = _run_language(call, arguments)
-    after = digests(call.root, files)
+    after = digests(call.root, files, call.index)
     modified = sorted(name for name in files if after[name] != before[name])
     if watch_all and git_diff(call.root) != diff_before and not modified:
         modified = ["(files outside its list)"]

@@ -18,6 +18,7 @@ as pre-commit stops there.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import hashlib
 import json
@@ -30,8 +31,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from identify.identify import tags_from_path
-
 from huskycat import __version__
 from huskycat.config import ToolConfig
 from huskycat.core.results import ToolResult, ToolStatus
@@ -41,6 +40,7 @@ from huskycat.planning import DEFAULT_TIMEOUT, Plan, PlannedTool, parse_exit_cod
 from huskycat.precommit import CONFIG_FILE
 from huskycat.precommit.config import PreCommitConfig, check_language, load_config
 from huskycat.precommit.execute import HookCall, digests, run_on
+from huskycat.precommit.index import FileIndex
 from huskycat.precommit.repos import Hook, resolve_hooks, unique_names
 from huskycat.tools.base import ToolSpec
 
@@ -58,39 +58,26 @@ def config_path(root: Path) -> Path | None:
     return path if path.is_file() else None
 
 
-class _Tags:
-    """identify tags per file, taken once per run (pre-commit's classifier)."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self._cache: dict[str, frozenset[str]] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, name: str) -> frozenset[str]:
-        found = self._cache.get(name)
-        if found is None:
-            try:
-                found = frozenset(tags_from_path(str(self.root / name)))
-            except ValueError:
-                found = frozenset()
-            self._cache[name] = found
-        return found
-
-
 def hook_files(
     hook: Hook, candidates: Sequence[str], tags: Callable[[str], frozenset[str]]
 ) -> list[str]:
+    """The ``candidates`` ``hook`` gets: its regexes, then its types (all of ``types``,
+    any of ``types_or``, none of ``exclude_types``)."""
     include, exclude = re.compile(hook.files), re.compile(hook.exclude)
+    verdicts: dict[frozenset[str], bool] = {}  # files share few distinct sets of tags
     kept = []
     for name in candidates:
         if not include.search(name) or exclude.search(name):
             continue
         found = tags(name)
-        if (
-            found >= hook.types
-            and (not hook.types_or or found & hook.types_or)
-            and not found & hook.exclude_types
-        ):
+        wanted = verdicts.get(found)
+        if wanted is None:
+            wanted = verdicts[found] = (
+                found >= hook.types
+                and (not hook.types_or or bool(found & hook.types_or))
+                and not found & hook.exclude_types
+            )
+        if wanted:
             kept.append(name)
     return kept
 
@@ -217,7 +204,8 @@ def build_plan(
         check_language(config.source, f"{hook.where} ({hook.id})", hook.language)
     skipped_by_env = {s.strip() for s in os.environ.get("SKIP", "").split(",") if s.strip()}
     files = run_files(root, candidates, config)
-    tags = _Tags(root)
+    index = _file_index(root)
+    tags = functools.cache(index.tags)  # no file changes while the run is planned
     per_hook = {name: hook_files(hook, files, tags) for name, hook in selected}
     running = [
         (n, h)
@@ -227,7 +215,7 @@ def build_plan(
     envs = install_envs([h for _, h in running], jobs=jobs or 2)
     tracked = functools.cache(lambda: list(all_tracked()) if all_tracked else list(files))
     base_env = tool_env()
-    repo_state = _RepoState(root, tracked)
+    repo_state = _RepoState(root, tracked, index)
     tools: dict[str, PlannedTool] = {}
     for name, hook in selected:
         spec = _spec(name, hook)
@@ -266,6 +254,7 @@ def build_plan(
             env=_hook_env(base_env, env_dir),
             env_dir=env_dir,
             meta_output=meta,
+            index=index,
         )
         tools[name] = PlannedTool(
             files=tuple(per_hook[name]),
@@ -313,8 +302,8 @@ class _RepoState:
     """Digests shared by every hook of a run: the root folder's files (configuration
     that most hooks read) and, for hooks given no file names, every tracked file."""
 
-    def __init__(self, root: Path, tracked: Callable[[], list[str]]) -> None:
-        self.root, self._tracked = root, tracked
+    def __init__(self, root: Path, tracked: Callable[[], list[str]], index: FileIndex) -> None:
+        self.root, self._tracked, self._index = root, tracked, index
         self._lock = threading.Lock()
         self._root_files: str | None = None
         self._everything: str | None = None
@@ -325,14 +314,25 @@ class _RepoState:
                 names = sorted(
                     e.name for e in os.scandir(self.root) if e.is_file(follow_symlinks=False)
                 )
-                self._root_files = _digest(digests(self.root, names))
+                self._root_files = _digest(digests(self.root, names, self._index))
             return self._root_files
 
     def everything(self) -> str:
         with self._lock:
             if self._everything is None:
-                self._everything = _digest(digests(self.root, self._tracked()))
+                self._everything = _digest(digests(self.root, self._tracked(), self._index))
             return self._everything
+
+
+def _file_index(root: Path) -> FileIndex:
+    """The run's :class:`FileIndex`, saved when the process ends (after the run)."""
+    from huskycat import git
+    from huskycat.cache import state_dir
+
+    path = state_dir(root) / "precommit-index.json" if git.find_root(root) else None
+    index = FileIndex(root, path)
+    atexit.register(index.save)
+    return index
 
 
 def _digest(material: object) -> str:
@@ -366,7 +366,7 @@ def _make_callable(
                 "hook": hook.definition(),
                 "env": env_spec.key() if env_spec is not None else None,
                 "program": program,
-                "files": digests(call.root, part),
+                "files": digests(call.root, part, call.index),
                 "root": state.root_files(),
                 "all": state.everything() if (not hook.pass_filenames or hook.always_run) else None,
             }
