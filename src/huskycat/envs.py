@@ -54,9 +54,14 @@ class EnvSpec:
     label: str = field(default="", compare=False)  # what to call it in messages
 
     def interpreter(self) -> str | None:
+        """The Python to build it with: this one for "default", else the program named
+        (pre-commit's "3.12" means "python3.12")."""
         if self.python == "default":
             return sys.executable
-        return shutil.which(self.python)
+        name = self.python
+        if name[:1].isdigit():
+            name = f"python{name}"
+        return shutil.which(name)
 
     def key(self) -> str:
         exe = self.interpreter()

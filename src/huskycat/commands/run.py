@@ -243,7 +243,8 @@ def _unavailable_fail(plan: Plan) -> Plan:
     for name, tool in plan.tools.items():
         if tool.unavailable is None or tool.skip_reason is None:
             continue
-        message = f"{tool.skip_reason} (required: install it with {tool.unavailable})"
+        how = "" if tool.unavailable in tool.skip_reason else f"; install it: {tool.unavailable}"
+        message = f"{tool.skip_reason}{how} (required: CI, --require-tools or require_tools)"
 
         def failing(_cache: object, name: str = name, message: str = message) -> Any:
             return lambda: ToolResult(

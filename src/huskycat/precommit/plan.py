@@ -25,7 +25,6 @@ import json
 import os
 import re
 import sys
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -299,29 +298,19 @@ def _spec(name: str, hook: Hook) -> ToolSpec:
 
 
 class _RepoState:
-    """Digests shared by every hook of a run: the root folder's files (configuration
-    that most hooks read) and, for hooks given no file names, every tracked file."""
+    """Digests the hooks' cache keys share: the root folder's files (configuration most
+    hooks read) and, for hooks given no file names, every tracked file. Taken afresh for
+    every key (cheap through the index): an earlier hook may have changed them."""
 
     def __init__(self, root: Path, tracked: Callable[[], list[str]], index: FileIndex) -> None:
         self.root, self._tracked, self._index = root, tracked, index
-        self._lock = threading.Lock()
-        self._root_files: str | None = None
-        self._everything: str | None = None
 
     def root_files(self) -> str:
-        with self._lock:
-            if self._root_files is None:
-                names = sorted(
-                    e.name for e in os.scandir(self.root) if e.is_file(follow_symlinks=False)
-                )
-                self._root_files = _digest(digests(self.root, names, self._index))
-            return self._root_files
+        names = sorted(e.name for e in os.scandir(self.root) if e.is_file(follow_symlinks=False))
+        return _digest(digests(self.root, names, self._index))
 
     def everything(self) -> str:
-        with self._lock:
-            if self._everything is None:
-                self._everything = _digest(digests(self.root, self._tracked(), self._index))
-            return self._everything
+        return _digest(digests(self.root, self._tracked(), self._index))
 
 
 def _file_index(root: Path) -> FileIndex:
