@@ -107,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
         "for them to be reviewed and staged by hand; with --staged only the fixes are "
         "staged, not your unstaged changes",
     )
+    run.add_argument(
+        "--project",
+        metavar="PATH",
+        help="in a monorepo, run the project in PATH (and the ones below it)",
+    )
     run.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
     run.add_argument(
         "--require-tools",

@@ -484,32 +484,33 @@ def _meta_verdict(
 
 
 def candidates_for(root: Path, mode: str, collected: Sequence[str], args: Any) -> list[str]:
-    """The run's files as pre-commit lists them for ``mode``: with ``--all-files`` the
+    """The run's files as pre-commit lists them for ``mode``, among those huskycat
+    ``collected`` (relative to ``root``, a project's folder): with ``--all-files`` the
     files git tracks (not untracked ones), with ``--changed-since REF`` the files
     changed between REF's merge base and HEAD (``--from-ref REF --to-ref HEAD``); the
-    staged files and ``--files`` as huskycat collected them."""
+    staged files and ``--files`` as collected."""
     from huskycat import git
     from huskycat.core import process
 
-    paths = [os.path.relpath(os.path.join(os.getcwd(), p), root) for p in args.paths]
     if mode == "all files" and git.find_root(root) is not None:
-        return git.tracked_files(root, paths)
+        tracked = set(git.tracked_files(root))
+        return [name for name in collected if name in tracked]
     if mode.startswith("changed since"):
         proc = process.run(
             [
                 "git",
                 "diff",
+                "--relative",
                 "--name-only",
                 "--no-ext-diff",
                 "-z",
                 "--diff-filter=ACMRTUXB",
                 f"{args.changed_since}...HEAD",
-                "--",
-                *paths,
             ],
             cwd=root,
             env={k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
         )
-        if proc.returncode == 0:
-            return sorted(n for n in proc.stdout.split("\0") if n)
+        if proc.returncode == 0:  # within the folders and files huskycat collected
+            owned = set(collected)
+            return sorted(n for n in proc.stdout.split("\0") if n in owned)
     return list(collected)
