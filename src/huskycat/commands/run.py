@@ -18,7 +18,7 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -171,6 +171,7 @@ def _check_report_path(option: str, value: str) -> None:
 def _execute(
     args: argparse.Namespace, root: Path, config: Config, files: list[str], mode: str
 ) -> _Ran:
+    from huskycat import unchecked
     from huskycat.cache import Cache
     from huskycat.core.parallel_executor import ParallelExecutor
     from huskycat.core.results import ToolStatus
@@ -178,8 +179,8 @@ def _execute(
     from huskycat.planning import tool_callable
 
     plan = _workspace_plan(args, root, config, files, mode)
-    if tools_required(getattr(args, "require_tools", False), config):
-        plan = _unavailable_fail(plan)
+    if unchecked.tools_required(getattr(args, "require_tools", False), config.require_tools):
+        plan = unchecked.unavailable_fail(plan)
     history = History.load(root)
     runnable = {n: t for n, t in plan.tools.items() if t.skip_reason is None}
     expected = history.expected_durations(
@@ -220,7 +221,7 @@ def _execute(
     failed = any(
         r.status in (ToolStatus.FAILED, ToolStatus.TIMEOUT) or not r.success for r in results
     )
-    failed = _say_unchecked(results, quiet=args.quiet) or failed
+    failed = unchecked.say_unchecked(results, quiet=args.quiet) or failed
     modified = sorted({path for r in results for path in r.metadata.get("modified_files") or ()})
     return _Ran(failed, tuple(modified))
 
@@ -256,65 +257,6 @@ def _workspace_plan(
         skip=args.skip,
     )
     return merged if merged is not None else make_plan(args, root, config, files, mode)
-
-
-def tools_required(flag: bool, config: Config, environ: Mapping[str, str] = os.environ) -> bool:
-    """Whether a tool that has files but cannot run fails the run: ``--require-tools``,
-    ``require_tools = true``, or ``CI`` set (to anything but "", "0" or "false")."""
-    ci = environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-    return flag or config.require_tools or ci
-
-
-def _unavailable_fail(plan: Plan) -> Plan:
-    """The plan with every applicable tool that cannot run turned into a failure that
-    says how to install it."""
-    from dataclasses import replace
-
-    from huskycat.core.results import OUTCOME_ERROR, ToolResult, ToolStatus
-
-    tools = dict(plan.tools)
-    for name, tool in plan.tools.items():
-        if tool.unavailable is None or tool.skip_reason is None:
-            continue
-        how = "" if tool.unavailable in tool.skip_reason else f"; install it: {tool.unavailable}"
-        message = f"{tool.skip_reason}{how} (required: CI, --require-tools or require_tools)"
-
-        def failing(_cache: object, name: str = name, message: str = message) -> Any:
-            return lambda: ToolResult(
-                name,
-                False,
-                0.0,
-                output=message,
-                status=ToolStatus.FAILED,
-                error_message=message,
-                metadata={"outcome": OUTCOME_ERROR, "unavailable": True},
-            )
-
-        tools[name] = replace(tool, skip_reason=None, run=failing)
-    return replace(plan, tools=tools)
-
-
-def _say_unchecked(results: Sequence[ToolResult], *, quiet: bool) -> bool:
-    """Say how many applicable tools did not run; True when nothing ran at all because
-    of that (a run that checked nothing is not a success)."""
-    from huskycat.core.results import ToolStatus
-
-    unrun = [r for r in results if r.status is ToolStatus.SKIPPED and r.metadata.get("unavailable")]
-    ran = [r for r in results if r.status is not ToolStatus.SKIPPED]
-    if unrun:
-        names = ", ".join(r.tool_name for r in unrun)
-        count = f"{len(unrun)} applicable tool{'s' if len(unrun) != 1 else ''}"
-        print(
-            f"huskycat: {count} did not run ({names}): not installed or the environment "
-            "failed; CI=true or --require-tools makes that a failure",
-            file=sys.stderr,
-        )
-        if not ran:
-            print("huskycat: nothing was checked", file=sys.stderr)
-            return True
-    elif not ran and results and not quiet:
-        print("huskycat: nothing to check: no tool applies to these files", file=sys.stderr)
-    return False
 
 
 class _Timer:

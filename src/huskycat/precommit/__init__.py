@@ -10,8 +10,11 @@
 
 - :mod:`.config`: the file's schema (pre-commit's ``clientlib``) and its errors;
 - :mod:`.repos`: hook repositories, their manifests, hooks merged with the config;
-- :mod:`.plan`: files per hook (pre-commit's classifier), ordering, the Plan;
+- :mod:`.classify`: the files each hook gets (pre-commit's classifier);
+- :mod:`.plan`: hooks -> a Plan: ordering, environments, meta hooks (:mod:`.meta`);
+- :mod:`.calls`: what runs one hook, through the result cache;
 - :mod:`.execute`: running one hook (python, system, script, pygrep, fail, meta);
+- :mod:`.index`: file digests and tags remembered by stat signature between runs;
 - :mod:`.migrate`: the equivalent ``[tool.huskycat]`` configuration.
 """
 
