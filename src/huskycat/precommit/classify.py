@@ -19,11 +19,15 @@ def hook_files(
 ) -> list[str]:
     """The ``candidates`` ``hook`` gets: its regexes, then its types (all of ``types``,
     any of ``types_or``, none of ``exclude_types``)."""
-    include, exclude = re.compile(hook.files), re.compile(hook.exclude)
+    # The defaults ("" and "^$") match every path and none: not searched for each file.
+    include = re.compile(hook.files) if hook.files else None
+    exclude = re.compile(hook.exclude) if hook.exclude != "^$" else None
     verdicts: dict[frozenset[str], bool] = {}  # files share few distinct sets of tags
     kept = []
     for name in candidates:
-        if not include.search(name) or exclude.search(name):
+        if include is not None and not include.search(name):
+            continue
+        if exclude is not None and exclude.search(name):
             continue
         found = tags(name)
         wanted = verdicts.get(found)

@@ -256,8 +256,10 @@ def candidates_for(root: Path, mode: str, collected: Sequence[str], args: Any) -
     from huskycat.core import process
 
     if mode == "all files" and git.find_root(root) is not None:
-        tracked = set(git.tracked_files(root))
-        return [name for name in collected if name in tracked]
+        listed = process.run(["git", "ls-files", "-z"], cwd=root, env=_git_env())
+        if listed.returncode == 0:
+            tracked = set(listed.stdout.split("\0"))
+            return [name for name in collected if name in tracked]
     if mode.startswith("changed since"):
         proc = process.run(
             [
@@ -271,9 +273,13 @@ def candidates_for(root: Path, mode: str, collected: Sequence[str], args: Any) -
                 f"{args.changed_since}...HEAD",
             ],
             cwd=root,
-            env={k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
+            env=_git_env(),
         )
         if proc.returncode == 0:  # within the folders and files huskycat collected
             owned = set(collected)
             return sorted(n for n in proc.stdout.split("\0") if n in owned)
     return list(collected)
+
+
+def _git_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
