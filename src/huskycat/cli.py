@@ -138,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     plan = commands.add_parser("plan", help="show which tools would run, on what, in what order")
     _add_selection(plan)
+    plan.add_argument("--project", metavar="PATH", help="in a monorepo, plan this project")
 
     graph = commands.add_parser("graph", help="print the dependency graph")
     graph.add_argument("--format", choices=("text", "mermaid", "dot"), default="text")

@@ -110,3 +110,36 @@ def make_plan(
         jobs=getattr(args, "jobs", None),
         fail_fast=True if getattr(args, "fail_fast", False) else None,
     )
+
+
+def workspace_plan(
+    args: argparse.Namespace, root: Path, config: Config, files: list[str], mode: str
+) -> Plan:
+    """One plan for every project the run covers (:mod:`huskycat.projects`), or the
+    repository's own when it has no nested project."""
+    from huskycat import projects
+
+    def all_files() -> list[str]:
+        if mode == "all files" and not args.paths:
+            return files
+        from huskycat.files import collect_files
+
+        return collect_files(root, mode="all")
+
+    every_tool = argparse.Namespace(**{**vars(args), "tools": [], "skip": []})
+
+    def plan_for(folder: Path, names: list[str]) -> Plan:
+        here = config if folder == root else load_config(folder)
+        return make_plan(every_tool, folder, here, names, mode)
+
+    merged = projects.workspace_plan(
+        root,
+        files,
+        all_files,
+        plan_for,
+        here=Path.cwd(),
+        chosen=getattr(args, "project", None),
+        only=args.tools,
+        skip=args.skip,
+    )
+    return merged if merged is not None else make_plan(args, root, config, files, mode)

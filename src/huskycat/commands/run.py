@@ -29,9 +29,9 @@ from huskycat.commands.common import (
     UsageError,
     collect,
     load_config,
-    make_plan,
     repo_root,
     silence_stdout,
+    workspace_plan,
 )
 from huskycat.signals import terminate_raises
 
@@ -178,7 +178,7 @@ def _execute(
     from huskycat.history import History
     from huskycat.planning import tool_callable
 
-    plan = _workspace_plan(args, root, config, files, mode)
+    plan = workspace_plan(args, root, config, files, mode)
     if unchecked.tools_required(getattr(args, "require_tools", False), config.require_tools):
         plan = unchecked.unavailable_fail(plan)
     history = History.load(root)
@@ -224,39 +224,6 @@ def _execute(
     failed = unchecked.say_unchecked(results, quiet=args.quiet) or failed
     modified = sorted({path for r in results for path in r.metadata.get("modified_files") or ()})
     return _Ran(failed, tuple(modified))
-
-
-def _workspace_plan(
-    args: argparse.Namespace, root: Path, config: Config, files: list[str], mode: str
-) -> Plan:
-    """One plan for every project the run covers (:mod:`huskycat.projects`), or the
-    repository's own when it has no nested project."""
-    from huskycat import projects
-
-    def all_files() -> list[str]:
-        if mode == "all files" and not args.paths:
-            return files
-        from huskycat.files import collect_files
-
-        return collect_files(root, mode="all")
-
-    every_tool = argparse.Namespace(**{**vars(args), "tools": [], "skip": []})
-
-    def plan_for(folder: Path, names: list[str]) -> Plan:
-        here = config if folder == root else load_config(folder)
-        return make_plan(every_tool, folder, here, names, mode)
-
-    merged = projects.workspace_plan(
-        root,
-        files,
-        all_files,
-        plan_for,
-        here=Path.cwd(),
-        chosen=getattr(args, "project", None),
-        only=args.tools,
-        skip=args.skip,
-    )
-    return merged if merged is not None else make_plan(args, root, config, files, mode)
 
 
 class _Timer:
