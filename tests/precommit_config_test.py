@@ -118,6 +118,8 @@ def test_skip_variable_skips_hooks_by_id(tmp_path: Path) -> None:
         ("repos:\n- repo: local\n  hooks:\n  - id: a\n", "(a).name: missing required key"),
         ("repos:\n- repo: meta\n  hooks:\n  - id: nope\n", "unknown meta hook 'nope'"),
         ("repos: [\n", "invalid YAML"),
+        ("repos:\n- repo: x\n  rev: --upload-pack=y\n  hooks: []\n", "(x).rev: expected a tag"),
+        ("repos:\n- repo: -x\n  rev: v1\n  hooks: []\n", "cannot start with '-'"),
     ],
 )
 def test_bad_top_level_and_repo_keys(tmp_path: Path, text: str, words: str) -> None:

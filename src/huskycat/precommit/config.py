@@ -334,6 +334,8 @@ def load_config(path: Path) -> PreCommitConfig:
         if "repo" not in table:
             check.fail(_join(where, "repo"), "missing required key 'repo'")
         repo = check.string(table["repo"], _join(where, "repo"))
+        if repo.startswith("-"):  # git would read it as an option
+            check.fail(_join(where, "repo"), f"a repository cannot start with '-': {repo!r}")
         where = f"{where} ({repo})"
         rev = None
         if repo in ("local", "meta"):
@@ -343,6 +345,8 @@ def load_config(path: Path) -> PreCommitConfig:
             if "rev" not in table:
                 check.fail(_join(where, "rev"), "missing required key 'rev'")
             rev = check.string(table["rev"], _join(where, "rev"))
+            if not rev or rev.startswith("-"):  # git would read it as an option
+                check.fail(_join(where, "rev"), f"expected a tag or commit, got {rev!r}")
         if "hooks" not in table:
             check.fail(_join(where, "hooks"), "missing required key 'hooks'")
         hooks_raw = table["hooks"]
