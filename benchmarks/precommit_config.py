@@ -35,7 +35,11 @@ import tempfile
 import time
 from pathlib import Path
 
-BUNDLE = Path("/work/shared/fixtures/pre-commit-hooks-v6.0.0.bundle")
+_NAME = "shared/fixtures/pre-commit-hooks-v6.0.0.bundle"
+BUNDLE = next(  # shared/ sits beside the repository (or beside the folder of worktrees)
+    (p / _NAME for p in Path(__file__).resolve().parents[1:4] if (p / _NAME).is_file()),
+    Path("/work") / _NAME,
+)
 HOOK_IDS = (
     "trailing-whitespace",
     "end-of-file-fixer",

@@ -17,9 +17,16 @@ from pathlib import Path
 
 import pytest
 
-BUNDLE = Path(__file__).resolve().parents[3] / "shared/fixtures/pre-commit-hooks-v6.0.0.bundle"
-if not BUNDLE.is_file():  # the worktree may sit elsewhere: the shared folder is fixed
-    BUNDLE = Path("/work/shared/fixtures/pre-commit-hooks-v6.0.0.bundle")
+# shared/ sits beside the repository (or beside the folder of worktrees).
+_HERE = Path(__file__).resolve().parents
+BUNDLE = next(
+    (
+        folder / "shared/fixtures/pre-commit-hooks-v6.0.0.bundle"
+        for folder in (_HERE[2], _HERE[3], Path("/work"))
+        if (folder / "shared/fixtures/pre-commit-hooks-v6.0.0.bundle").is_file()
+    ),
+    Path("/work/shared/fixtures/pre-commit-hooks-v6.0.0.bundle"),
+)
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pre-commit", path=os.path.dirname(sys.executable)) is None
