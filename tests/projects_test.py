@@ -12,7 +12,13 @@ import pytest
 
 from huskycat.projects import find_projects, owner, selected_projects
 
-SHOW = 'disable = ["mypy", "bandit", "flake8", "isort", "autoflake", "black"]\n\n[tools.show]\ncommand = ["sh", "-c", "pwd; echo \\"$@\\"", "show"]\ntypes = ["python"]\n'
+SHOW = """\
+disable = ["mypy", "bandit", "flake8", "isort", "autoflake", "black"]
+
+[tools.show]
+command = ["sh", "-c", "pwd; echo \\"$@\\"", "show"]
+types = ["python"]
+"""
 HOOKS = """\
 repos:
 -   repo: local

@@ -88,7 +88,7 @@ MANIFEST_DEFAULTS: dict[str, Any] = {
     "args": [],
     "always_run": False,
     "fail_fast": False,
-    "pass_filenames": True,
+    "pass_filenames": True,  # nosec B105 - a flag named "pass...", not a password
     "description": "",
     "language_version": "default",
     "log_file": "",
@@ -144,7 +144,7 @@ def read_yaml(path: Path) -> Any:
         raise PreCommitConfigError(path, None, f"cannot read: {exc}") from exc
     try:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        return yaml.load(text, Loader=loader)
+        return yaml.load(text, Loader=loader)  # nosec B506 - CSafeLoader or SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

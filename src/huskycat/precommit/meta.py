@@ -50,7 +50,8 @@ def meta_verdict(
                     and not tags(n) & exclude_types
                     for n in kept
                 ):
+                    hook_id = table["id"]
                     lines.append(
-                        f"The exclude pattern {exclude!r} for {table['id']} does not match any files"
+                        f"The exclude pattern {exclude!r} for {hook_id} does not match any files"
                     )
     return (1 if lines else 0), "".join(f"{line}\n" for line in lines)
