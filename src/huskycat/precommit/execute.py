@@ -19,6 +19,7 @@ import io
 import os
 import re
 import shlex
+import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from huskycat.envs import bin_dir
 from huskycat.files import command_length, partition
 from huskycat.precommit.index import FileIndex
 from huskycat.precommit.repos import Hook
-from huskycat.tools.runner import file_argument, find_executable
+from huskycat.tools.runner import file_argument
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,9 @@ def hook_argv(call: HookCall) -> list[str]:
         if inside.is_file():
             argv[0] = str(inside)
     if argv and not os.path.dirname(argv[0]):
-        argv[0] = find_executable(argv[0]) or argv[0]
+        # On the hook's PATH, as pre-commit looks it up (the environment's folder first);
+        # not huskycat's own scripts folder first, as catalog tools are found.
+        argv[0] = shutil.which(argv[0], path=call.env.get("PATH", os.defpath)) or argv[0]
     return argv
 
 
