@@ -63,6 +63,24 @@ def test_two_runs_that_start_together_build_one_environment(
     assert envs.remove_all() >= 1 and not paths[0].exists()
 
 
+def test_two_processes_that_start_together_build_one_environment(tmp_path: Path) -> None:
+    script = (
+        "import sys; from huskycat import envs; "
+        "print(envs.ensure(envs.EnvSpec((), label='shared'), say=print))"
+    )
+    environ = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script], env=environ, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
+    outputs = [proc.communicate()[0] for proc in procs]
+    assert all(proc.returncode == 0 for proc in procs)
+    assert sum(out.count("installing shared") for out in outputs) == 1
+    assert len({out.strip().splitlines()[-1] for out in outputs}) == 1  # one folder
+
+
 def test_pinned_tool_runs_exactly_that_version(repo: Path, env: dict[str, str]) -> None:
     (repo / "pyproject.toml").write_text(
         '[tool.huskycat]\ndisable = ["black", "isort", "autoflake", "mypy", "flake8", '
