@@ -269,3 +269,22 @@ def test_changed_since_mode(project: Path, caches: dict[str, str]) -> None:
     assert code_hc == code_pc == 1
     assert verdicts_hc == _by_id(project, verdicts_pc)
     assert _tree(project) == _tree(twin)
+
+
+def test_staged_mode_fixes_that_conflict_with_unstaged_changes_are_all_rolled_back(
+    project: Path, caches: dict[str, str]
+) -> None:
+    (project / "src/c.py").write_text("y = 'single'   \n")
+    _git(project, "add", "src/c.py")
+    (project / "src/c.py").write_text("y = 'single'   \nz = 1\n")  # unstaged, next to a fix
+    (project / "docs/ok.md").write_text("fine  \n")
+    _git(project, "add", "docs/ok.md")
+    twin = project.parent / "twin"
+    shutil.copytree(project, twin, symlinks=True)
+    code_pc, verdicts_pc = run_pre_commit(twin, caches)
+    code_hc, verdicts_hc = run_huskycat(project, caches, "--staged")
+    assert code_hc == code_pc == 1
+    assert verdicts_hc == _by_id(project, verdicts_pc)
+    assert _tree(project) == _tree(twin)
+    assert (project / "docs/ok.md").read_text() == "fine  \n"  # its fix went too
+    assert _git(project, "diff", "--cached") == _git(twin, "diff", "--cached")
