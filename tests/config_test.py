@@ -142,7 +142,7 @@ def test_every_key_is_read(tmp_path: Path) -> None:
 def test_tool_keys_are_the_documented_ones() -> None:
     assert set(TOOL_KEYS) == {
         "args", "command", "depends_on", "after", "timeout", "weight", "files", "exclude",
-        "types", "pass_filenames", "fix", "enabled", "fail_on",
+        "types", "pass_filenames", "fix", "enabled", "fail_on", "version",
     }  # fmt: skip
 
 

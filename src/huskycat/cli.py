@@ -40,6 +40,9 @@ _COMMANDS = {
     "cache": ("cache", "cmd_cache"),
     "recover": ("recover", "cmd_recover"),
     "report": ("report", "cmd_report"),
+    "install-hooks": ("envs", "cmd_install_hooks"),
+    "clean": ("envs", "cmd_clean"),
+    "migrate": ("migrate", "cmd_migrate"),
 }
 
 
@@ -122,7 +125,18 @@ def build_parser() -> argparse.ArgumentParser:
         "for them to be reviewed and staged by hand; with --staged only the fixes are "
         "staged, not your unstaged changes",
     )
+    run.add_argument(
+        "--project",
+        metavar="PATH",
+        help="in a monorepo, run the project in PATH (and the ones below it)",
+    )
     run.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
+    run.add_argument(
+        "--require-tools",
+        action="store_true",
+        help="a tool with files to check that cannot run (not installed) fails the run; "
+        "the default when CI is set",
+    )
     run.add_argument("--jobs", "-j", type=_positive_int, help="worker slots (default: CPUs)")
     run.add_argument(
         "--timeout",
@@ -184,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     plan = commands.add_parser("plan", help="show which tools would run, on what, in what order")
     _add_selection(plan)
+    plan.add_argument("--project", metavar="PATH", help="in a monorepo, plan this project")
 
     graph = commands.add_parser("graph", help="print the dependency graph")
     graph.add_argument("--format", choices=("text", "mermaid", "dot"), default="text")
@@ -224,6 +239,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--overwrite",
         action="store_true",
         help="replace files edited since the crash where they overlap the saved changes",
+    )
+    commands.add_parser(
+        "install-hooks",
+        help="fetch hook repositories and install the environments of python hooks and "
+        "pinned tools, ahead of a run",
+    )
+    commands.add_parser("clean", help="remove every environment and repository huskycat installed")
+    migrate = commands.add_parser(
+        "migrate", help="write the [tool.huskycat] equivalent of .pre-commit-config.yaml"
+    )
+    migrate.add_argument(
+        "--write", action="store_true", help="add it to pyproject.toml instead of printing it"
     )
     return parser
 

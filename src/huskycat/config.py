@@ -18,6 +18,7 @@ Keys (``[tool.huskycat]`` shown; the same names at the top of huskycat.toml)::
     exclude = ["vendor/**"]     # globs left out for every tool (huskycat.files.matches_glob)
     disable = ["bandit"]        # tools not to run
     cluster = "local:4"         # a Dask cluster to run on (huskycat.distributed.cluster)
+    require_tools = false       # a tool with files to check that cannot run fails the run
 
     [tool.huskycat.tools.mypy]  # a catalog tool: each key overrides the catalog's value
     args = ["--strict"]         # appended to the tool's arguments
@@ -35,6 +36,7 @@ Keys (``[tool.huskycat]`` shown; the same names at the top of huskycat.toml)::
     enabled = true
     fail_on = "warning"         # "error" | "warning" | "note": the lowest level of
                                 # diagnostic that fails the tool (default: its own verdict)
+    version = "1.15.0"          # installed by huskycat into a managed environment
 
 A table under ``tools`` whose name is not in the catalog declares a custom tool and must
 have ``command``. ``depends_on`` and ``after`` add to the catalog's default edges (they
@@ -67,9 +69,12 @@ else:  # the same parser, published for Python 3.10 as tomli; mypy (checking for
     import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 CONFIG_FILES = ("huskycat.toml", ".huskycat.toml", "pyproject.toml")
-TOP_LEVEL_KEYS = ("jobs", "timeout", "fail_fast", "exclude", "disable", "tools", "cluster")
+TOP_LEVEL_KEYS = (
+    "jobs", "timeout", "fail_fast", "exclude", "disable", "require_tools", "tools", "cluster",
+)  # fmt: skip
 _TOOL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_VERSION = re.compile(r"[0-9][0-9A-Za-z.+!-]*")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,6 +94,7 @@ class ToolConfig:
     pass_filenames: bool | None = None
     enabled: bool | None = None
     fail_on: str | None = None  # "error", "warning" or "note"; None: the tool's own verdict
+    version: str | None = None  # installed by huskycat, exactly this version (huskycat.envs)
 
 
 FAIL_ON_LEVELS = ("error", "warning", "note")
@@ -105,6 +111,7 @@ class Config:
     fail_fast: bool = False
     exclude: tuple[str, ...] = ()
     disable: frozenset[str] = frozenset()
+    require_tools: bool = False  # a tool with files that cannot run fails the run
     tools: Mapping[str, ToolConfig] = field(default_factory=dict)
     custom_tools: tuple[str, ...] = ()  # names under ``tools`` that are not in the catalog
     cluster: str | None = None  # a Dask cluster to run on (huskycat.distributed.cluster)
@@ -326,6 +333,10 @@ def _tool(check: _Checker, name: str, table: dict[str, Any], known: Collection[s
             if value not in FAIL_ON_LEVELS:
                 check.fail(path, f"expected one of 'error', 'warning', 'note', {_got(value)}")
             values[key] = value
+        elif key == "version":
+            if not isinstance(value, str) or not _VERSION.fullmatch(value):
+                check.fail(path, f"expected a version such as '0.6.9', {_got(value)}")
+            values[key] = value
         else:  # pass_filenames, enabled
             values[key] = check.boolean(value, path)
     return ToolConfig(**values)
@@ -420,6 +431,8 @@ def load_config(
         settings["cluster"] = top["cluster"]
     if "fail_fast" in top:
         settings["fail_fast"] = check.boolean(top["fail_fast"], ("fail_fast",))
+    if "require_tools" in top:
+        settings["require_tools"] = check.boolean(top["require_tools"], ("require_tools",))
     if "exclude" in top:
         settings["exclude"] = check.strings(
             top["exclude"], ("exclude",), what="globs", allow_empty=False

@@ -56,6 +56,10 @@ class PlannedTool:
     depends_on: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
     skip_reason: str | None = None  # set when known before running: no files, not installed
+    # Applicable but cannot run (not installed, its environment failed): how to install it.
+    unavailable: str | None = None
+    # Runs the tool instead of the spec's command (pre-commit hooks), given the cache.
+    run: Callable[[Cache | None], Callable[[], object]] | None = None
 
     @property
     def writes(self) -> bool:
@@ -181,17 +185,20 @@ def build_plan(
         )
         if chosen and spec.targets is not None and not spec.targets(chosen, str(root)):
             chosen = []  # e.g. YAML files, but none of them Ansible content
-        skip_reason = None
+        skip_reason = unavailable = None
         if not chosen:
             # Also for a tool that takes no file arguments: as in pre-commit, it runs
             # when the run has files of its kind, so its filters mean the same thing.
             skip_reason = "no files to check"
+        elif settings.version is not None and settings.command is None:
+            spec, skip_reason, unavailable = _pinned(name, spec, settings.version)
         elif (
             name in CATALOG
             and settings.command is None
             and find_executable(spec.executable) is None
         ):
             skip_reason = f"not installed: {spec.install_hint}"
+            unavailable = spec.install_hint
         tool_timeout = settings.timeout or timeout or config.timeout or DEFAULT_TIMEOUT
         tools[name] = PlannedTool(
             name=name,
@@ -205,6 +212,7 @@ def build_plan(
             timeout=tool_timeout,
             weight=settings.weight or 1,
             skip_reason=skip_reason,
+            unavailable=unavailable,
         )
 
     types.save()
@@ -243,6 +251,22 @@ def configured_edges(
         requires[name] = tuple(sorted(d for d in req if d in names))
         after[name] = tuple(sorted(d for d in aft if d in names and d not in req))
     return requires, after
+
+
+def _pinned(name: str, spec: ToolSpec, version: str) -> tuple[ToolSpec, str | None, str | None]:
+    """``spec`` run from the managed environment holding exactly ``version`` (installed
+    now when missing); or why it cannot run and what installs it."""
+    from dataclasses import replace
+
+    from huskycat import envs
+
+    try:
+        exe = envs.pinned_tool(spec.executable, version)
+    except envs.EnvError as exc:
+        return spec, f"environment failed: {exc}", "huskycat install-hooks"
+    except LookupError as exc:
+        raise PlanError(f"tools.{name}.version: {exc}") from exc
+    return replace(spec, executable=exe), None, None
 
 
 def _with_pass_filenames(spec: ToolSpec, value: bool) -> ToolSpec:
@@ -345,6 +369,7 @@ def tool_callable(
     files those dependencies did not fail on."""
     if tool.skip_reason is not None:
         reason = tool.skip_reason
+        meta = {"unavailable": tool.unavailable} if tool.unavailable else {}
 
         def skipped() -> ToolResult:
             return ToolResult(
@@ -353,10 +378,12 @@ def tool_callable(
                 0.0,
                 status=ToolStatus.SKIPPED,
                 error_message=reason,
-                metadata={"skip_reason": "not_applicable"},
+                metadata={"skip_reason": "not_applicable", **meta},
             )
 
         return skipped
+    if tool.run is not None:
+        return tool.run(cache)
     settings = tool.settings
 
     def run_on(files: Sequence[str]) -> ToolResult:

@@ -85,8 +85,28 @@ def collect(args: argparse.Namespace, root: Path) -> tuple[list[str], str]:
     return collect_files(root, mode="all", paths=paths), "all files"
 
 
-def make_plan(args: argparse.Namespace, root: Path, config: Config, files: list[str]) -> Plan:
+def make_plan(
+    args: argparse.Namespace, root: Path, config: Config, files: list[str], mode: str = ""
+) -> Plan:
+    """The catalog's tools over ``files``; or, in a repository with no huskycat
+    configuration but a ``.pre-commit-config.yaml``, its hooks (:mod:`huskycat.precommit`)."""
     from huskycat.planning import build_plan
+    from huskycat.precommit import plan as precommit
+
+    if config.source is None and precommit.config_path(root) is not None:
+        from huskycat import git
+
+        in_repo = git.find_root(root) is not None
+        return precommit.build_plan(
+            root,
+            precommit.candidates_for(root, mode, files, args),
+            only=args.tools,
+            skip=args.skip,
+            timeout=getattr(args, "timeout", None),
+            jobs=getattr(args, "jobs", None),
+            fail_fast=True if getattr(args, "fail_fast", False) else None,
+            all_tracked=(lambda: git.tracked_files(root)) if in_repo else None,
+        )
 
     return build_plan(
         root,
@@ -99,3 +119,36 @@ def make_plan(args: argparse.Namespace, root: Path, config: Config, files: list[
         jobs=getattr(args, "jobs", None),
         fail_fast=True if getattr(args, "fail_fast", False) else None,
     )
+
+
+def workspace_plan(
+    args: argparse.Namespace, root: Path, config: Config, files: list[str], mode: str
+) -> Plan:
+    """One plan for every project the run covers (:mod:`huskycat.projects`), or the
+    repository's own when it has no nested project."""
+    from huskycat import projects
+
+    def all_files() -> list[str]:
+        if mode == "all files" and not args.paths:
+            return files
+        from huskycat.files import collect_files
+
+        return collect_files(root, mode="all")
+
+    every_tool = argparse.Namespace(**{**vars(args), "tools": [], "skip": []})
+
+    def plan_for(folder: Path, names: list[str]) -> Plan:
+        here = config if folder == root else load_config(folder)
+        return make_plan(every_tool, folder, here, names, mode)
+
+    merged = projects.workspace_plan(
+        root,
+        files,
+        all_files,
+        plan_for,
+        here=Path.cwd(),
+        chosen=getattr(args, "project", None),
+        only=args.tools,
+        skip=args.skip,
+    )
+    return merged if merged is not None else make_plan(args, root, config, files, mode)

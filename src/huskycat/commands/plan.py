@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from huskycat.commands.common import EXIT_OK, collect, load_config, make_plan, repo_root
+from huskycat.commands.common import EXIT_OK, collect, load_config, repo_root, workspace_plan
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
     root, _ = repo_root()
     config = load_config(root)
     files, mode = collect(args, root)
-    plan = make_plan(args, root, config, files)
+    plan = workspace_plan(args, root, config, files, mode)
     print(
         f"huskycat plan for {plan.root} ({mode}, {_count(len(files))}"
         f"{', fix mode' if plan.fix else ''})"

@@ -29,9 +29,9 @@ from huskycat.commands.common import (
     UsageError,
     collect,
     load_config,
-    make_plan,
     repo_root,
     silence_stdout,
+    workspace_plan,
 )
 from huskycat.signals import terminate_raises
 
@@ -99,6 +99,7 @@ def _run_staged(args: argparse.Namespace, root: Path, config: Config) -> int:
     ran = _Ran(False, ())
     staged_fixes: tuple[str, ...] = ()
     earlier: dict[str, bytes] = {}  # index records of partially staged files fixers changed
+    patch = _pre_commit_patch(root, config)
     with staged.checking_staged(root) as stash:
         # Inside: a staged file deleted in the work tree is back, so git lists it.
         files, mode = collect(args, root)
@@ -107,6 +108,8 @@ def _run_staged(args: argparse.Namespace, root: Path, config: Config) -> int:
                 print("huskycat: nothing staged to check")
         else:
             ran = _execute(args, root, config, files, mode)
+            if patch and ran.modified and not args.stage_fixes:
+                _as_pre_commit_would(root, patch)
             if args.stage_fixes:
                 # Now, while the work tree holds the staged content and the fixes: once a
                 # partially staged file has its unstaged changes back, `git add` would
@@ -123,6 +126,32 @@ def _run_staged(args: argparse.Namespace, root: Path, config: Config) -> int:
         print(f"huskycat: {line}", file=sys.stderr)
     _say_staged(staged_fixes)
     return _exit_code(ran, staged_fixes)
+
+
+def _pre_commit_patch(root: Path, config: Config) -> bytes | None:
+    """In a repository run from .pre-commit-config.yaml, the unstaged changes as
+    pre-commit saves them (see huskycat.precommit.rollback); else None."""
+    from huskycat.precommit.plan import config_path
+
+    if config.source is not None or config_path(root) is None:
+        return None
+    from huskycat.precommit.rollback import unstaged_patch
+
+    return unstaged_patch(root)
+
+
+def _as_pre_commit_would(root: Path, patch: bytes) -> None:
+    """Drop every hook's fixes when pre-commit could not put the unstaged changes back
+    on top of them."""
+    from huskycat.precommit.rollback import drop_fixes, patch_applies
+
+    if not patch_applies(root, patch):
+        drop_fixes(root)
+        print(
+            "huskycat: the hooks' fixes conflict with your unstaged changes; as pre-commit "
+            "does, every fix was rolled back",
+            file=sys.stderr,
+        )
 
 
 def _refuse_while_set_aside(root: Path) -> None:
@@ -188,7 +217,7 @@ def _execute_on(
     mode: str,
     cluster: Cluster | None,
 ) -> _Ran:
-    from huskycat import vouching
+    from huskycat import unchecked, vouching
     from huskycat.cache import Cache
     from huskycat.core.parallel_executor import ParallelExecutor
     from huskycat.core.process import become_subreaper
@@ -198,7 +227,9 @@ def _execute_on(
 
     # Orphans of the tools' processes (a double fork) come to us, not init, to be reaped.
     become_subreaper()
-    plan = make_plan(args, root, config, files)
+    plan = workspace_plan(args, root, config, files, mode)
+    if unchecked.tools_required(getattr(args, "require_tools", False), config.require_tools):
+        plan = unchecked.unavailable_fail(plan)
     history = History.load(root)
     if history.warning is not None:
         print(f"huskycat: warning: {history.warning}", file=sys.stderr)
@@ -267,6 +298,7 @@ def _execute_on(
     failed = any(
         r.status in (ToolStatus.FAILED, ToolStatus.TIMEOUT) or not r.success for r in results
     )
+    failed = unchecked.say_unchecked(results, quiet=args.quiet) or failed
     modified = sorted({path for r in results for path in r.metadata.get("modified_files") or ()})
     return _Ran(failed, tuple(modified))
 

@@ -332,9 +332,15 @@ def render_summary(
     """
     listed = as_list(results)
     shown = [r for r in listed if r.status in (ToolStatus.FAILED, ToolStatus.TIMEOUT)]
-    if verbosity > 0:
-        passed = [r for r in listed if r.status is ToolStatus.SUCCESS and r.output.strip()]
-        shown = passed + shown
+    # A pre-commit hook marked verbose shows its output when it passes too.
+    passed = [
+        r
+        for r in listed
+        if r.status is ToolStatus.SUCCESS
+        and r.output.strip()
+        and (verbosity > 0 or r.metadata.get("verbose"))
+    ]
+    shown = passed + shown
     for result in shown:
         header = f"==> {result.tool_name}: {_outcome_text(result)}"
         _emit_block(out, header, _body(result, verbosity), STATUS_STYLE[result.status])

@@ -1,0 +1,238 @@
+"""The same ``.pre-commit-config.yaml`` run by pre-commit, prek and huskycat, in the same
+run, on a generated project of several thousand files (and, with ``--this-repo``, on a
+copy of this repository's tracked files).
+
+Each program gets its own copy of the project and its own empty cache folder, then runs
+``run --all-files`` three times:
+
+- **cold**: nothing installed (the hook repository is fetched and its environment made);
+- **first**: environments ready, no result yet (for huskycat, an empty result cache);
+- **warm**: nothing changed since the previous run.
+
+The hooks are pre-commit/pre-commit-hooks v6.0.0 (from the git bundle in the shared
+fixtures: trailing-whitespace, end-of-file-fixer, mixed-line-ending, check-yaml,
+check-json, check-toml, check-ast, debug-statements, check-merge-conflict,
+check-added-large-files, detect-private-key), a local pygrep hook and a local system
+hook. The project has files for each to fix or find. After the runs the three trees are
+compared byte for byte.
+
+Targets (issue 9): huskycat cold faster than prek cold; warm at most 0.1x prek's warm;
+the final tree identical to pre-commit's.
+
+    python benchmarks/precommit_config.py [--files 4000] [--this-repo]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+_NAME = "shared/fixtures/pre-commit-hooks-v6.0.0.bundle"
+BUNDLE = next(  # shared/ sits beside the repository (or beside the folder of worktrees)
+    (p / _NAME for p in Path(__file__).resolve().parents[1:4] if (p / _NAME).is_file()),
+    Path("/work") / _NAME,
+)
+HOOK_IDS = (
+    "trailing-whitespace",
+    "end-of-file-fixer",
+    "mixed-line-ending",
+    "check-yaml",
+    "check-json",
+    "check-toml",
+    "check-ast",
+    "debug-statements",
+    "check-merge-conflict",
+    "check-added-large-files",
+    "detect-private-key",
+)
+CONFIG = """\
+repos:
+-   repo: {hooks}
+    rev: v6.0.0
+    hooks:
+{hook_lines}
+-   repo: local
+    hooks:
+    -   id: no-print-debug
+        name: no print debugging
+        entry: 'print\\("DEBUG'
+        language: pygrep
+        types: [python]
+    -   id: wc
+        name: count lines of text files
+        entry: wc -l
+        language: system
+        types: [text]
+"""
+_GIT = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
+
+
+def make_project(folder: Path, count: int, hooks: Path) -> Path:
+    """``count`` files in 40 packages: Python, YAML, JSON, TOML, Markdown; about one in
+    twenty with a trailing space, one in forty without a final newline, a few broken."""
+    rng = random.Random(9)
+    root = folder / "project"
+    root.mkdir()
+    lines = "\n".join(f"    -   id: {hook}" for hook in HOOK_IDS)
+    (root / ".pre-commit-config.yaml").write_text(CONFIG.format(hooks=hooks, hook_lines=lines))
+    kinds = ("py", "py", "py", "yaml", "json", "toml", "md")
+    for index in range(count):
+        kind = kinds[index % len(kinds)]
+        name = root / f"pkg{index % 40}" / f"m{index}.{kind}"
+        name.parent.mkdir(exist_ok=True)
+        if kind == "py":
+            body = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(20))
+        elif kind == "yaml":
+            body = "".join(f"key{i}: [1, 2, {i}]\n" for i in range(30))
+        elif kind == "json":
+            body = "{" + ", ".join(f'"k{i}": {i}' for i in range(30)) + "}\n"
+        elif kind == "toml":
+            body = "".join(f"k{i} = {i}\n" for i in range(30))
+        else:
+            body = "".join(f"Line {i} of some prose.\n" for i in range(30))
+        roll = rng.random()
+        if roll < 0.05:
+            body = body.replace("\n", "   \n", 1)
+        elif roll < 0.075:
+            body = body.rstrip("\n")
+        elif roll < 0.08 and kind == "yaml":
+            body += "bad: [\n"
+        name.write_text(body)
+    subprocess.run([*_GIT, "init", "-q"], cwd=root, check=True)
+    subprocess.run([*_GIT, "add", "-A"], cwd=root, check=True)
+    subprocess.run([*_GIT, "commit", "-qm", "init", "--no-verify"], cwd=root, check=True)
+    return root
+
+
+def copy_this_repo(folder: Path, hooks: Path) -> Path:
+    here = Path(__file__).resolve().parent.parent
+    root = folder / "this"
+    names = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=here, capture_output=True, check=True
+    ).stdout.split(b"\0")
+    for raw in filter(None, names):
+        name = raw.decode()
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        if (here / name).is_file():
+            shutil.copy2(here / name, root / name)
+    lines = "\n".join(f"    -   id: {hook}" for hook in HOOK_IDS)
+    (root / ".pre-commit-config.yaml").write_text(CONFIG.format(hooks=hooks, hook_lines=lines))
+    for name in ("pyproject.toml",):  # its [tool.huskycat] would win over the hooks
+        text = (root / name).read_text()
+        (root / name).write_text(text.replace("[tool.huskycat", "[tool.not-huskycat"))
+    subprocess.run([*_GIT, "init", "-q"], cwd=root, check=True)
+    subprocess.run([*_GIT, "add", "-A"], cwd=root, check=True)
+    subprocess.run([*_GIT, "commit", "-qm", "init", "--no-verify"], cwd=root, check=True)
+    return root
+
+
+def _program(name: str) -> str:
+    found = shutil.which(name, path=os.path.dirname(sys.executable)) or shutil.which(name)
+    if found is None:
+        sys.exit(f"{name} is not installed: pip install {name}")
+    return found
+
+
+def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (the program and everything it started), exit code."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu, proc.returncode
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
+
+
+def bench(source: Path, work: Path, label: str) -> None:
+    base = {k: v for k, v in os.environ.items() if k not in ("CI", "VIRTUAL_ENV")}
+    # Bytecode cached, as for a package pip installed (these machines set
+    # PYTHONDONTWRITEBYTECODE, which would compile every module on every start).
+    base.pop("PYTHONDONTWRITEBYTECODE", None)
+    base["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    programs = {
+        "pre-commit": [_program("pre-commit"), "run", "--all-files"],
+        "prek": [_program("prek"), "run", "--all-files"],
+        "huskycat": [sys.executable, "-m", "huskycat", "run", "--all-files", "--no-progress"],
+    }
+    figures: dict[str, dict[str, float]] = {}
+    trees = {}
+    for name, argv in programs.items():
+        root = work / f"{label}-{name}"
+        shutil.copytree(source, root, symlinks=True)
+        home = work / f"{label}-{name}-home"
+        env = {
+            **base,
+            "PRE_COMMIT_HOME": str(home / "pre-commit"),
+            "PREK_HOME": str(home / "prek"),
+            "XDG_CACHE_HOME": str(home / "xdg"),
+        }
+        row = {}
+        row["cold"], row["cold cpu"], code = timed(argv, root, env)
+        subprocess.run(["git", "checkout", "-q", "--", "."], cwd=root, check=True)
+        if name == "huskycat":
+            subprocess.run(
+                [sys.executable, "-m", "huskycat", "cache", "clear"], cwd=root, env=env, check=True
+            )
+        row["first"], row["first cpu"], _ = timed(argv, root, env)
+        row["warm"], row["warm cpu"], code = timed(argv, root, env)
+        row["exit"] = code
+        figures[name] = row
+        trees[name] = tree(root)
+    print(
+        f"\n{label}: {len(trees['pre-commit'])} files, `run --all-files`, "
+        "wall seconds (CPU seconds)"
+    )
+    print(f"{'program':<12}{'cold':>16}{'first':>16}{'warm':>16}{'exit':>6}")
+    for name, row in figures.items():
+        cells = "".join(
+            f"{row[k]:>8.2f} ({row[k + ' cpu']:>5.2f})" for k in ("cold", "first", "warm")
+        )
+        print(f"{name:<12}{cells}{int(row['exit']):>6}")
+    husky, prek = figures["huskycat"], figures["prek"]
+    same = trees["huskycat"] == trees["pre-commit"]
+    print(
+        f"targets: cold {husky['cold']:.2f} s vs prek {prek['cold']:.2f} s "
+        f"({'met' if husky['cold'] < prek['cold'] else 'NOT met'}: faster than prek); "
+        f"first run with environments ready {husky['first']:.2f} s vs prek {prek['first']:.2f} s; "
+        f"warm {husky['warm'] / prek['warm']:.3f}x prek "
+        f"(CPU {husky['warm cpu'] / prek['warm cpu']:.3f}x) "
+        f"({'met' if husky['warm'] <= 0.1 * prek['warm'] else 'NOT met'}: at most 0.1x); "
+        f"final tree {'identical to' if same else 'DIFFERENT from'} pre-commit's"
+        f" (prek's {'identical' if trees['prek'] == trees['pre-commit'] else 'different'})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=4000)
+    parser.add_argument("--this-repo", action="store_true", help="also on this repository")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as temp:
+        work = Path(temp)
+        hooks = work / "pre-commit-hooks"
+        subprocess.run(["git", "clone", "-q", str(BUNDLE), str(hooks)], check=True)
+        subprocess.run(["git", "checkout", "-q", "v6.0.0"], cwd=hooks, check=True)
+        bench(make_project(work, args.files, hooks), work, "generated")
+        if args.this_repo:
+            bench(copy_this_repo(work, hooks), work, "this repository")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,224 @@
+"""Tool environments huskycat installs itself: one Python virtual environment per set of
+requirements, shared by every repository on the machine.
+
+::
+
+    EnvSpec(python, requirements) --key--> <user cache>/huskycat/envs/<key>/
+      ready (marker file)  -> used as it is
+      missing              -> lock <key>.lock -> still missing? -> uv (or venv + pip) -> marker
+
+The key is a digest of what goes in: the Python interpreter (path and version) and the
+requirements as given (a pinned ``ruff==0.6.9``, a hook repository's clone, which is
+itself keyed by URL and rev). A virtual environment cannot be moved once made, so it is
+built in place under an exclusive file lock and marked ready last: two runs that start
+together build it once, and a build that failed or was killed is removed and redone.
+``uv`` is used when it is installed (a dependency of huskycat), else ``venv`` and pip.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from huskycat.errors import HuskycatError
+
+READY = ".huskycat-ready"
+INSTALL_TIMEOUT = 900.0  # seconds for one environment's installation
+
+
+class EnvError(HuskycatError):
+    """An environment that could not be made: names what was installed and why it failed."""
+
+    def __init__(self, spec: EnvSpec, message: str) -> None:
+        super().__init__(spec, message)
+        self.spec, self.message = spec, message
+
+    def __str__(self) -> str:
+        return f"cannot install {' '.join(self.spec.requirements)}: {self.message}"
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    """What goes into one environment."""
+
+    requirements: tuple[str, ...]  # pip requirement arguments (names, pins, paths)
+    python: str = "default"  # a language_version: "default" (this Python) or "python3.12"
+    label: str = field(default="", compare=False)  # what to call it in messages
+
+    def interpreter(self) -> str | None:
+        """The Python to build it with: this one for "default", else the program named
+        (pre-commit's "3.12" means "python3.12")."""
+        if self.python == "default":
+            return sys.executable
+        name = self.python
+        if name[:1].isdigit():
+            name = f"python{name}"
+        return shutil.which(name)
+
+    def key(self) -> str:
+        exe = self.interpreter()
+        material = {
+            "python": self.python,
+            "interpreter": os.path.realpath(exe) if exe else None,
+            "version": list(sys.version_info[:3]) if self.python == "default" else None,
+            "requirements": list(self.requirements),
+        }
+        text = json.dumps(material, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def envs_dir() -> Path:
+    """``<user cache>/huskycat/envs``."""
+    from huskycat.cache import user_cache_dir
+
+    return user_cache_dir() / "envs"
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` (made if missing), across processes and threads."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def env_path(spec: EnvSpec) -> Path:
+    return envs_dir() / spec.key()
+
+
+def bin_dir(env: Path) -> Path:
+    return env / ("Scripts" if sys.platform == "win32" else "bin")
+
+
+def is_ready(spec: EnvSpec) -> bool:
+    return (env_path(spec) / READY).is_file()
+
+
+def uv_program() -> str | None:
+    """The ``uv`` beside this Python (huskycat depends on it), else on PATH."""
+    from huskycat.tools.runner import find_executable
+
+    return find_executable("uv")
+
+
+def ensure(spec: EnvSpec, *, say: Callable[[str], None] | None = None) -> Path:
+    """The environment for ``spec``, installed first if needed; raises :class:`EnvError`.
+
+    ``say`` receives one line before an installation ("installing ...") and one after
+    it ("installed ... in 3.1 s").
+    """
+    env = env_path(spec)
+    if (env / READY).is_file():
+        return env
+    with locked(env.with_name(env.name + ".lock")):
+        if (env / READY).is_file():
+            return env  # another run installed it while we waited
+        shutil.rmtree(env, ignore_errors=True)  # a build that failed or was killed
+        uv = uv_program()
+        what = spec.label or " ".join(spec.requirements)
+        if say is not None:
+            say(f"installing {what} into {env} ({'uv' if uv else 'venv + pip'})")
+        started = time.monotonic()
+        try:
+            _build(spec, env, uv)
+        except EnvError:
+            shutil.rmtree(env, ignore_errors=True)
+            raise
+        (env / READY).write_text(json.dumps({"requirements": list(spec.requirements)}))
+        if say is not None:
+            say(f"installed {what} in {time.monotonic() - started:.1f} s")
+    return env
+
+
+def _build(spec: EnvSpec, env: Path, uv: str | None) -> None:
+    python = spec.interpreter()
+    if python is None:
+        raise EnvError(spec, f"no interpreter {spec.python!r} on PATH")
+    env_python = str(bin_dir(env) / "python")
+    if uv is not None:
+        _call(spec, [uv, "venv", "-q", "--python", python, str(env)])
+        if spec.requirements:
+            _call(spec, [uv, "pip", "install", "-q", "--python", env_python, *spec.requirements])
+    else:
+        _call(spec, [python, "-m", "venv", str(env)])
+        if spec.requirements:
+            _call(
+                spec,
+                [env_python, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+                + list(spec.requirements),
+            )
+
+
+def _call(spec: EnvSpec, argv: Sequence[str]) -> None:
+    environ = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
+    try:
+        proc = subprocess.run(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            env=environ,
+            timeout=INSTALL_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise EnvError(spec, f"{argv[0]}: {exc}") from exc
+    if proc.returncode != 0:
+        lines = (proc.stderr or proc.stdout).strip().splitlines()
+        raise EnvError(spec, lines[-1] if lines else f"exit code {proc.returncode}")
+
+
+def remove_all() -> int:
+    """Remove every managed environment (and fetched hook repository); how many."""
+    from huskycat.precommit.repos import repos_dir
+
+    count = 0
+    for folder in (envs_dir(), repos_dir()):
+        if not folder.is_dir():
+            continue
+        for entry in folder.iterdir():
+            if entry.is_dir():
+                with locked(entry.with_name(entry.name + ".lock")):
+                    shutil.rmtree(entry, ignore_errors=True)
+                count += 1
+        shutil.rmtree(folder, ignore_errors=True)
+    return count
+
+
+def pinned_spec(executable: str, version: str) -> EnvSpec:
+    """The environment of a catalog program pinned to ``version``; ``LookupError`` when
+    huskycat does not know which package installs it."""
+    from huskycat.tools.runner import DISTRIBUTIONS
+
+    distribution = DISTRIBUTIONS.get(executable)
+    if distribution is None:
+        raise LookupError(f"huskycat does not know which package installs {executable!r}")
+    return EnvSpec((f"{distribution}=={version}",), label=f"{distribution}=={version}")
+
+
+def pinned_tool(executable: str, version: str) -> str:
+    """The full path of ``executable`` at exactly ``version``, installed on first use."""
+    env = ensure(pinned_spec(executable, version), say=say)
+    path = bin_dir(env) / executable
+    if not path.is_file():
+        raise EnvError(pinned_spec(executable, version), f"it installs no program {executable!r}")
+    return str(path)
+
+
+def say(line: str) -> None:
+    """How installations are announced: one line on stderr."""
+    print(f"huskycat: {line}", file=sys.stderr, flush=True)

@@ -1,0 +1,286 @@
+"""Hooks -> a huskycat :class:`~huskycat.planning.Plan`: which hooks run, on which files
+(:mod:`.classify`), which wait for which, and what runs each one (:mod:`.calls`).
+
+Order: pre-commit runs hooks one after another, each seeing the changes of the ones
+before. Here a hook waits ("after" edges) for every earlier hook that could write a file
+it reads or read a file it writes: their file lists overlap (a hook given no file names,
+or one that always runs, overlaps every hook) and they are not both read-only. Hooks on
+disjoint files, and read-only hooks among themselves, run at the same time. A hook with
+``fail_fast`` (or the top-level ``fail_fast``) makes every later hook require it to pass,
+as pre-commit stops there.
+
+Environments of python hooks are installed while the run is planned, before any hook
+starts, each announced with the time it took (:mod:`huskycat.envs`).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from huskycat.config import ToolConfig
+from huskycat.core.process import DEFAULT_TIMEOUT
+from huskycat.envs import EnvError, EnvSpec, bin_dir, ensure
+from huskycat.planning import Plan, PlannedTool, parse_exit_code, tool_env
+from huskycat.precommit import CONFIG_FILE
+from huskycat.precommit.calls import RepoState, file_index, hook_callable
+from huskycat.precommit.classify import hook_files, run_files
+from huskycat.precommit.config import PreCommitConfig, check_language, load_config
+from huskycat.precommit.execute import HookCall
+from huskycat.precommit.meta import meta_verdict
+from huskycat.precommit.repos import Hook, resolve_hooks, unique_names
+from huskycat.tools.base import ToolSpec
+
+STAGE = "pre-commit"  # the stage `huskycat run` stands for, as `pre-commit run`
+
+
+def config_path(root: Path) -> Path | None:
+    """``.pre-commit-config.yaml`` at ``root`` when it exists."""
+    path = root / CONFIG_FILE
+    return path if path.is_file() else None
+
+
+def _overlap(a: tuple[Hook, set[str] | None], b: tuple[Hook, set[str] | None]) -> bool:
+    (hook_a, files_a), (hook_b, files_b) = a, b
+    if hook_a.read_only and hook_b.read_only:
+        return False
+    if files_a is None or files_b is None:
+        return True
+    return not files_a.isdisjoint(files_b)
+
+
+def order(
+    hooks: Sequence[tuple[str, Hook, set[str] | None]], *, fail_fast: bool
+) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """``(requires, after)`` edges among the hooks that run (``None`` files: all files)."""
+    requires: dict[str, set[str]] = {name: set() for name, _, _ in hooks}
+    after: dict[str, set[str]] = {name: set() for name, _, _ in hooks}
+    for j, (later, hook_j, files_j) in enumerate(hooks):
+        for earlier, hook_i, files_i in hooks[:j]:
+            if fail_fast or hook_i.fail_fast:
+                requires[later].add(earlier)
+            elif _overlap((hook_i, files_i), (hook_j, files_j)):
+                after[later].add(earlier)
+    return (
+        {n: tuple(sorted(e)) for n, e in requires.items()},
+        {n: tuple(sorted(e)) for n, e in after.items()},
+    )
+
+
+def _say(line: str) -> None:
+    print(f"huskycat: {line}", file=sys.stderr, flush=True)
+
+
+def hook_env_spec(hook: Hook) -> EnvSpec | None:
+    """What a python hook's environment holds: its repository (unless local) and its
+    additional dependencies."""
+    if hook.language != "python":
+        return None
+    own = () if hook.repo in ("local", "meta") else (str(hook.prefix),)
+    where = "local hooks" if hook.repo == "local" else f"{hook.repo} at {hook.rev}"
+    extra = (
+        f" with {', '.join(hook.additional_dependencies)}" if hook.additional_dependencies else ""
+    )
+    return EnvSpec((*own, *hook.additional_dependencies), hook.language_version, f"{where}{extra}")
+
+
+def install_envs(hooks: Sequence[Hook], *, jobs: int = 2) -> dict[EnvSpec, Path | EnvError]:
+    """Every environment ``hooks`` need, installed (side by side) when missing."""
+    specs = list(dict.fromkeys(s for s in map(hook_env_spec, hooks) if s is not None))
+
+    def one(spec: EnvSpec) -> Path | EnvError:
+        try:
+            return ensure(spec, say=_say)
+        except EnvError as exc:
+            _say(str(exc))
+            return exc
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return dict(zip(specs, pool.map(one, specs), strict=True))
+
+
+def _hook_env(base: Mapping[str, str], env_dir: Path | None) -> dict[str, str]:
+    env = {**base, "PRE_COMMIT": "1"}
+    if env_dir is not None:
+        env.pop("PYTHONHOME", None)
+        env["VIRTUAL_ENV"] = str(env_dir)
+        env["PATH"] = os.pathsep.join([str(bin_dir(env_dir)), base.get("PATH", os.defpath)])
+    return env
+
+
+def load_hooks(root: Path) -> tuple[PreCommitConfig, list[Hook]]:
+    path = config_path(root)
+    assert path is not None
+    config = load_config(path)
+    return config, resolve_hooks(config, root)
+
+
+def build_plan(
+    root: Path,
+    candidates: Sequence[str],
+    *,
+    only: Sequence[str] = (),
+    skip: Sequence[str] = (),
+    timeout: float | None = None,
+    jobs: int | None = None,
+    fail_fast: bool | None = None,
+    all_tracked: Callable[[], Sequence[str]] | None = None,
+) -> Plan:
+    """The hooks of ``root``'s ``.pre-commit-config.yaml`` over ``candidates``.
+
+    ``only`` and ``skip`` take hook ids or aliases (result names work too);
+    ``all_tracked`` lists every tracked file, for meta hooks and whole-repository keys.
+    """
+    from huskycat.planning import PlanError
+
+    config, every_hook = load_hooks(root)
+    hooks = [h for h in every_hook if STAGE in h.stages]
+    names = unique_names(hooks)
+    known = {*names, *(h.id for h in hooks), *(h.alias for h in hooks if h.alias)}
+    for wanted in (*only, *skip):
+        if wanted not in known:
+            raise PlanError(f"unknown hook {wanted!r}; hooks: {', '.join(names)}")
+
+    def chosen(name: str, hook: Hook) -> bool:
+        keys = {name, hook.id, hook.alias}
+        return (not only or bool(keys & set(only))) and not keys & set(skip)
+
+    selected = [(n, h) for n, h in zip(names, hooks, strict=True) if chosen(n, h)]
+    for _, hook in selected:
+        check_language(config.source, f"{hook.where} ({hook.id})", hook.language)
+    skipped_by_env = {s.strip() for s in os.environ.get("SKIP", "").split(",") if s.strip()}
+    files = run_files(root, candidates, config)
+    index = file_index(root)
+    tags = functools.cache(index.tags)  # no file changes while the run is planned
+    per_hook = {name: hook_files(hook, files, tags) for name, hook in selected}
+    running = [
+        (n, h)
+        for n, h in selected
+        if (per_hook[n] or h.always_run) and not {h.id, h.alias} & skipped_by_env
+    ]
+    envs = install_envs([h for _, h in running], jobs=jobs or 2)
+    tracked = functools.cache(lambda: list(all_tracked()) if all_tracked else list(files))
+    base_env = tool_env()
+    repo_state = RepoState(root, tracked, index)
+    tools: dict[str, PlannedTool] = {}
+    for name, hook in selected:
+        spec = _spec(name, hook)
+        settings = ToolConfig()
+        hook_timeout = timeout or DEFAULT_TIMEOUT
+        common: dict[str, Any] = {
+            "name": name,
+            "spec": spec,
+            "settings": settings,
+            "timeout": hook_timeout,
+            "weight": 1,
+        }
+        if hook.id in skipped_by_env or (hook.alias and hook.alias in skipped_by_env):
+            tools[name] = PlannedTool(files=(), skip_reason="SKIP names it", **common)
+            continue
+        if not per_hook[name] and not hook.always_run:
+            tools[name] = PlannedTool(files=(), skip_reason="no files to check", **common)
+            continue
+        env_spec = hook_env_spec(hook)
+        env_dir = envs.get(env_spec) if env_spec is not None else None
+        if isinstance(env_dir, EnvError):
+            tools[name] = PlannedTool(
+                files=tuple(per_hook[name]),
+                skip_reason=f"environment failed: {env_dir}",
+                unavailable=f"huskycat install-hooks ({env_dir.message})",
+                **common,
+            )
+            continue
+        meta = meta_verdict(hook, config, hooks, tracked, tags) if hook.language == "meta" else None
+        call = HookCall(
+            name=name,
+            hook=hook,
+            root=root,
+            env=_hook_env(base_env, env_dir),
+            env_dir=env_dir,
+            meta_output=meta,
+            index=index,
+        )
+        tools[name] = PlannedTool(
+            files=tuple(per_hook[name]),
+            run=hook_callable(call, tuple(per_hook[name]), repo_state, env_spec),
+            **common,
+        )
+    active = [
+        (n, h, None if (not h.pass_filenames or h.always_run) else set(per_hook[n]))
+        for n, h in selected
+        if tools[n].skip_reason is None
+    ]
+    requires, after = order(active, fail_fast=bool(config.fail_fast or fail_fast))
+    for name in tools:
+        requires.setdefault(name, ())
+        after.setdefault(name, ())
+    return Plan(
+        root=root,
+        fix=False,
+        tools=tools,
+        requires=requires,
+        after=after,
+        jobs=jobs,
+        fail_fast=False,  # fail_fast is the order's "requires" edges, as pre-commit stops
+        env=base_env,
+    )
+
+
+def _spec(name: str, hook: Hook) -> ToolSpec:
+    return ToolSpec(
+        name=name,
+        description=hook.name,
+        executable=hook.entry.split()[0] if hook.entry.split() else hook.id,
+        install_hint=f"huskycat install-hooks ({hook.language} hook {hook.id!r})",
+        check_args=(),
+        fix_args=None if hook.read_only else (),
+        types=hook.types | hook.types_or,
+        pass_filenames=hook.pass_filenames,
+        parse=parse_exit_code,
+        version_args=(),
+        scope="project",
+    )
+
+
+def candidates_for(root: Path, mode: str, collected: Sequence[str], args: Any) -> list[str]:
+    """The run's files as pre-commit lists them for ``mode``, among those huskycat
+    ``collected`` (relative to ``root``, a project's folder): with ``--all-files`` the
+    files git tracks (not untracked ones), with ``--changed-since REF`` the files
+    changed between REF's merge base and HEAD (``--from-ref REF --to-ref HEAD``); the
+    staged files and ``--files`` as collected."""
+    from huskycat import git
+    from huskycat.core import process
+
+    if mode == "all files" and git.find_root(root) is not None:
+        listed = process.run(["git", "ls-files", "-z"], cwd=root, env=_git_env())
+        if listed.returncode == 0:
+            tracked = set(listed.stdout.split("\0"))
+            return [name for name in collected if name in tracked]
+    if mode.startswith("changed since"):
+        proc = process.run(
+            [
+                "git",
+                "diff",
+                "--relative",
+                "--name-only",
+                "--no-ext-diff",
+                "-z",
+                "--diff-filter=ACMRTUXB",
+                f"{args.changed_since}...HEAD",
+            ],
+            cwd=root,
+            env=_git_env(),
+        )
+        if proc.returncode == 0:  # within the folders and files huskycat collected
+            owned = set(collected)
+            return sorted(n for n in proc.stdout.split("\0") if n in owned)
+    return list(collected)
+
+
+def _git_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}

@@ -1,0 +1,205 @@
+"""Hook repositories of our own: a script hook and a python hook with additional
+dependencies, fetched from a local git repository at a rev; repeated ids; the result
+cache; hooks on disjoint files running at the same time."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+MANIFEST = """\
+-   id: shout
+    name: shout
+    entry: shout.sh
+    language: script
+    files: \\.txt$
+-   id: pyhook
+    name: python hook
+    entry: pyhook
+    language: python
+    types: [python]
+-   id: sleepy
+    name: sleepy
+    entry: sleepy.sh
+    language: script
+"""
+
+SETUP = """\
+from setuptools import setup
+setup(name="pyhook", version="1.0", py_modules=["pyhook"],
+      entry_points={"console_scripts": ["pyhook = pyhook:main"]})
+"""
+
+PYHOOK = """\
+import sys
+def main():
+    import six  # an additional dependency
+    bad = [f for f in sys.argv[1:] if "BAD" in open(f).read()]
+    for name in bad:
+        print(f"{name}: BAD (six {six.__version__})")
+    return 1 if bad else 0
+"""
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def _init(path: Path) -> None:
+    path.mkdir(parents=True)
+    _git(path, "init", "-q")
+    _git(path, "config", "user.email", "t@example.com")
+    _git(path, "config", "user.name", "t")
+
+
+@pytest.fixture(scope="module")
+def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    repo = tmp_path_factory.mktemp("hookrepo") / "hooks"
+    _init(repo)
+    (repo / ".pre-commit-hooks.yaml").write_text(MANIFEST)
+    (repo / "setup.py").write_text(SETUP)
+    (repo / "pyhook.py").write_text(PYHOOK)
+    shout = repo / "shout.sh"
+    shout.write_text(
+        '#!/bin/sh\nfor f in "$@"; do tr a-z A-Z < "$f" > "$f.new"; mv "$f.new" "$f"; done\n'
+    )
+    shout.chmod(0o755)
+    sleepy = repo / "sleepy.sh"
+    sleepy.write_text("#!/bin/sh\nsleep 1\n")
+    sleepy.chmod(0o755)
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "hooks")
+    return repo, _git(repo, "rev-parse", "HEAD").strip()
+
+
+@pytest.fixture(scope="module")
+def cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("xdg")
+
+
+def _project(tmp_path: Path, config: str) -> Path:
+    root = tmp_path / "project"
+    _init(root)
+    (root / ".pre-commit-config.yaml").write_text(config)
+    (root / "a.txt").write_text("quiet\n")
+    (root / "ok.py").write_text("x = 1\n")
+    (root / "bad.py").write_text("# BAD\n")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "base")
+    return root
+
+
+def _run(root: Path, cache_home: Path, *args: str, ci: bool = False) -> tuple[int, dict, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "VIRTUAL_ENV")}
+    env["XDG_CACHE_HOME"] = str(cache_home)
+    if ci:
+        env["CI"] = "true"
+    report = root.parent / "report.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "huskycat", "run", "--no-progress", "--json", str(report), *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    data = json.loads(report.read_text()) if report.exists() else {}
+    return proc.returncode, data, proc.stdout + proc.stderr
+
+
+def _status(data: dict) -> dict[str, str]:
+    return {r["tool_name"]: r["status"] for r in data["results"]}
+
+
+def test_script_and_python_hooks_from_a_repository_at_a_rev(
+    tmp_path: Path, hook_repo: tuple[Path, str], cache_home: Path
+) -> None:
+    repo, rev = hook_repo
+    config = f"""\
+repos:
+-   repo: {repo}
+    rev: {rev}
+    hooks:
+    -   id: shout
+    -   id: pyhook
+        additional_dependencies: [six]
+    -   id: pyhook
+        files: ^ok
+        additional_dependencies: [six]
+"""
+    root = _project(tmp_path, config)
+    code, data, output = _run(root, cache_home, "--all-files")
+    assert code == 1, output
+    assert _status(data) == {"shout": "failed", "pyhook": "failed", "pyhook#2": "success"}
+    assert (root / "a.txt").read_text() == "QUIET\n"
+    assert "bad.py: BAD (six " in output
+    assert "installing" in output and "installed" in output  # the first run says so
+
+    # Second run: the fix is in, the environment is there, the results replay.
+    _git(root, "add", "-A")
+    code, data, output = _run(root, cache_home, "--all-files")
+    assert _status(data) == {"shout": "success", "pyhook": "failed", "pyhook#2": "success"}
+    assert "installing" not in output
+    code, data, output = _run(root, cache_home, "--all-files")
+    cached = {r["tool_name"]: r["metadata"].get("cached") for r in data["results"]}
+    assert cached == {"shout": True, "pyhook": True, "pyhook#2": True}
+    assert code == 1 and "bad.py: BAD" in output  # a replayed failure still fails
+
+    # A changed file is checked again.
+    (root / "bad.py").write_text("# good now\n")
+    code, data, _ = _run(root, cache_home, "--all-files")
+    assert code == 0 and _status(data)["pyhook"] == "success"
+
+
+def test_hooks_on_disjoint_files_run_at_the_same_time(
+    tmp_path: Path, hook_repo: tuple[Path, str], cache_home: Path
+) -> None:
+    repo, rev = hook_repo
+    config = f"""\
+repos:
+-   repo: {repo}
+    rev: {rev}
+    hooks:
+    -   id: sleepy
+        files: \\.txt$
+    -   id: sleepy
+        files: \\.py$
+    -   id: sleepy
+        files: ^a\\.txt$
+"""
+    root = _project(tmp_path, config)
+    code, data, _ = _run(root, cache_home, "--all-files", "--no-cache", "-j", "3")
+    assert code == 0
+    times = data["statistics"]["tool_times"]
+    first, second, third = times["sleepy"], times["sleepy#2"], times["sleepy#3"]
+    assert second["start"] < first["end"] and first["start"] < second["end"]  # disjoint
+    assert third["start"] >= first["end"]  # shares a.txt with the first: after it
+
+
+def test_environment_that_fails_is_a_skip_outside_ci_and_a_failure_in_ci(
+    tmp_path: Path, hook_repo: tuple[Path, str], cache_home: Path
+) -> None:
+    repo, rev = hook_repo
+    config = f"""\
+repos:
+-   repo: {repo}
+    rev: {rev}
+    hooks:
+    -   id: pyhook
+        additional_dependencies: ["./no/such/package"]
+"""
+    root = _project(tmp_path, config)
+    code, data, output = _run(root, cache_home, "--all-files")
+    assert _status(data) == {"pyhook": "skipped"}
+    assert code == 1  # nothing ran at all
+    assert "1 applicable tool did not run" in output
+    code, data, output = _run(root, cache_home, "--all-files", ci=True)
+    assert code == 1 and _status(data) == {"pyhook": "failed"}
+    assert "huskycat install-hooks" in output
