@@ -36,12 +36,13 @@ running a fixer on content it leaves alone is a fixed point, so running it again
 that content would again change nothing and report the same; a file it rewrote is
 checked again next time (a formatter is not always idempotent in one pass).
 
-On disk (:class:`Cache`): ``<folder>/<key[:2]>/<key[2:]>.json``, one JSON object per
-entry, ``{"format": 1, "key": KEY, "value": {...}}``; ``value`` is ``{"result":
-ToolResult.to_dict()}`` for a whole run, ``{"clean": bool, "diagnostics": [...]}`` for
-one file, ``{"version": "...", "checked": UNIX_TIME}`` for a program's remembered
-version. The folder is ``<git dir>/huskycat/cache``, or outside a repository
-``$XDG_CACHE_HOME/huskycat/cache`` (by default ``~/.cache/huskycat/cache``).
+On disk (:class:`Cache`): one SQLite database per repository,
+``<git dir>/huskycat/cache/results.db`` (outside a repository
+``$XDG_CACHE_HOME/huskycat/cache/results.db``), rows ``(key, value, used)``. A file's row
+is ``[clean, [[line, column, code, severity, message], ...]]``; a whole run's row is
+``{"result": ToolResult.to_dict()}``, without its diagnostics for a file-local tool (they
+are in the files' rows); a program's remembered version is ``{"version": "...",
+"checked": UNIX_TIME}``. A run's writes go in one transaction when it closes the cache.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from huskycat.cache.store import (
     STALE_TEMP_SECONDS,
     VERSION_TTL,
     Cache,
+    Stats,
     clear,
     state_dir,
     user_cache_dir,
@@ -69,6 +71,7 @@ __all__ = [
     "Cache",
     "FileState",
     "Lookup",
+    "Stats",
     "cached_run_tool",
     "clear",
     "file_states",

@@ -18,7 +18,7 @@ from huskycat import __version__
 from huskycat.cache import fingerprint
 from huskycat.cache.merge import FileState, file_states, merge_cached, replay
 from huskycat.cache.store import FORMAT_VERSION, Cache, key_of
-from huskycat.core.results import OUTCOME_ERROR, ToolResult, ToolStatus
+from huskycat.core.results import OUTCOME_ERROR, Diagnostic, ToolResult, ToolStatus
 from huskycat.tools import runner
 from huskycat.tools.base import ToolSpec
 from huskycat.tools.catalog import CATALOG
@@ -104,11 +104,19 @@ class Lookup:
         after = fingerprint.file_digests(self.root, self.misses)
         unchanged = [f for f in self.misses if after[f] is not None and after[f] == self._before[f]]
         if self._per_file and fresh is not None:
-            states = file_states(fresh, [_normal(f) for f in self.misses]) or {}
+            states = file_states(fresh, [_normal(f) for f in self.misses])
+            if states is None:
+                return  # not split by file: neither its files nor the run can be replayed
+            by_file: dict[str, list[Diagnostic]] = {}
+            for diag in fresh.diagnostics:
+                by_file.setdefault(diag.file, []).append(diag)
             for name in unchanged:
-                state = states.get(_normal(name))
-                if state is not None and name in self._file_keys:
-                    cache.put(self._file_keys[name], state.to_dict())
+                normal = _normal(name)
+                # A file whose verdict alone is unknown still keeps its diagnostics, for
+                # replaying the whole run; it is no hit on its own.
+                state = states.get(normal) or FileState(None, tuple(by_file.get(normal, ())))
+                if name in self._file_keys:
+                    cache.put(self._file_keys[name], state.to_row())
         if self._run_key is None or len(unchanged) < len(self.misses):
             return
         if merged.metadata.get("modified_files"):
@@ -119,6 +127,8 @@ class Lookup:
                 return  # something changed while the tool ran
         stored = merged.to_dict()
         stored["metadata"].pop("cached", None)
+        if self._per_file:
+            del stored["diagnostics"]  # stored once: in the files' rows, read on a replay
         cache.put(self._run_key, {"result": stored})
 
     def _look_up_files(self, cache: Cache, tool_key: str) -> None:
@@ -138,23 +148,31 @@ class Lookup:
                 self._file_keys[name] = key_of([tool_key, "file", normal, content, nested])
         if len(self._file_keys) == len(self._before):
             self._run_key = key_of([tool_key, "run", list(self._file_keys.values())])
-            stored = cache.get(self._run_key)
-            if stored is not None and (result := replay(stored)) is not None:
-                self.result, self.misses, self.run_needed = result, (), False
-                return
+        wanted = list(self._file_keys.values())
+        stored = cache.get_many([self._run_key, *wanted] if self._run_key else wanted)
+        states: dict[str, FileState] = {}
         misses = []
         for name in self.misses:
-            value = cache.get(self._file_keys[name]) if name in self._file_keys else None
-            try:
-                state = FileState.from_dict(value) if value is not None else None
-            except (KeyError, TypeError, ValueError):
-                state = None
+            key = self._file_keys.get(name)
+            state = FileState.from_row(_normal(name), stored[key]) if key in stored else None
             if state is None:
                 misses.append(name)
             else:
-                self._hits[_normal(name)] = state
-        self.misses = tuple(misses)
+                states[_normal(name)] = state
+        if self._run_key is not None and not misses and self._run_key in stored:
+            diagnostics = [d for state in states.values() for d in state.diagnostics]
+            result = replay(stored[self._run_key], diagnostics)
+            if result is not None:
+                self.result, self.misses, self.run_needed = result, (), False
+                cache.count(len(states), 0)
+                return
+        unknown = {n for n, state in states.items() if state.clean is None}
+        misses += [name for name in self.misses if _normal(name) in unknown]
+        self._hits = {n: state for n, state in states.items() if n not in unknown}
+        missed = set(misses)
+        self.misses = tuple(name for name in self.misses if name in missed)
         self.run_needed = bool(misses)
+        cache.count(len(self._hits), len(self.misses))
 
     def _look_up_project(self, cache: Cache, tool_key: str) -> None:
         project = fingerprint.project_digest(self.root, self._before)
@@ -165,6 +183,9 @@ class Lookup:
         stored = cache.get(self._run_key)
         if stored is not None and (result := replay(stored)) is not None:
             self.result, self.misses, self.run_needed = result, (), False
+            cache.count(1, 0)
+        else:
+            cache.count(0, 1)
 
 
 def lookup(

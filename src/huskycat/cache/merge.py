@@ -9,15 +9,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from huskycat.core.results import OUTCOME_ERROR, Diagnostic, ToolResult, ToolStatus
+from huskycat.core.results import OUTCOME_ERROR, Diagnostic, Severity, ToolResult, ToolStatus
 from huskycat.tools.parsing import count, plural
+
+_SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 
 
 @dataclass(frozen=True)
 class FileState:
     """One file's part of a file-local tool's result."""
 
-    clean: bool  # whether the file on its own passes the tool
+    # Whether the file on its own passes the tool; None when that is unknown (only
+    # warnings among several files): kept for replaying a whole run, never merged alone.
+    clean: bool | None
     diagnostics: tuple[Diagnostic, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -30,6 +34,48 @@ class FileState:
         if not isinstance(clean, bool):
             raise TypeError(f"clean is {clean!r}")
         return cls(clean, tuple(diagnostic(d) for d in data["diagnostics"]))
+
+    def to_row(self) -> list[Any]:
+        """The compact form the cache stores: ``[clean, [[line, column, code, severity
+        index, message], ...]]``; the file's name is the key's business, not the row's."""
+        return [
+            2 if self.clean is None else int(self.clean),
+            [
+                [d.line, d.column, d.code, _SEVERITIES.index(d.severity), d.message]
+                for d in self.diagnostics
+            ],
+        ]
+
+    @classmethod
+    def from_row(cls, name: str, row: object) -> FileState | None:
+        """A state read back from :meth:`to_row` for the file ``name``; None for a row
+        that is not one (damaged, or written by something else)."""
+        if not isinstance(row, list) or len(row) != 2:
+            return None
+        clean, rows = row
+        try:
+            if clean not in (0, 1, 2) or isinstance(clean, bool):
+                return None
+            diags = []
+            for line, column, code, severity, message in rows:
+                if not (
+                    _int_or_none(line)
+                    and _int_or_none(column)
+                    and (code is None or isinstance(code, str))
+                    and isinstance(message, str)
+                    and isinstance(severity, int)
+                    and not isinstance(severity, bool)
+                    and 0 <= severity < len(_SEVERITIES)
+                ):
+                    return None
+                diags.append(Diagnostic(name, line, column, code, _SEVERITIES[severity], message))
+        except (TypeError, ValueError):
+            return None
+        return cls(None if clean == 2 else bool(clean), tuple(diags))
+
+
+def _int_or_none(value: object) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def diagnostic(data: Mapping[str, Any]) -> Diagnostic:
@@ -140,11 +186,18 @@ def merge_cached(
     )
 
 
-def replay(value: Mapping[str, Any]) -> ToolResult | None:
-    """A stored whole result, marked as cached; None if it does not read as one."""
+def replay(value: object, diagnostics: Sequence[Diagnostic] | None = None) -> ToolResult | None:
+    """A stored whole result, marked as cached; None if it does not read as one.
+
+    ``diagnostics``: the result's diagnostics when they were stored apart (a file-local
+    tool's, once per file), sorted by file; else they are read from ``value``.
+    """
     try:
-        data = dict(value["result"])
-        data["diagnostics"] = [diagnostic(d) for d in data.get("diagnostics", ())]
+        data = dict(value["result"])  # type: ignore[index]
+        if diagnostics is None:
+            data["diagnostics"] = [diagnostic(d) for d in data.get("diagnostics", ())]
+        else:
+            data["diagnostics"] = sorted(diagnostics, key=_sort_key)
         data["metadata"] = dict(data.get("metadata", {}))
         result = ToolResult(**data)
     except (KeyError, TypeError, ValueError, AttributeError):
