@@ -437,16 +437,35 @@ def test_custom_tools_are_never_cached_per_file(repo: GitRepo, cache: Cache) -> 
     assert not is_file_local(replace(CATALOG["ruff"], pass_filenames=False))
 
 
-def test_custom_tool_without_file_arguments_reruns_when_a_file_changes(
+def test_a_custom_tool_without_declared_inputs_always_runs(
     repo: GitRepo, cache: Cache, processes: Processes
 ) -> None:
     spec = python_tool("pass", pass_filenames=False)
+    for _ in range(2):
+        run(cache, "py", repo, spec=spec, files=[])
+    assert len(processes) == 2
+    assert entries(cache) == 0
+
+
+def test_a_custom_tool_with_inputs_reruns_only_when_a_declared_input_changes(
+    repo: GitRepo, cache: Cache, processes: Processes
+) -> None:
+    spec = python_tool("pass", pass_filenames=False, inputs=("docs/**",))
     run(cache, "py", repo, spec=spec, files=[])
     run(cache, "py", repo, spec=spec, files=[])
     assert len(processes) == 1
-    repo.write("docs/new.txt", "an untracked file\n")
+    repo.write("other.txt", "not an input\n")
+    assert run(cache, "py", repo, spec=spec, files=[]).metadata["cached"] is True
+    repo.write("docs/new.txt", "an untracked input\n")
     run(cache, "py", repo, spec=spec, files=[])
     assert len(processes) == 2
+
+
+def test_cache_false_turns_caching_off(repo: GitRepo, cache: Cache, processes: Processes) -> None:
+    spec = replace(CATALOG["ruff"], cache=False)
+    for _ in range(2):
+        assert "cached" not in run(cache, "ruff", repo, spec=spec).metadata
+    assert len([a for a in processes.argvs if "--version" not in a]) == 2
 
 
 def test_outside_a_repository_project_tools_are_not_cached(

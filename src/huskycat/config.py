@@ -32,6 +32,10 @@ Keys (``[tool.huskycat]`` shown; the same names at the top of huskycat.toml)::
     types = ["python"]          # identify tags: files with any of them
     pass_filenames = true       # whether files are passed on the command line
     enabled = true
+    inputs = ["src/**/*.py"]    # globs of the files the tool reads (tracked, untracked or
+                                # ignored): a custom tool is cached only when it has them
+    env = ["MY_TOOL_*"]         # environment variables it reads (NAME or PREFIX_*)
+    cache = false               # never cache this tool's results
 
 A table under ``tools`` whose name is not in the catalog declares a custom tool and must
 have ``command``. ``depends_on`` and ``after`` add to the catalog's default edges (they
@@ -65,6 +69,7 @@ CONFIG_FILES = ("huskycat.toml", ".huskycat.toml", "pyproject.toml")
 TOP_LEVEL_KEYS = ("jobs", "timeout", "fail_fast", "exclude", "disable", "tools")
 _TOOL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\*?")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,6 +88,9 @@ class ToolConfig:
     types: frozenset[str] | None = None
     pass_filenames: bool | None = None
     enabled: bool | None = None
+    inputs: tuple[str, ...] | None = None
+    env: tuple[str, ...] | None = None
+    cache: bool | None = None
 
 
 TOOL_KEYS = tuple(f.name for f in fields(ToolConfig))
@@ -229,6 +237,17 @@ class _Checker:
                 self.fail(path, f"unknown tool {name!r}{_suggest(name, known)}")
         return names
 
+    def variables(self, value: object, path: tuple[str, ...]) -> tuple[str, ...]:
+        names = self.strings(value, path, what="environment variable names")
+        for name in names:
+            if not _ENV_NAME.fullmatch(name):
+                self.fail(
+                    path,
+                    f"invalid environment variable name {name!r}: use letters, digits and"
+                    " '_', not starting with a digit, with an optional '*' at the end",
+                )
+        return names
+
     def types(self, value: object, path: tuple[str, ...]) -> frozenset[str]:
         tags = self.strings(value, path, what="identify tags")
         for tag in tags:
@@ -278,8 +297,10 @@ def _tool(check: _Checker, name: str, table: dict[str, Any], known: Collection[s
             values[key] = check.command(value, path)
         elif key == "args":
             values[key] = check.strings(value, path)
-        elif key in ("files", "exclude"):
+        elif key in ("files", "exclude", "inputs"):
             values[key] = check.strings(value, path, what="globs", allow_empty=False)
+        elif key == "env":
+            values[key] = check.variables(value, path)
         elif key in ("depends_on", "after"):
             values[key] = check.names(value, path, known)
         elif key == "timeout":
@@ -288,7 +309,7 @@ def _tool(check: _Checker, name: str, table: dict[str, Any], known: Collection[s
             values[key] = check.count(value, path)
         elif key == "types":
             values[key] = check.types(value, path)
-        else:  # pass_filenames, enabled
+        else:  # pass_filenames, enabled, cache
             values[key] = check.boolean(value, path)
     return ToolConfig(**values)
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from huskycat import files as filesmod
 from huskycat.cache import Cache, cached_run_tool
+from huskycat.cache.keys import with_cache_settings
 from huskycat.config import Config, ToolConfig
 from huskycat.core import graph
 from huskycat.core.results import ToolResult, ToolStatus
@@ -159,7 +160,7 @@ def build_plan(
     tools: dict[str, PlannedTool] = {}
     for name in names:
         settings = config.tool(name)
-        spec = CATALOG.get(name) or custom_spec(name, settings)
+        spec = with_cache_settings(CATALOG.get(name) or custom_spec(name, settings), settings)
         chosen = filesmod.select_for_tool(
             candidates,
             tags_of,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from huskycat import __version__
-from huskycat.cache import fingerprint
+from huskycat.cache import fingerprint, keys
 from huskycat.cache.merge import FileState, file_states, merge_cached, replay
 from huskycat.cache.store import FORMAT_VERSION, Cache, key_of
 from huskycat.core.results import OUTCOME_ERROR, Diagnostic, ToolResult, ToolStatus
@@ -76,7 +76,7 @@ class Lookup:
         self._before: dict[str, str | None] = {}
         self._file_keys: dict[str, str] = {}
         self._run_key: str | None = None
-        self._project: str | None = None
+        self._project: object | None = None
         self._metadata: dict[str, Any] = {}
 
     def run(self, files: Sequence[str]) -> ToolResult:
@@ -96,7 +96,8 @@ class Lookup:
             merged.metadata["files"] = self.total
         else:
             merged = fresh
-        if self.cache is not None and (fresh is None or fresh.outcome != OUTCOME_ERROR):
+        keyed = self._per_file or self._run_key is not None
+        if self.cache is not None and keyed and (fresh is None or fresh.outcome != OUTCOME_ERROR):
             self._store(self.cache, fresh, merged)
         return merged
 
@@ -121,10 +122,8 @@ class Lookup:
             return
         if merged.metadata.get("modified_files"):
             return
-        if self._project is not None:
-            extra = self._before.keys()
-            if fingerprint.project_digest(self.root, extra) != self._project:
-                return  # something changed while the tool ran
+        if self._project is not None and self._project_state() != self._project:
+            return  # something changed while the tool ran
         stored = merged.to_dict()
         stored["metadata"].pop("cached", None)
         if self._per_file:
@@ -174,12 +173,23 @@ class Lookup:
         self.run_needed = bool(misses)
         cache.count(len(self._hits), len(self.misses))
 
-    def _look_up_project(self, cache: Cache, tool_key: str) -> None:
+    def _project_state(self) -> object | None:
+        """What a project-wide tool may read besides its arguments (see
+        :func:`keys.project_key`); None when that cannot be known (no git repository)."""
+        extra = keys.project_key(self.spec, self.root)
+        if extra is None:
+            return None
+        if self.spec.inputs is not None:  # declared: exactly those files
+            return extra
         project = fingerprint.project_digest(self.root, self._before)
-        if project is None:
+        return None if project is None else [project, extra]
+
+    def _look_up_project(self, cache: Cache, tool_key: str) -> None:
+        state = self._project_state()
+        if state is None:
             return
-        self._project = project
-        self._run_key = key_of([tool_key, "project", list(self._before.items()), project])
+        self._project = state
+        self._run_key = key_of([tool_key, "project", list(self._before.items()), state])
         stored = cache.get(self._run_key)
         if stored is not None and (result := replay(stored)) is not None:
             self.result, self.misses, self.run_needed = result, (), False
@@ -211,7 +221,7 @@ def lookup(
         "env": env,
     }
     found = Lookup(cache, spec, files, root, options)
-    if cache is None or (spec.pass_filenames and not files):
+    if cache is None or (spec.pass_filenames and not files) or not keys.cacheable(spec):
         return found
     resolved = runner.resolve_command(
         spec, root=root, fix=fix, extra_args=extra_args, command=command, fix_command=fix_command
@@ -236,6 +246,7 @@ def lookup(
             "program": [fingerprint.program_signature(p) for p in sorted(programs)],
             "config": fingerprint.config_digests(root, spec.config_files),
             "env": [*fingerprint.tool_environment(env, spec.executable), *spec.env],
+            "reads": keys.inputs_key(spec, root, sorted(programs), env),
             "root": os.path.abspath(root),
         }
     )

@@ -75,6 +75,12 @@ class ToolSpec:
     parse: Parser
     targets: TargetMapper | None = None
     env: tuple[tuple[str, str], ...] = field(default=())  # extra environment variables
+    # The result cache (huskycat.cache.keys): whether results may be cached at all; the
+    # globs of the files the tool reads (a custom tool is cached only when it says); the
+    # environment variables it reads (NAME or PREFIX_*) besides the catalog's.
+    cache: bool = True
+    inputs: tuple[str, ...] | None = None
+    env_inputs: tuple[str, ...] = ()
 
     @property
     def writes_files(self) -> bool:
