@@ -37,6 +37,7 @@ from huskycat.cache import (
 )
 from huskycat.config import ToolConfig
 from huskycat.core import process
+from huskycat.core import summary as summaries
 from huskycat.core.results import OUTCOME_ERROR, Diagnostic, ToolResult, ToolStatus
 from huskycat.planning import custom_spec
 from huskycat.tools import runner
@@ -214,7 +215,8 @@ def test_changing_one_file_reruns_the_tool_on_that_file_only(
     assert second.status is ToolStatus.FAILED and second.outcome == "findings"
     # The cached file's diagnostic is shown as a line of output.
     assert "unused.py:1:8: error: F401" in second.output
-    assert second.error_message == "1 error; 1 error in 1 unchanged file"
+    # The summary says what one run over all the files says.
+    assert second.error_message == run(None, "ruff", repo).error_message == "2 errors"
 
 
 def test_a_fixed_file_turns_a_merged_result_clean(
@@ -786,8 +788,10 @@ def test_file_states_split_a_result_by_file() -> None:
     states = file_states(result_of(diag("a"), diag("b", "warning")), ["a", "b", "c"])
     assert states == {
         "a": FileState(False, (diag("a"),)),
+        # Only a warning among several findings: whether it fails alone is unknown.
+        "b": FileState(None, (diag("b", "warning"),)),
         "c": FileState(True),
-    }  # b: only a warning among several findings: whether it fails alone is unknown
+    }
     alone = file_states(result_of(diag("b", "warning")), ["a", "b"])
     assert alone == {"a": FileState(True), "b": FileState(False, (diag("b", "warning"),))}
     passing = file_states(result_of(diag("b", "warning"), outcome="ok"), ["a", "b"])
@@ -803,19 +807,39 @@ def test_file_states_refuse_what_cannot_be_split() -> None:
     assert file_states(uncounted, ["a"]) is None
 
 
+def test_file_states_carry_each_file_s_part_of_the_summary() -> None:
+    whole = result_of(diag("a"), diag("a", line=2), diag("b", "warning"))
+    summary = (*summaries.counts(2, 1), summaries.files("would reformat ", ["b"], rank=3))
+    whole.metadata["summary"] = summaries.to_json(summary)
+    states = file_states(whole, ["a", "b", "c"])
+    assert states is not None
+    assert states["a"].summary == (replace(summary[0], n=2),)
+    assert states["b"].summary == (summary[1], summary[2])
+    assert states["c"].summary == ()
+    merged = merge_cached("t", None, states)
+    assert merged.error_message == "2 errors, 1 warning, would reformat 1 file"
+    for state in states.values():  # and through the stored row
+        assert FileState.from_row("a", state.to_row()) == replace(
+            state, diagnostics=tuple(replace(d, file="a") for d in state.diagnostics)
+        )
+    whole.metadata["summary"] = ["1 thing, unsplittable"]
+    assert file_states(whole, ["a", "b", "c"]) is None
+
+
 def test_merge_cached_sums_counts_and_sorts_diagnostics_by_file() -> None:
     fresh = result_of(diag("b", line=3))
     fresh.output = "b:3: fresh\n"
-    fresh.error_message = "1 error"
+    fresh.metadata["summary"] = summaries.to_json(summaries.counts(1, 0))
     cached = {
-        "a": FileState(False, (diag("a", line=2),)),
-        "c": FileState(True, (diag("c", "warning"),)),
+        "a": FileState(False, (diag("a", line=2),), (summaries.counts(1, 0)[0],)),
+        "c": FileState(True, (diag("c", "warning"),), (summaries.counts(0, 1)[1],)),
     }
     merged = merge_cached("t", fresh, cached)
     assert [d.file for d in merged.diagnostics] == ["a", "b", "c"]
     assert (merged.errors, merged.warnings) == (2, 1)
     assert merged.output == "b:3: fresh\na:2:1: error: X1 m\nc:1:1: warning: X1 m\n"
-    assert merged.error_message == "1 error; 1 error in 1 unchanged file"
+    assert merged.error_message == "2 errors, 1 warning"
+    assert merged.metadata["cached_files"] == 2
     assert merged.status is ToolStatus.FAILED and merged.outcome == "findings"
     only_cached = merge_cached("t", None, {"c": cached["c"]}, {"argv": ["x"]})
     assert only_cached.status is ToolStatus.SUCCESS and only_cached.metadata["cached"]

@@ -354,25 +354,7 @@ def tool_callable(
             start = end
         return parts
 
-    def merge(results: list[ToolResult]) -> ToolResult:
-        merged = merge_results(results)
-        meta = merged.metadata
-        meta["files"] = len(files)
-        meta["batches"] = sum(int(r.metadata.get("batches", 1)) for r in results)
-        codes = [c for r in results for c in r.metadata.get("returncodes") or ()]
-        if codes:
-            meta["returncodes"] = codes
-        # Files replayed from the cache, in every shard: the history counts only the rest.
-        ran = sum(
-            int(r.metadata.get("files", 0)) - int(r.metadata.get("cached_files", 0))
-            for r in results
-            if not r.metadata.get("cached")
-        )
-        meta.pop("cached_files", None)
-        if ran < len(files):
-            meta["cached_files"] = len(files) - ran
-        if all(r.metadata.get("cached") for r in results):
-            meta["cached"] = True
-        return merged
-
-    return ShardedTool(split, merge, max_shards=min(MAX_SHARDS, len(files) // MIN_FILES_PER_SHARD))
+    # merge_results adds the shards up: files, batches, return codes, cached files.
+    return ShardedTool(
+        split, merge_results, max_shards=min(MAX_SHARDS, len(files) // MIN_FILES_PER_SHARD)
+    )

@@ -126,6 +126,7 @@ class Lookup:
             return  # something changed while the tool ran
         stored = merged.to_dict()
         stored["metadata"].pop("cached", None)
+        stored["metadata"].pop("cached_files", None)
         if self._per_file:
             del stored["diagnostics"]  # stored once: in the files' rows, read on a replay
         cache.put(self._run_key, {"result": stored})
