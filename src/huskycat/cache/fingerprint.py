@@ -255,7 +255,7 @@ def python_environment(program: str) -> list[object] | None:
     """The Python environment ``program`` runs in, as a key: the interpreter (its real
     path, size and modification time, and the ``pythonX.Y`` of its library folder), and
     for each of its ``site-packages`` folders the installed distributions (names and
-    versions, read with :mod:`importlib.metadata`) and its ``.pth`` files (which put
+    versions of the entries :mod:`importlib.metadata` reads) and its ``.pth`` files (which put
     folders on the import path: editable installs).
 
     The interpreter is ``program`` itself (``python3``), or the one its ``#!`` line names
@@ -335,16 +335,35 @@ def _read_pyvenv_cfg(path: str) -> dict[str, str]:
 
 
 def _distributions(folder: str) -> list[object]:
+    """(name, version) of each distribution installed in ``folder``, as
+    :mod:`importlib.metadata` finds them (``.dist-info`` and ``.egg-info`` entries), and
+    the ``.pth`` files with their digests.
+
+    Read from the entries' names (``name-version.dist-info``, as wheels install them):
+    one ``listdir``, where parsing every ``METADATA`` took 0.2 s for 130 distributions.
+    An entry whose name carries no version is asked through :mod:`importlib.metadata`.
+    """
+    try:
+        entries = sorted(os.listdir(folder))
+    except OSError:
+        return [[], []]
+    dists = []
+    for entry in entries:
+        stem, dot, suffix = entry.rpartition(".")
+        if not dot or suffix not in ("dist-info", "egg-info"):
+            continue
+        name, _, version = stem.partition("-")
+        if not version:
+            version = _metadata_version(os.path.join(folder, entry))
+        dists.append((name.replace("_", "-").lower(), version.split("-py")[0]))
+    pth = [n for n in entries if n.endswith(".pth")]
+    return [sorted(dists), [(n, file_digest(os.path.join(folder, n))) for n in pth]]
+
+
+def _metadata_version(path: str) -> str:
     from importlib import metadata
 
-    dists = set()
-    for dist in metadata.distributions(path=[folder]):
-        try:
-            dists.add((dist.metadata["Name"] or "", dist.version or ""))
-        except Exception:  # noqa: BLE001 - broken metadata: its folder name still counts
-            dists.add((str(getattr(dist, "_path", "")), ""))
     try:
-        pth = sorted(n for n in os.listdir(folder) if n.endswith(".pth"))
-    except OSError:
-        pth = []
-    return [sorted(dists), [(n, file_digest(os.path.join(folder, n))) for n in pth]]
+        return metadata.PathDistribution(Path(path)).version or ""
+    except Exception:  # noqa: BLE001 - broken metadata: the entry's name still counts
+        return ""

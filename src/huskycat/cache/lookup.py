@@ -18,7 +18,7 @@ from huskycat import __version__
 from huskycat.cache import fingerprint, keys
 from huskycat.cache.merge import FileState, file_states, merge_cached, replay
 from huskycat.cache.store import FORMAT_VERSION, Cache, key_of
-from huskycat.core.results import OUTCOME_ERROR, Diagnostic, ToolResult, ToolStatus
+from huskycat.core.results import OUTCOME_ERROR, ToolResult, ToolStatus
 from huskycat.tools import runner
 from huskycat.tools.base import ToolSpec
 from huskycat.tools.catalog import CATALOG
@@ -108,15 +108,11 @@ class Lookup:
             states = file_states(fresh, [_normal(f) for f in self.misses])
             if states is None:
                 return  # not split by file: neither its files nor the run can be replayed
-            by_file: dict[str, list[Diagnostic]] = {}
-            for diag in fresh.diagnostics:
-                by_file.setdefault(diag.file, []).append(diag)
             for name in unchanged:
-                normal = _normal(name)
-                # A file whose verdict alone is unknown still keeps its diagnostics, for
-                # replaying the whole run; it is no hit on its own.
-                state = states.get(normal) or FileState(None, tuple(by_file.get(normal, ())))
-                if name in self._file_keys:
+                # A file whose verdict alone is unknown (clean None) is stored too: its
+                # diagnostics serve a replay of the whole run; it is no hit on its own.
+                state = states.get(_normal(name))
+                if state is not None and name in self._file_keys:
                     cache.put(self._file_keys[name], state.to_row())
         if self._run_key is None or len(unchanged) < len(self.misses):
             return

@@ -34,7 +34,7 @@ import sys
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -53,7 +53,6 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 PRUNE_TARGET = 0.75  # eviction brings the database down to this fraction of its bound
 VERSION_TTL = 3600.0  # seconds a program's version is trusted without asking it again
 BUSY_TIMEOUT = 30.0  # seconds a run waits for another run's write transaction
-STALE_TEMP_SECONDS = 3600.0  # kept for callers of the JSON-file store; unused here
 TOUCH_AFTER_RUNS = 8  # a row read by a run is marked as used only if older than this
 DATABASE = "results.db"
 _KEY_BYTES = 16
@@ -492,9 +491,28 @@ def _encode(value: object) -> bytes:
     return data
 
 
+# Small values seen in this process, decoded: most rows are a clean file's "[1,[]]".
+# Decoded values are only read, never changed, so one copy is shared.
+_SMALL: dict[bytes, Any] = {}
+_SMALL_SIZE = 32
+_SMALL_COUNT = 4096
+
+
 def _decode(data: object) -> Any | None:
     if not isinstance(data, bytes):
         return None
+    if len(data) <= _SMALL_SIZE:
+        known = _SMALL.get(data, _SMALL)
+        if known is not _SMALL:
+            return known
+        value = _decode_bytes(data)
+        if value is not None and len(_SMALL) < _SMALL_COUNT:
+            _SMALL[data] = value
+        return value
+    return _decode_bytes(data)
+
+
+def _decode_bytes(data: bytes) -> Any | None:
     try:
         if data[:1] == b"\0":
             data = zlib.decompress(data[1:])
@@ -507,8 +525,3 @@ def key_of(material: object) -> str:
     """The key of ``material``: SHA-256 of its canonical JSON, in hex."""
     text = json.dumps(material, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def as_mapping(value: object) -> Mapping[str, Any] | None:
-    """``value`` when it is a JSON object, else None (a damaged or foreign entry)."""
-    return value if isinstance(value, dict) else None
