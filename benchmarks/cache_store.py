@@ -23,7 +23,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 TOOLS = ("ruff", "flake8")
@@ -138,7 +137,9 @@ def main() -> None:
         f"{'target':28} {'':>11} {'<=0.50s':>8} {'<=0.50s':>10} {'<=1024':>12}"
         "   (warm and one-changed: the whole run's budget; bytes: per cached file entry)"
     )
-    print(f"{'per file per tool (branch)':28} {'':>11} {1e6 * rows[0][1]['warm'] / (n * 2):>6.1f}us")
+    print(
+        f"{'per file per tool (branch)':28} {'':>11} {1e6 * rows[0][1]['warm'] / (n * 2):>6.1f}us"
+    )
 
 
 if __name__ == "__main__":

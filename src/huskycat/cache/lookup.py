@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -23,13 +24,28 @@ from huskycat.tools import runner
 from huskycat.tools.base import ToolSpec
 from huskycat.tools.catalog import CATALOG
 
+# Name -> normal name, for the life of the process: every tool of a run asks for the
+# same files, several times each.
+_NORMALS: dict[str, str] = {}
+
 
 def _normal(name: str) -> str:
     # How the runner names files in diagnostics (runner.display_path), without pathlib:
     # called for every file of every tool, a run with nothing to do spent a fifth of
     # its cache lookups building Path objects here.
-    normal = os.path.normpath(name)
-    return normal if os.sep == "/" else normal.replace(os.sep, "/")
+    known = _NORMALS.get(name)
+    if known is None:
+        normal = os.path.normpath(name)
+        known = _NORMALS[name] = normal if os.sep == "/" else normal.replace(os.sep, "/")
+    return known
+
+
+def _file_key(tool_key: str, normal: str, content: str, chain: str) -> str:
+    """The key of one file's entry: the tool's key, the file's normal name and content
+    digest, and the digest of the configuration files in its folders. Hashed directly
+    (no JSON): it is taken for every file of every tool of every run."""
+    text = f"{tool_key}\0file\0{normal}\0{content}\0{chain}"
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def is_file_local(spec: ToolSpec) -> bool:
@@ -131,17 +147,18 @@ class Lookup:
         self._per_file = True
         memo: dict[str, list[tuple[str, str, str | None]]] = {}
         # Files in one folder share its configuration chain: taken once per folder.
-        chains: dict[str, list[tuple[str, str, str | None]]] = {}
+        chains: dict[str, str] = {}
         for name, content in self._before.items():
             if content is not None:
                 normal = _normal(name)
                 folder = normal.rpartition("/")[0]
-                nested = chains.get(folder)
-                if nested is None:
-                    nested = chains[folder] = fingerprint.nested_config_digests(
+                chain = chains.get(folder)
+                if chain is None:
+                    nested = fingerprint.nested_config_digests(
                         self.root, normal, self.spec.config_files, memo
                     )
-                self._file_keys[name] = key_of([tool_key, "file", normal, content, nested])
+                    chain = chains[folder] = key_of(nested)
+                self._file_keys[name] = _file_key(tool_key, normal, content, chain)
         if len(self._file_keys) == len(self._before):
             self._run_key = key_of([tool_key, "run", list(self._file_keys.values())])
         wanted = list(self._file_keys.values())

@@ -58,6 +58,8 @@ class FileState:
     def from_row(cls, name: str, row: object) -> FileState | None:
         """A state read back from :meth:`to_row` for the file ``name``; None for a row
         that is not one (damaged, or written by something else)."""
+        if row == _CLEAN_ROW:
+            return _CLEAN  # most files: shared, as it names no file
         if not isinstance(row, list) or len(row) not in (2, 3):
             return None
         clean, rows = row[0], row[1]
@@ -83,6 +85,10 @@ class FileState:
         except (TypeError, ValueError):
             return None
         return cls(None if clean == 2 else bool(clean), tuple(diags), summary)
+
+
+_CLEAN_ROW = [1, []]
+_CLEAN = FileState(True)
 
 
 def _int_or_none(value: object) -> bool:
