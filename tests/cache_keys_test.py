@@ -11,6 +11,7 @@ not a replay and says what a fresh run says.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import sysconfig
@@ -282,3 +283,40 @@ def test_a_custom_tool_that_declares_no_inputs_is_never_replayed(git_repo: GitRe
     spec = _flag_tool()
     for _ in range(2):
         assert not run(git_repo, spec, []).metadata.get("cached")
+
+
+def test_inputs_declared_for_a_catalog_tool_add_to_its_key(git_repo: GitRepo) -> None:
+    git_repo.write("a.py", "import os\n")
+    git_repo.write("extra.cfg", "one\n")
+    git_repo.commit("files")
+    spec = replace(CATALOG["ruff"], inputs=("*.cfg",))
+    run(git_repo, spec, ["a.py"])
+    assert run(git_repo, spec, ["a.py"]).metadata.get("cached") is True
+    git_repo.write("extra.cfg", "two\n")
+    assert not run(git_repo, spec, ["a.py"]).metadata.get("cached")
+
+
+def test_configured_inputs_env_and_cache_keys_reach_the_cache(git_repo: GitRepo) -> None:
+    from tests.cli_run_test import run_json
+
+    code = "import os, sys; sys.exit(1 if os.environ.get('HC_FLAG') else 0)"
+    config = (
+        f"[tools.flag]\ncommand = {json.dumps([sys.executable, '-c', code])}\n"
+        'pass_filenames = false\ninputs = ["notes.txt"]\nenv = ["HC_*"]\n'
+        "[tools.ruff]\ncache = false\n"
+    )
+    git_repo.write("huskycat.toml", config)
+    git_repo.write("notes.txt", "fine\n")
+    git_repo.write("a.py", "import os\n")
+    git_repo.commit("files")
+    env = {k: v for k, v in _environ().items() if not k.startswith("HC_")}
+
+    def cached(**extra: str) -> dict[str, bool]:
+        done = run_json(git_repo.path, "--tools", "flag,ruff", env={**env, **extra})
+        return {n: bool(r["metadata"].get("cached")) for n, r in done.results.items()}
+
+    assert cached() == {"flag": False, "ruff": False}
+    assert cached() == {"flag": True, "ruff": False}
+    assert cached(HC_FLAG="1") == {"flag": False, "ruff": False}
+    git_repo.write("notes.txt", "changed\n")
+    assert cached() == {"flag": False, "ruff": False}

@@ -187,6 +187,9 @@ def inputs_key(
     }
     if reads.python:
         key["python"] = [fingerprint.python_environment(p) for p in sorted(programs)]
+    if spec.inputs is not None and not is_custom(spec):
+        # A catalog tool's declared inputs add to what it is known to read.
+        key["declared"] = fingerprint.glob_digests(root, spec.inputs)
     if reads.path_env:
         folders = [
             folder
@@ -201,10 +204,10 @@ def inputs_key(
 def project_key(spec: ToolSpec, root: Path) -> object | None:
     """What a project-wide tool may read among files that are not in the project's
     digest: the untracked, gitignored files of its kinds (by name, size and modification
-    time); a custom tool: every file its ``inputs`` globs match, by content. None outside
-    a git repository."""
-    if spec.inputs is not None:
-        return fingerprint.glob_digests(root, spec.inputs)
+    time); a custom tool with ``inputs``: every file they match, by content, and nothing
+    else. None outside a git repository."""
+    if is_custom(spec):
+        return None if spec.inputs is None else fingerprint.glob_digests(root, spec.inputs)
     kinds = reads_of(spec).kinds
     if not kinds:
         return []

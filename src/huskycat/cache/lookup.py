@@ -193,7 +193,7 @@ class Lookup:
         extra = keys.project_key(self.spec, self.root)
         if extra is None:
             return None
-        if self.spec.inputs is not None:  # declared: exactly those files
+        if keys.is_custom(self.spec):  # declared: exactly those files
             return extra
         project = fingerprint.project_digest(self.root, self._before)
         return None if project is None else [project, extra]
