@@ -320,3 +320,20 @@ def test_configured_inputs_env_and_cache_keys_reach_the_cache(git_repo: GitRepo)
     assert cached(HC_FLAG="1") == {"flag": False, "ruff": False}
     git_repo.write("notes.txt", "changed\n")
     assert cached() == {"flag": False, "ruff": False}
+
+
+def test_a_mypy_path_folder_outside_the_repository_is_in_the_key(
+    project: GitRepo, tmp_path: Path
+) -> None:
+    stubs = tmp_path / "configured"
+    stubs.mkdir()
+    (stubs / "elsewhere.pyi").write_text("def value() -> int: ...\n")
+    project.write("mypy.ini", f"[mypy]\nmypy_path = {stubs}\n")
+    project.write("app.py", "from elsewhere import value\n\nx: int = value()\n")
+    first, after = replayed_then_rerun(
+        project,
+        MYPY,
+        ["app.py"],
+        lambda: (stubs / "elsewhere.pyi").write_text("def value() -> str: ...\n"),
+    )
+    assert first.status is ToolStatus.SUCCESS and after.status is ToolStatus.FAILED

@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from huskycat.cache import fingerprint
 from huskycat.tools.base import ToolSpec
@@ -190,15 +191,67 @@ def inputs_key(
     if spec.inputs is not None and not is_custom(spec):
         # A catalog tool's declared inputs add to what it is known to read.
         key["declared"] = fingerprint.glob_digests(root, spec.inputs)
-    if reads.path_env:
-        folders = [
-            folder
-            for name in reads.path_env
-            for folder in environ.get(name, "").split(os.pathsep)
-            if folder
-        ]
+    folders = [
+        folder
+        for name in reads.path_env
+        for folder in environ.get(name, "").split(os.pathsep)
+        if folder
+    ]
+    if spec.name == "mypy" and not is_custom(spec):
+        configured, interpreter = mypy_settings(root)
+        folders += configured
+        if interpreter:
+            key["python_executable"] = fingerprint.python_environment(interpreter)
+    if folders:
         key["search_path"] = fingerprint.folder_signatures(root, folders, reads.kinds)
     return key
+
+
+def _toml() -> Any:
+    """The TOML parser: tomllib, or tomli (the same, published for Python 3.10)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # as in huskycat.config
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+    return tomllib
+
+
+def mypy_settings(root: Path) -> tuple[list[str], str | None]:
+    """The ``mypy_path`` folders and the ``python_executable`` of the mypy configuration
+    mypy would read in ``root`` (``mypy.ini``, ``.mypy.ini``, ``pyproject.toml``'s
+    ``[tool.mypy]``, ``setup.cfg``'s ``[mypy]``: the first that has a section). Folders
+    are made absolute from the configuration file's folder. Unreadable: none."""
+    import configparser
+
+    for name in ("mypy.ini", ".mypy.ini", "pyproject.toml", "setup.cfg"):
+        path = root / name
+        if not path.is_file():
+            continue
+        section: Mapping[str, object] | None = None
+        try:
+            if name == "pyproject.toml":
+                with path.open("rb") as f:
+                    tool = _toml().load(f).get("tool", {})
+                found = tool.get("mypy") if isinstance(tool, dict) else None
+                section = found if isinstance(found, dict) else None
+            else:
+                parser = configparser.ConfigParser(interpolation=None)
+                parser.read(path, encoding="utf-8")
+                section = dict(parser["mypy"]) if parser.has_section("mypy") else None
+        except (OSError, ValueError, UnicodeDecodeError, configparser.Error):
+            return [], None
+        if section is None:
+            continue
+        raw = section.get("mypy_path", [])
+        parts = raw if isinstance(raw, list) else str(raw).replace(":", ",").split(",")
+        folders = []
+        for part in parts:
+            text = str(part).strip().replace("$MYPY_CONFIG_FILE_DIR", str(root))
+            if text:
+                folders.append(os.path.join(root, os.path.expanduser(text)))
+        executable = section.get("python_executable")
+        return folders, str(executable) if executable else None
+    return [], None
 
 
 def project_key(spec: ToolSpec, root: Path) -> object | None:
