@@ -93,3 +93,16 @@ def test_merged_cached_and_rerun_files_say_what_one_run_over_all_says(repo: GitR
         x for x in console(fresh) if status.match(x)
     ]
     assert console(merged)[-1] == console(fresh)[-1]
+
+
+def test_a_sharded_tool_is_replayed_whole_whatever_the_split(repo: GitRepo) -> None:
+    # 40 files: enough for ruff to run in shards; the second run's split differs.
+    for i in range(40):
+        repo.write(f"many/m{i:02}.py", f"import os{i % 3}\n" if i % 7 == 0 else f"X{i} = {i}\n")
+    repo.commit("many")
+    first = run_json(repo.path, "--tools", "ruff,flake8", "--jobs", "4", "--no-progress")
+    assert first.results["flake8"]["metadata"].get("shards", 1) > 1
+    again = run_json(repo.path, "--tools", "ruff,flake8", "--jobs", "1", "--no-progress")
+    assert all(cached(again).values()), cached(again)
+    assert console(again) == console(first)
+    assert seen(again) == seen(first)

@@ -25,10 +25,10 @@ from pathlib import Path
 from huskycat import files as filesmod
 from huskycat.cache import Cache, cached_run_tool
 from huskycat.cache.keys import with_cache_settings
+from huskycat.cache.sharded import cached_sharded_tool
 from huskycat.config import Config, ToolConfig
 from huskycat.core import graph
 from huskycat.core.results import ToolResult, ToolStatus
-from huskycat.core.sharding import ShardedTool, merge_results
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
 from huskycat.tools.catalog import CATALOG, DEFAULT_AFTER, DEFAULT_DEPENDS_ON
 from huskycat.tools.runner import find_executable
@@ -343,18 +343,17 @@ def tool_callable(
     if not shardable:
         return functools.partial(run_on, files)
 
-    def split(wanted: int) -> list[Callable[[], ToolResult]]:
-        count = max(1, min(wanted, len(files) // MIN_FILES_PER_SHARD))
-        size, extra = divmod(len(files), count)
-        parts: list[Callable[[], ToolResult]] = []
-        start = 0
-        for index in range(count):  # contiguous slices: neighbours share folders and config
-            end = start + size + (1 if index < extra else 0)
-            parts.append(functools.partial(run_on, files[start:end]))
-            start = end
-        return parts
-
-    # merge_results adds the shards up: files, batches, return codes, cached files.
-    return ShardedTool(
-        split, merge_results, max_shards=min(MAX_SHARDS, len(files) // MIN_FILES_PER_SHARD)
+    # Looked up in the cache as a whole when it starts; the files it misses run in shards.
+    return cached_sharded_tool(
+        cache,
+        tool.spec,
+        files,
+        root=plan.root,
+        min_files_per_shard=MIN_FILES_PER_SHARD,
+        max_shards=min(MAX_SHARDS, len(files) // MIN_FILES_PER_SHARD),
+        fix=plan.fix,
+        extra_args=settings.args or (),
+        command=settings.command,
+        fix_command=settings.fix,
+        env=plan.env,
     )
