@@ -168,6 +168,8 @@ class Cache:
                         marks = ",".join("?" * len(chunk))
                         query = f"SELECT key, value, used FROM entries WHERE key IN ({marks})"
                         for short, value, used in db.execute(query, chunk):
+                            if short not in wanted:
+                                continue  # a damaged index; the key is no answer
                             rows[short] = value
                             if not isinstance(used, int) or used < self._run - TOUCH_AFTER_RUNS:
                                 self._touch.add(short)
@@ -425,7 +427,11 @@ class Cache:
         return db
 
     def _set_aside(self, why: Exception) -> None:
-        """Move a database that cannot be used out of the way, saying so once."""
+        """Move a database that cannot be used out of the way, saying so once. An error
+        that says nothing about the database itself (locked past the busy timeout, disk
+        full, no permission) moves nothing: this run goes on without what it wanted."""
+        if not _is_damage(why):
+            return
         if self._db is not None:
             with contextlib.suppress(sqlite3.Error):
                 self._db.close()
@@ -467,6 +473,14 @@ class Cache:
 
 class _Foreign(Exception):
     """A database another format version of huskycat wrote."""
+
+
+def _is_damage(exc: Exception) -> bool:
+    """Whether ``exc`` says the database is not one this huskycat can use: not a
+    database, malformed, another format, tables missing."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return "no such" in str(exc) or "malformed" in str(exc)
+    return isinstance(exc, (sqlite3.DatabaseError, _Foreign))
 
 
 def _is_locked(exc: sqlite3.OperationalError) -> bool:
