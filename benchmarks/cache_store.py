@@ -45,7 +45,16 @@ WORKER = r"""
 import json, sys, time
 from pathlib import Path
 t0 = time.perf_counter()
-from huskycat.cache import Cache, lookup
+from huskycat.cache import Cache, lookup, fingerprint
+spent = [0.0]
+real_digests = fingerprint.file_digests
+def timed_digests(*args, **kwargs):
+    t = time.perf_counter()
+    try:
+        return real_digests(*args, **kwargs)
+    finally:
+        spent[0] += time.perf_counter() - t
+fingerprint.file_digests = timed_digests
 from huskycat.core.results import ToolResult
 from huskycat.tools.catalog import CATALOG
 root = Path(sys.argv[1]); names = json.loads(Path(sys.argv[2]).read_text())
@@ -65,7 +74,7 @@ with Cache.for_root(root) as cache:
         stored += 1
     lookup_done = time.perf_counter()
 print(json.dumps({"seconds": time.perf_counter() - start, "hits": hits,
-                  "lookup": lookup_done - start}))
+                  "lookup": lookup_done - start, "digests": spent[0]}))
 """
 
 
@@ -109,6 +118,7 @@ def measure(src: Path, files: int) -> dict[str, float]:
         return {
             "cold": cold["seconds"],
             "warm": warm["seconds"],
+            "warm_digests": warm["digests"],
             "warm_hits": warm["hits"],
             "changed": changed["seconds"],
             "bytes_per_entry": disk_bytes(folder) / entries,
@@ -131,6 +141,7 @@ def main() -> None:
             f"{name:28} {r['cold']:>10.2f}s {r['warm']:>7.2f}s {r['changed']:>9.2f}s"
             f" {r['bytes_per_entry']:>12.0f}"
         )
+        print(f"{'':28} {'':>11} {r['warm_digests']:>7.2f}s of the warm run hashing file contents")
         if r["warm_hits"] != n * len(TOOLS):
             print(f"{'':28} warm run hit {r['warm_hits']:.0f} of {n * len(TOOLS)} file lookups")
     print(
