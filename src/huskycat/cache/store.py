@@ -437,6 +437,9 @@ class Cache:
                 self._db.close()
             self._db = None
         aside = f"{self.path}.broken-{int(time.time())}"
+        for older in self.folder.glob(f"{DATABASE}.broken-*"):  # keep only the latest
+            with contextlib.suppress(OSError):
+                older.unlink()
         moved = False
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(OSError):
