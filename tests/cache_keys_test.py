@@ -60,6 +60,8 @@ def replayed_then_rerun(
 
 
 MYPY = CATALOG["mypy"]
+# Every changed module below changes size too: mypy's own incremental cache takes a file
+# of the same size and the same whole-second modification time as unchanged.
 APP = "from lib import value\n\nx: int = value()\n"
 LIB_INT = "def value() -> int:\n    return 1\n"
 LIB_STR = "def value() -> str:\n    return 'a'\n"
@@ -131,7 +133,9 @@ def test_a_module_on_mypypath_outside_the_repository_is_in_the_key(
         project,
         MYPY,
         ["app.py"],
-        lambda: (stubs / "outside.pyi").write_text("def value() -> str: ...\n"),
+        lambda: (stubs / "outside.pyi").write_text(
+            "def value() -> str: ...  # mypy sees a new size\n"
+        ),
         env=env,
     )
     assert first.status is ToolStatus.SUCCESS and after.status is ToolStatus.FAILED
@@ -334,6 +338,8 @@ def test_a_mypy_path_folder_outside_the_repository_is_in_the_key(
         project,
         MYPY,
         ["app.py"],
-        lambda: (stubs / "elsewhere.pyi").write_text("def value() -> str: ...\n"),
+        lambda: (stubs / "elsewhere.pyi").write_text(
+            "def value() -> str: ...  # mypy sees a new size\n"
+        ),
     )
     assert first.status is ToolStatus.SUCCESS and after.status is ToolStatus.FAILED
