@@ -7,13 +7,15 @@ processes started through :func:`huskycat.core.process.run` (the only way tools 
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -22,7 +24,6 @@ from typing import Any
 
 import pytest
 
-from huskycat import cache as cachemod
 from huskycat.cache import (
     Cache,
     FileState,
@@ -36,6 +37,7 @@ from huskycat.cache import (
 )
 from huskycat.config import ToolConfig
 from huskycat.core import process
+from huskycat.core import summary as summaries
 from huskycat.core.results import OUTCOME_ERROR, Diagnostic, ToolResult, ToolStatus
 from huskycat.planning import custom_spec
 from huskycat.tools import runner
@@ -179,6 +181,7 @@ def test_a_new_process_remembers_tool_versions_and_starts_nothing(
     repo: GitRepo, cache: Cache, processes: Processes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run(cache, "ruff", repo)
+    cache.close()  # the run ends: its entries are written
     monkeypatch.setattr(runner, "_VERSIONS", {})  # what a new huskycat process knows
     processes.clear()
     with Cache.for_root(repo.path) as again:
@@ -212,7 +215,8 @@ def test_changing_one_file_reruns_the_tool_on_that_file_only(
     assert second.status is ToolStatus.FAILED and second.outcome == "findings"
     # The cached file's diagnostic is shown as a line of output.
     assert "unused.py:1:8: error: F401" in second.output
-    assert second.error_message == "1 error; 1 error in 1 unchanged file"
+    # The summary says what one run over all the files says.
+    assert second.error_message == run(None, "ruff", repo).error_message == "2 errors"
 
 
 def test_a_fixed_file_turns_a_merged_result_clean(
@@ -362,7 +366,7 @@ def test_timeouts_are_not_cached(repo: GitRepo, cache: Cache, processes: Process
         with pytest.raises(TimeoutError):
             context.call(call)
     assert len(processes) == 2
-    assert cache.size() == 0
+    assert entries(cache) == 0
 
 
 def test_a_file_changed_while_the_tool_ran_is_not_stored(
@@ -402,7 +406,7 @@ def test_no_cache_runs_everything_and_stores_nothing(
         result = run(None, "ruff", repo)
         assert "cached" not in result.metadata
     assert len([a for a in processes.argvs if "--version" not in a]) == 2
-    assert cache.size() == 0
+    assert entries(cache) == 0
 
 
 # --- project-wide tools ------------------------------------------------------------------
@@ -435,16 +439,35 @@ def test_custom_tools_are_never_cached_per_file(repo: GitRepo, cache: Cache) -> 
     assert not is_file_local(replace(CATALOG["ruff"], pass_filenames=False))
 
 
-def test_custom_tool_without_file_arguments_reruns_when_a_file_changes(
+def test_a_custom_tool_without_declared_inputs_always_runs(
     repo: GitRepo, cache: Cache, processes: Processes
 ) -> None:
     spec = python_tool("pass", pass_filenames=False)
+    for _ in range(2):
+        run(cache, "py", repo, spec=spec, files=[])
+    assert len(processes) == 2
+    assert entries(cache) == 0
+
+
+def test_a_custom_tool_with_inputs_reruns_only_when_a_declared_input_changes(
+    repo: GitRepo, cache: Cache, processes: Processes
+) -> None:
+    spec = python_tool("pass", pass_filenames=False, inputs=("docs/**",))
     run(cache, "py", repo, spec=spec, files=[])
     run(cache, "py", repo, spec=spec, files=[])
     assert len(processes) == 1
-    repo.write("docs/new.txt", "an untracked file\n")
+    repo.write("other.txt", "not an input\n")
+    assert run(cache, "py", repo, spec=spec, files=[]).metadata["cached"] is True
+    repo.write("docs/new.txt", "an untracked input\n")
     run(cache, "py", repo, spec=spec, files=[])
     assert len(processes) == 2
+
+
+def test_cache_false_turns_caching_off(repo: GitRepo, cache: Cache, processes: Processes) -> None:
+    spec = replace(CATALOG["ruff"], cache=False)
+    for _ in range(2):
+        assert "cached" not in run(cache, "ruff", repo, spec=spec).metadata
+    assert len([a for a in processes.argvs if "--version" not in a]) == 2
 
 
 def test_outside_a_repository_project_tools_are_not_cached(
@@ -470,6 +493,18 @@ def test_outside_a_repository_project_tools_are_not_cached(
 # --- damaged entries and concurrency -----------------------------------------------------
 
 
+def rows(cache: Cache) -> dict[bytes, bytes]:
+    """The stored rows, read straight from the database (``cache`` closed first)."""
+    cache.close()
+    with contextlib.closing(sqlite3.connect(cache.path)) as db:
+        return dict(db.execute("SELECT key, value FROM entries").fetchall())
+
+
+def entries(cache: Cache) -> int:
+    cache.close()
+    return cache.stats().entries
+
+
 @pytest.mark.parametrize(
     "damage",
     [
@@ -477,22 +512,23 @@ def test_outside_a_repository_project_tools_are_not_cached(
         lambda data: b"",
         lambda data: b"\x00\xff garbage \xfe",
         lambda data: b'{"format": 1, "key": "another", "value": {}}',
-        lambda data: b'{"format": 99' + data[12:],
-        lambda data: data.replace(b'"clean": ', b'"clean": 7, "x": ').replace(
-            b'"status": ', b'"status": 7, "y": '
-        ),
+        lambda data: b"[7, [[1, 1, null, 9, 3]]]",
+        lambda data: b"\x00" + zlib.compress(b"[1, [[1, 1, null, 0, 3]]]"),
         lambda data: b"[" * 100000,
     ],
-    ids=["truncated", "empty", "garbage", "other-key", "other-format", "wrong-types", "deep"],
+    ids=["truncated", "empty", "garbage", "other-shape", "wrong-types", "packed-wrong", "deep"],
 )
 def test_damaged_entries_are_misses(
     repo: GitRepo, cache: Cache, processes: Processes, damage: Callable[[bytes], bytes]
 ) -> None:
     first = run(cache, "flake8", repo)
-    entries = list(cache.folder.glob("*/*.json"))
-    assert entries
-    for path in entries:
-        path.write_bytes(damage(path.read_bytes()))
+    stored = rows(cache)
+    assert stored
+    with contextlib.closing(sqlite3.connect(cache.path)) as db, db:
+        db.executemany(
+            "UPDATE entries SET value = ? WHERE key = ?",
+            [(damage(v), k) for k, v in stored.items()],
+        )
     processes.clear()
 
     second = run(cache, "flake8", repo)
@@ -500,22 +536,60 @@ def test_damaged_entries_are_misses(
     assert len(processes) >= 1
     assert "cached" not in second.metadata
     assert comparable(second) == comparable(first)
+    cache.close()
     processes.clear()
     assert run(cache, "flake8", repo).metadata["cached"] is True  # rewritten whole
     assert processes.argvs == []
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda path: path.write_bytes(b"not a database at all" * 1000),
+        lambda path: path.write_bytes(path.read_bytes()[:1500]),
+        lambda path: _sql(path, "UPDATE meta SET value = '99' WHERE name = 'format'"),
+        lambda path: _sql(path, "DROP TABLE entries"),
+    ],
+    ids=["garbage", "truncated", "foreign-version", "missing-table"],
+)
+def test_an_unusable_database_is_set_aside_with_one_warning_and_rebuilt(
+    repo: GitRepo, processes: Processes, damage: Callable[[Path], object]
+) -> None:
+    with Cache.for_root(repo.path) as first:
+        fresh = run(first, "flake8", repo)
+        run(first, "ruff", repo)
+    damage(first.path)
+    warnings: list[str] = []
+    processes.clear()
+    with Cache(first.folder, warn=warnings.append) as second:
+        again = run(second, "flake8", repo)
+        run(second, "ruff", repo)
+    assert comparable(again) == comparable(fresh) and "cached" not in again.metadata
+    assert len(warnings) == 1 and str(first.path) in warnings[0], warnings
+    assert list(first.folder.glob("results.db.broken-*"))
+    assert len(processes) >= 2
+    with Cache(first.folder, warn=warnings.append) as third:
+        assert run(third, "flake8", repo).metadata["cached"] is True
+    assert len(warnings) == 1
+
+
+def _sql(path: Path, statement: str) -> None:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.execute(statement)
+
+
 WRITER = """
-import json, os, sys
+import os, sys
 from huskycat.cache import Cache
-cache = Cache(sys.argv[1], max_bytes=int(sys.argv[3]))
-me = int(sys.argv[2])
-for i in range(400):
-    key = "%064x" % (i % 40)
-    cache.put(key, {"writer": me, "i": i, "payload": "x" * (i * 37 % 3000)})
-    got = cache.get("%064x" % ((i * 7) % 40))
-    assert got is None or set(got) == {"writer", "i", "payload"}, got
-cache.close()
+folder, me, bound, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+for r in range(runs):
+    cache = Cache(folder, max_bytes=bound, warn=lambda m: sys.exit("warned: " + m))
+    for i in range(40):
+        key = "%064x" % ((r * 40 + i) % 300)
+        cache.put(key, {"writer": me, "i": i, "payload": os.urandom(i * 37 % 1500).hex()})
+        got = cache.get("%064x" % ((i * 7) % 300))
+        assert got is None or set(got) == {"writer", "i", "payload"}, got
+    cache.close()
 """
 
 
@@ -523,7 +597,7 @@ def test_concurrent_writers_never_corrupt_the_cache(tmp_path: Path) -> None:
     folder = tmp_path / "shared"
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(folder), str(n), str(64 * 1024)],
+            [sys.executable, "-c", WRITER, str(folder), str(n), str(256 * 1024), "15"],
             stdin=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
@@ -532,35 +606,32 @@ def test_concurrent_writers_never_corrupt_the_cache(tmp_path: Path) -> None:
     for proc in procs:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err.decode()
-    entries = list(folder.glob("*/*"))
-    assert entries
-    reader = Cache(folder)
-    for path in entries:
-        assert not path.name.startswith(".tmp-"), path
-        entry = json.loads(path.read_bytes())
-        assert entry["key"] == path.parent.name + path.name.removesuffix(".json")
-        value = reader.get(entry["key"])
-        assert value is not None and value["writer"] in range(6)
+    reader = Cache(folder, warn=pytest.fail)
+    stored = rows(reader)
+    assert stored
+    values = reader.get_many(f"{k.hex():0>64}" for k in stored)
+    assert len(values) == len(stored)
+    assert all(v["writer"] in range(6) for v in values.values())
 
 
-def test_a_killed_writer_leaves_only_whole_entries(tmp_path: Path) -> None:
+def test_a_killed_writer_leaves_a_whole_database(tmp_path: Path) -> None:
     folder = tmp_path / "killed"
-    code = WRITER.replace("range(400)", "range(10**9)")
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, str(folder), "0", str(64 * 1024 * 1024)],
+        [sys.executable, "-c", WRITER, str(folder), "0", str(64 * 1024 * 1024), str(10**9)],
         stdin=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
-    while len(list(folder.glob("*/*.json"))) < 20 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    while time.monotonic() < deadline:
+        if (folder / "results.db").exists() and Cache(folder).stats().entries >= 80:
+            break
+        time.sleep(0.05)
     proc.kill()
     proc.wait()
-    reader = Cache(folder)
-    entries = list(folder.glob("*/*.json"))
-    assert len(entries) >= 20
-    for path in entries:
-        value = reader.get(path.parent.name + path.stem)
-        assert value is not None and value["writer"] == 0
+    reader = Cache(folder, warn=pytest.fail)
+    stored = rows(reader)
+    assert len(stored) >= 80
+    values = reader.get_many(f"{k.hex():0>64}" for k in stored)
+    assert len(values) == len(stored) and all(v["writer"] == 0 for v in values.values())
 
 
 def test_tools_in_worker_threads_share_one_cache(
@@ -579,70 +650,103 @@ def test_tools_in_worker_threads_share_one_cache(
         assert warm.metadata["cached"] is True
 
 
+def test_a_run_writes_nothing_until_it_closes(repo: GitRepo, cache: Cache) -> None:
+    run(cache, "ruff", repo)
+    with Cache.for_root(repo.path) as other:  # another run, at the same time
+        assert other.stats().entries == 0
+    assert entries(cache) > 0
+
+
 # --- size bound and clearing -------------------------------------------------------------
 
 
+def _payload(size: int) -> str:
+    return os.urandom(size // 2).hex()  # random: compression cannot shrink it
+
+
 def test_size_bound_evicts_least_recently_used_entries(tmp_path: Path) -> None:
-    store = Cache(tmp_path / "c", max_bytes=40 * 4096)
+    folder = tmp_path / "c"
     keys = [f"{i:064x}" for i in range(30)]
-    hour = 3600.0
-    for age, key in enumerate(reversed(keys)):  # keys[0] is the oldest
-        store.put(key, {"n": key})
-        stamp = time.time() - hour * (age + 1) - 10
-        os.utime(store.path(key), (stamp, stamp))
-    assert store.prune() == 0  # 30 entries of a block each: within the bound
-    assert store.get(keys[0]) is not None  # a hit makes the oldest the newest
+    for key in keys:  # one run each: keys[0] is the least recently used
+        with Cache(folder) as store:
+            store.put(key, {"n": _payload(3000)})
+    with Cache(folder) as store:
+        assert store.prune() == 0  # 30 entries of 3 kB: within the bound
+        assert store.get(keys[0]) is not None  # a hit makes the oldest the newest
+    with Cache(folder) as store:
+        assert store.get(keys[1]) is not None  # used by this run: never evicted by it
+        assert store.prune(max_bytes=20 * 4096) > 0
+        assert store.size() <= 20 * 4096
+    with Cache(folder) as store:
+        assert store.get(keys[0]) is not None and store.get(keys[1]) is not None
+        assert store.get(keys[2]) is None and store.get(keys[3]) is None
+        assert store.get(keys[-1]) is not None
 
-    assert store.prune(max_bytes=20 * 4096) > 0
-    assert store.size() <= 20 * 4096 * cachemod.PRUNE_TARGET
-    assert store.get(keys[0]) is not None
-    assert store.get(keys[1]) is None and store.get(keys[2]) is None
-    assert store.get(keys[-1]) is not None
 
-
-def test_writing_past_the_bound_prunes_as_it_goes(tmp_path: Path) -> None:
+def test_runs_writing_past_the_bound_keep_the_database_within_it(tmp_path: Path) -> None:
     bound = 256 * 1024
-    store = Cache(tmp_path / "c", max_bytes=bound)
-    for i in range(400):
-        store.put(f"{i:064x}", {"payload": "y" * 2000})
+    folder = tmp_path / "c"
+    for run_number in range(40):
+        with Cache(folder, max_bytes=bound) as store:
+            for i in range(10):
+                store.put(f"{run_number * 10 + i:064x}", {"payload": _payload(2000)})
         assert store.size() <= bound
-    store.close()
-    assert store.size() <= bound
-    assert store.get(f"{399:064x}") is not None
+        assert os.path.getsize(store.path) <= 2 * bound  # the file shrinks too
+    with Cache(folder) as store:
+        assert store.get(f"{399:064x}") is not None
 
 
-def test_prune_removes_stale_temporary_files_of_killed_runs(tmp_path: Path) -> None:
-    store = Cache(tmp_path / "c")
-    store.put("ab" + "0" * 62, {"a": 1})
-    stale = store.folder / "ab" / ".tmp-killed"
-    fresh = store.folder / "ab" / ".tmp-writing"
-    stale.write_bytes(b"{half")
-    fresh.write_bytes(b"{half")
-    old = time.time() - 2 * cachemod.STALE_TEMP_SECONDS
-    os.utime(stale, (old, old))
-    store.prune()
-    assert not stale.exists() and fresh.exists()
-    assert store.get("ab" + "0" * 62) == {"a": 1}
+def test_a_cached_file_entry_takes_well_under_a_kibibyte(tmp_path: Path) -> None:
+    from huskycat.cache.merge import FileState
+
+    with Cache(tmp_path / "c") as store:
+        for i in range(5000):
+            diags = (diag(f"f{i}.py"),) if i % 10 == 0 else ()
+            store.put(f"{i:064x}", FileState(not diags, diags).to_row())
+    assert store.stats().entries == 5000
+    assert store.stats().bytes_on_disk / 5000 < 200
 
 
 def test_clear_removes_everything(repo: GitRepo, cache: Cache, processes: Processes) -> None:
     for name in ("ruff", "flake8"):
         run(cache, name, repo)
-    entries = list(cache.folder.glob("*/*.json"))
-    assert len(entries) > 4
-    assert clear(repo.path) == len(entries)
-    assert not any(cache.folder.iterdir())
+    count = entries(cache)
+    assert count > 4
+    assert clear(repo.path) == count
+    assert entries(cache) == 0
     assert clear(repo.path) == 0
     processes.clear()
     run(cache, "ruff", repo)
     assert len(processes) >= 1
 
 
+def test_clear_removes_an_older_huskycat_s_entry_files(repo: GitRepo, cache: Cache) -> None:
+    old = cache.folder / "ab" / ("c" * 62 + ".json")
+    old.parent.mkdir(parents=True)
+    old.write_text("{}")
+    assert clear(repo.path) == 1
+    assert not old.parent.exists()
+
+
 def test_cache_lives_in_the_git_directory(repo: GitRepo, cache: Cache) -> None:
     assert cache.folder == repo.path / ".git" / "huskycat" / "cache"
     run(cache, "ruff", repo)
-    assert cache.folder.is_dir()
+    cache.close()
+    assert (cache.folder / "results.db").is_file()
     assert repo.git("status", "--porcelain") == ""
+
+
+def test_stats_count_the_last_run_s_hits_and_misses(repo: GitRepo, cache: Cache) -> None:
+    run(cache, "ruff", repo)
+    cache.close()
+    assert (cache.stats().last_hits, cache.stats().last_misses) == (0, 3)
+    repo.write("ugly.py", "x = 1\n")
+    run(cache, "ruff", repo)
+    run(cache, "mypy", repo, files=["clean.py"])
+    cache.close()
+    stats = cache.stats()
+    assert (stats.last_hits, stats.last_misses) == (2, 2)  # ruff: 2 of 3 files; mypy: 1 run
+    assert stats.entries > 0 and stats.bytes_on_disk > 0
 
 
 def test_a_read_only_cache_runs_the_tools_and_says_nothing(
@@ -650,10 +754,11 @@ def test_a_read_only_cache_runs_the_tools_and_says_nothing(
 ) -> None:
     blocked = tmp_path / "file-not-folder"
     blocked.write_text("")
-    store = Cache(blocked / "cache")
+    store = Cache(blocked / "cache", warn=pytest.fail)
     assert not store.put("ab" + "0" * 62, {"a": 1})
     result = run(store, "ruff", repo)
     assert result.errors == 1
+    store.close()
 
 
 # --- pure pieces ---------------------------------------------------------------------------
@@ -683,8 +788,10 @@ def test_file_states_split_a_result_by_file() -> None:
     states = file_states(result_of(diag("a"), diag("b", "warning")), ["a", "b", "c"])
     assert states == {
         "a": FileState(False, (diag("a"),)),
+        # Only a warning among several findings: whether it fails alone is unknown.
+        "b": FileState(None, (diag("b", "warning"),)),
         "c": FileState(True),
-    }  # b: only a warning among several findings: whether it fails alone is unknown
+    }
     alone = file_states(result_of(diag("b", "warning")), ["a", "b"])
     assert alone == {"a": FileState(True), "b": FileState(False, (diag("b", "warning"),))}
     passing = file_states(result_of(diag("b", "warning"), outcome="ok"), ["a", "b"])
@@ -700,19 +807,39 @@ def test_file_states_refuse_what_cannot_be_split() -> None:
     assert file_states(uncounted, ["a"]) is None
 
 
+def test_file_states_carry_each_file_s_part_of_the_summary() -> None:
+    whole = result_of(diag("a"), diag("a", line=2), diag("b", "warning"))
+    summary = (*summaries.counts(2, 1), summaries.files("would reformat ", ["b"], rank=3))
+    whole.metadata["summary"] = summaries.to_json(summary)
+    states = file_states(whole, ["a", "b", "c"])
+    assert states is not None
+    assert states["a"].summary == (replace(summary[0], n=2),)
+    assert states["b"].summary == (summary[1], summary[2])
+    assert states["c"].summary == ()
+    merged = merge_cached("t", None, states)
+    assert merged.error_message == "2 errors, 1 warning, would reformat 1 file"
+    for state in states.values():  # and through the stored row
+        assert FileState.from_row("a", state.to_row()) == replace(
+            state, diagnostics=tuple(replace(d, file="a") for d in state.diagnostics)
+        )
+    whole.metadata["summary"] = ["1 thing, unsplittable"]
+    assert file_states(whole, ["a", "b", "c"]) is None
+
+
 def test_merge_cached_sums_counts_and_sorts_diagnostics_by_file() -> None:
     fresh = result_of(diag("b", line=3))
     fresh.output = "b:3: fresh\n"
-    fresh.error_message = "1 error"
+    fresh.metadata["summary"] = summaries.to_json(summaries.counts(1, 0))
     cached = {
-        "a": FileState(False, (diag("a", line=2),)),
-        "c": FileState(True, (diag("c", "warning"),)),
+        "a": FileState(False, (diag("a", line=2),), (summaries.counts(1, 0)[0],)),
+        "c": FileState(True, (diag("c", "warning"),), (summaries.counts(0, 1)[1],)),
     }
     merged = merge_cached("t", fresh, cached)
     assert [d.file for d in merged.diagnostics] == ["a", "b", "c"]
     assert (merged.errors, merged.warnings) == (2, 1)
     assert merged.output == "b:3: fresh\na:2:1: error: X1 m\nc:1:1: warning: X1 m\n"
-    assert merged.error_message == "1 error; 1 error in 1 unchanged file"
+    assert merged.error_message == "2 errors, 1 warning"
+    assert merged.metadata["cached_files"] == 2
     assert merged.status is ToolStatus.FAILED and merged.outcome == "findings"
     only_cached = merge_cached("t", None, {"c": cached["c"]}, {"argv": ["x"]})
     assert only_cached.status is ToolStatus.SUCCESS and only_cached.metadata["cached"]
@@ -733,17 +860,6 @@ def test_lookup_lets_a_caller_run_the_misses_in_shards(
     processes.clear()
     assert run(cache, "ruff", repo).metadata["cached"] is True
     assert processes.argvs == []
-
-
-def test_entries_are_json_with_format_and_key(repo: GitRepo, cache: Cache) -> None:
-    run(cache, "ruff", repo)
-    kinds = set()
-    for path in cache.folder.glob("*/*.json"):
-        entry = json.loads(path.read_text())
-        assert entry["format"] == cachemod.FORMAT_VERSION
-        assert entry["key"] == path.parent.name + path.stem
-        kinds.add(next(iter(sorted(entry["value"]))))
-    assert kinds == {"checked", "clean", "result"}  # version, per file, whole run
 
 
 def test_importing_the_cache_and_history_starts_no_process() -> None:

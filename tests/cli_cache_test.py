@@ -223,6 +223,9 @@ def test_live_view_shows_replayed_tools_as_cached(repo: GitRepo) -> None:
 
 
 def test_a_run_killed_mid_way_leaves_a_cache_the_next_run_uses(repo: GitRepo) -> None:
+    # A run writes its entries in one transaction when it ends: a killed run adds none,
+    # and leaves what earlier runs stored whole.
+    run(repo, tools="ruff")
     marks = repo.path.parent / "marks"
     marks.mkdir()
     hang = f"echo $$ > {marks}/sh.pid; sleep 60 & echo $! > {marks}/sleep.pid; wait"
@@ -249,8 +252,9 @@ def test_a_run_killed_mid_way_leaves_a_cache_the_next_run_uses(repo: GitRepo) ->
             os.killpg(int((marks / "sh.pid").read_text()), signal.SIGKILL)
         except (ProcessLookupError, ValueError, FileNotFoundError):
             pass
-    assert [tool for tool, _ in starts(repo)] == ["ruff"]
+    assert [tool for tool, _ in starts(repo)] == ["ruff"]  # the killed run replayed ruff
     after = run(repo, tools="ruff,flake8")
+    assert "unusable" not in after.proc.stderr
     assert after.proc.returncode == 1
     assert cached(after) == {"ruff": True, "flake8": False}
     assert after.results["ruff"]["errors"] == 1
@@ -262,6 +266,25 @@ def test_a_run_killed_mid_way_leaves_a_cache_the_next_run_uses(repo: GitRepo) ->
 def test_the_cache_lives_in_the_git_directory(repo: GitRepo) -> None:
     run(repo, tools="ruff")
     folder = repo.path / ".git" / "huskycat" / "cache"
-    assert any(path.suffix == ".json" for path in folder.rglob("*"))
+    assert (folder / "results.db").is_file()
     shutil.rmtree(folder)  # a cache deleted by hand is only a cold cache
     assert cached(run(repo, tools="ruff")) == {"ruff": False}
+
+
+def test_cache_stats_shows_entries_size_and_the_last_run_s_hits_and_misses(
+    repo: GitRepo,
+) -> None:
+    empty = huskycat(repo.path, "cache", "stats")
+    assert empty.returncode == 0, empty.stderr
+    assert "entries:    0\n" in empty.stdout and "last run:   none recorded" in empty.stdout
+    run(repo, tools="ruff,flake8")
+    repo.write("pkg/clean.py", '"""Clean."""\n\nVALUE = 2\n')
+    run(repo, tools="ruff,flake8")
+    stats = huskycat(repo.path, "cache", "stats")
+    assert stats.returncode == 0, stats.stderr
+    assert re.search(r"^entries: +[1-9]\d*$", stats.stdout, re.MULTILINE), stats.stdout
+    assert re.search(r"^size: +[\d.]+ (bytes|KiB|MiB) on disk", stats.stdout, re.MULTILINE)
+    # Six Python files, one changed, two file-local tools.
+    assert re.search(
+        r"^last run: +10 hits, 2 misses \(83% hits\)", stats.stdout, re.MULTILINE
+    ), stats.stdout

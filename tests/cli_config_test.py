@@ -459,6 +459,13 @@ BAD = [
         '[tools.mine]\nargs = ["x"]\n',
         "tools.mine: 'mine' is not a catalog tool, so it needs a 'command' to run",
     ),
+    (
+        '[tools.mine]\ncommand = "true"\nenv = ["A-B"]\n',
+        (
+            "tools.mine.env: invalid environment variable name 'A-B': use letters, digits"
+            " and '_', not starting with a digit, with an optional '*' at the end"
+        ),
+    ),
 ]
 
 

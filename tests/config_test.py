@@ -142,7 +142,8 @@ def test_every_key_is_read(tmp_path: Path) -> None:
 def test_tool_keys_are_the_documented_ones() -> None:
     assert set(TOOL_KEYS) == {
         "args", "command", "depends_on", "after", "timeout", "weight", "files", "exclude",
-        "types", "pass_filenames", "fix", "enabled", "fail_on", "version",
+        "types", "pass_filenames", "fix", "enabled", "fail_on", "version", "inputs", "env",
+        "cache",
     }  # fmt: skip
 
 
@@ -223,6 +224,15 @@ INVALID = [
     ),
     ('[tools.mypy]\npass_filenames = "no"', "tools.mypy.pass_filenames", "true or false"),
     ("[tools.mypy]\nenabled = 0", "tools.mypy.enabled", "expected true or false, got 0"),
+    ('[tools.mypy]\ninputs = "src"', "tools.mypy.inputs", "expected a list of globs"),
+    ('[tools.mypy]\ninputs = [""]', "tools.mypy.inputs", "non-empty globs"),
+    ('[tools.mypy]\nenv = "X"', "tools.mypy.env", "expected a list of environment variable"),
+    (
+        '[tools.mypy]\nenv = ["OK_*", "1X"]',
+        "tools.mypy.env",
+        "invalid environment variable name '1X'",
+    ),
+    ('[tools.mypy]\ncache = "no"', "tools.mypy.cache", "expected true or false, got 'no'"),
     (
         '[tools.mpy]\nargs = ["x"]',
         "tools.mpy",

@@ -6,10 +6,11 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
+from huskycat.core import summary as summaries
 from huskycat.core.parallel_executor import ParallelExecutor, ShardedTool, ToolResult, ToolStatus
 from huskycat.core.process import current_context
 from huskycat.core.results import Diagnostic, ToolEvent
-from huskycat.core.sharding import merge_messages, merge_results
+from huskycat.core.sharding import merge_results
 
 
 def file_tool(files: Sequence[str], seen: list[list[str]], lock: threading.Lock) -> ShardedTool:
@@ -137,24 +138,55 @@ def test_merge_results_keeps_the_worst_status_and_unites_modified_files() -> Non
     assert merged.duration == 0.1 + 0.2
 
 
-def test_merged_summary_lines_sum_the_counts_of_the_shards() -> None:
-    assert merge_messages(["would reformat 6 files", "would reformat 5 files"]) == (
-        "would reformat 11 files"
+def _with_summary(errors: int, warnings: int, *phrases: summaries.Phrase) -> ToolResult:
+    summary = (*summaries.counts(errors, warnings), *phrases)
+    return ToolResult(
+        "t",
+        not (errors or warnings),
+        0.1,
+        errors=errors,
+        warnings=warnings,
+        error_message=summaries.render(summary),
+        metadata={"outcome": "findings", "summary": summaries.to_json(summary)},
     )
-    assert merge_messages(["1 warning", "2 errors, 3 warnings", "1 error"]) == (
-        "3 errors, 4 warnings"
+
+
+def test_merged_summaries_add_up_as_data_in_the_parser_s_order() -> None:
+    merged = merge_results([_with_summary(0, 1), _with_summary(2, 3), _with_summary(1, 0)])
+    assert merged.error_message == "3 errors, 4 warnings"
+    black = [
+        _with_summary(0, 0, summaries.files("would reformat ", ["a.py", "b.py"])),
+        _with_summary(0, 0, summaries.files("would reformat ", ["c.py"])),
+    ]
+    assert merge_results(black).error_message == "would reformat 3 files"
+    assert merge_results([]).error_message is None
+
+
+def test_merging_never_reads_counts_out_of_text() -> None:
+    # A message with digits in it is a phrase, kept once, not a count to add up.
+    odd = ToolResult(
+        "t", False, 0.1, error_message="found 3 files", metadata={"outcome": "findings"}
     )
-    assert merge_messages(["would reformat 1 file; 2 errors in 2 unchanged files"]) == (
-        "would reformat 1 file, 2 errors in 2 unchanged files"
+    assert merge_results([odd, odd]).error_message == "found 3 files"
+
+
+def test_summaries_split_by_file_and_merge_back_to_the_whole() -> None:
+    summary = (*summaries.counts(3, 1), summaries.files("would reformat ", ["a.py"], rank=5))
+    a = summaries.for_file(summary, "a.py", {"error": 2})
+    b = summaries.for_file(summary, "b.py", {"error": 1, "warning": 1})
+    assert a is not None and b is not None
+    assert (
+        summaries.render(summaries.merge([b, a]))
+        == summaries.render(summary)
+        == ("3 errors, 1 warning, would reformat 1 file")
     )
-    assert merge_messages(["odd {text}", "odd {text}"]) == "odd {text}"
-    assert merge_messages([]) == ""
+    assert summaries.for_file(("exit code 1",), "a.py", {}) is None
+    assert summaries.from_json(summaries.to_json(summary)) == summary
+    assert summaries.from_json([["x", "not a count", "", "", 0, "", None]]) is None
 
 
 def test_merge_results_says_why_a_shard_failed_rather_than_the_others_counts() -> None:
-    found = ToolResult(
-        "t", False, 0.1, errors=3, error_message="3 errors", metadata={"outcome": "findings"}
-    )
+    found = _with_summary(3, 0)
     broke = ToolResult(
         "t", False, 0.1, error_message="exit code 2: bad option", metadata={"outcome": "error"}
     )

@@ -216,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     cache = commands.add_parser("cache", help="manage the result cache")
     cache_verbs = cache.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
     cache_verbs.add_parser("clear", help="forget every cached result of this repository")
+    cache_verbs.add_parser("stats", help="entries, size on disk, the last run's hits and misses")
 
     report = commands.add_parser(
         "report", help="write a report of a run saved with --json: sarif, trace, timeline, ..."

@@ -37,6 +37,10 @@ Keys (``[tool.huskycat]`` shown; the same names at the top of huskycat.toml)::
     fail_on = "warning"         # "error" | "warning" | "note": the lowest level of
                                 # diagnostic that fails the tool (default: its own verdict)
     version = "1.15.0"          # installed by huskycat into a managed environment
+    inputs = ["src/**/*.py"]    # globs of the files the tool reads (tracked, untracked or
+                                # ignored): a custom tool is cached only when it has them
+    env = ["MY_TOOL_*"]         # environment variables it reads (NAME or PREFIX_*)
+    cache = false               # never cache this tool's results
 
 A table under ``tools`` whose name is not in the catalog declares a custom tool and must
 have ``command``. ``depends_on`` and ``after`` add to the catalog's default edges (they
@@ -75,6 +79,7 @@ TOP_LEVEL_KEYS = (
 _TOOL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _VERSION = re.compile(r"[0-9][0-9A-Za-z.+!-]*")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\*?")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,6 +100,9 @@ class ToolConfig:
     enabled: bool | None = None
     fail_on: str | None = None  # "error", "warning" or "note"; None: the tool's own verdict
     version: str | None = None  # installed by huskycat, exactly this version (huskycat.envs)
+    inputs: tuple[str, ...] | None = None
+    env: tuple[str, ...] | None = None
+    cache: bool | None = None
 
 
 FAIL_ON_LEVELS = ("error", "warning", "note")
@@ -270,6 +278,17 @@ class _Checker:
                 self.fail(path, f"unknown tool {name!r}{_suggest(name, known)}")
         return names
 
+    def variables(self, value: object, path: tuple[str, ...]) -> tuple[str, ...]:
+        names = self.strings(value, path, what="environment variable names")
+        for name in names:
+            if not _ENV_NAME.fullmatch(name):
+                self.fail(
+                    path,
+                    f"invalid environment variable name {name!r}: use letters, digits and"
+                    " '_', not starting with a digit, with an optional '*' at the end",
+                )
+        return names
+
     def types(self, value: object, path: tuple[str, ...]) -> frozenset[str]:
         tags = self.strings(value, path, what="identify tags")
         for tag in tags:
@@ -319,8 +338,10 @@ def _tool(check: _Checker, name: str, table: dict[str, Any], known: Collection[s
             values[key] = check.command(value, path)
         elif key == "args":
             values[key] = check.strings(value, path)
-        elif key in ("files", "exclude"):
+        elif key in ("files", "exclude", "inputs"):
             values[key] = check.strings(value, path, what="globs", allow_empty=False)
+        elif key == "env":
+            values[key] = check.variables(value, path)
         elif key in ("depends_on", "after"):
             values[key] = check.names(value, path, known)
         elif key == "timeout":
@@ -337,7 +358,7 @@ def _tool(check: _Checker, name: str, table: dict[str, Any], known: Collection[s
             if not isinstance(value, str) or not _VERSION.fullmatch(value):
                 check.fail(path, f"expected a version such as '0.6.9', {_got(value)}")
             values[key] = value
-        else:  # pass_filenames, enabled
+        else:  # pass_filenames, enabled, cache
             values[key] = check.boolean(value, path)
     return ToolConfig(**values)
 

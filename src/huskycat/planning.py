@@ -24,11 +24,13 @@ from pathlib import Path
 
 from huskycat import files as filesmod
 from huskycat.cache import Cache, cached_run_tool
+from huskycat.cache.keys import with_cache_settings
+from huskycat.cache.sharded import cached_sharded_tool
 from huskycat.config import Config, ToolConfig
 from huskycat.core import graph
 from huskycat.core.process import DEFAULT_TIMEOUT
 from huskycat.core.results import ToolResult, ToolStatus
-from huskycat.core.sharding import ShardedTool, merge_results
+from huskycat.core.sharding import ShardedTool
 from huskycat.errors import HuskycatError
 from huskycat.filetypes import FileTypes
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
@@ -169,7 +171,7 @@ def build_plan(
     tools: dict[str, PlannedTool] = {}
     for name in names:
         settings = config.tool(name)
-        spec = CATALOG.get(name) or custom_spec(name, settings)
+        spec = with_cache_settings(CATALOG.get(name) or custom_spec(name, settings), settings)
         chosen = filesmod.select_for_tool(
             candidates,
             tags_of,
@@ -352,6 +354,19 @@ class FileCall:
         return note_left_out(apply_fail_on(result, self.tool.settings.fail_on), allowed.left_out)
 
 
+@dataclass(frozen=True)
+class Finishing:
+    """A lone part of a split, and what makes its result the tool's (see FileCall.finish)."""
+
+    part: Callable[[], object]
+    finish: Callable[[ToolResult], ToolResult] = field(repr=False)
+
+    def __call__(self) -> ToolResult:
+        result = self.part()
+        assert isinstance(result, ToolResult), result
+        return self.finish(result)
+
+
 def tool_callable(
     plan: Plan,
     tool: PlannedTool,
@@ -415,47 +430,39 @@ def tool_callable(
     )
     if not shardable:
         return whole
-    left_out: dict[str, str] = {}  # set by split, read by merge: both on the engine's loop
+    # Looked up in the cache as a whole when it starts; the files it misses run in shards.
+    # The files it may check are asked first (a failed requirement may hold some back).
+    current: list[tuple[Vouched, ShardedTool]] = []  # this split's, for merge
 
-    def split(wanted: int) -> list[Callable[[], ToolResult]]:
+    def split(wanted: int) -> list[Callable[[], object]]:
+        current.clear()
         allowed = vouched()
         if allowed.blocked is not None:
             blocked = allowed.blocked
             return [lambda: blocked]
-        left_out.update(allowed.left_out)
-        files = allowed.files
-        count = max(1, min(wanted, len(files) // MIN_FILES_PER_SHARD))
-        if count == 1:  # the engine runs a lone part as the tool, without merge
-            return [FileCall(tool, functools.partial(Vouched, files, allowed.left_out), run_on)]
-        size, extra = divmod(len(files), count)
-        parts: list[Callable[[], ToolResult]] = []
-        start = 0
-        for index in range(count):  # contiguous slices: neighbours share folders and config
-            end = start + size + (1 if index < extra else 0)
-            part = functools.partial(Vouched, files[start:end], {})
-            parts.append(FileCall(tool, part, run_on))
-            start = end
+        inner = cached_sharded_tool(
+            cache,
+            tool.spec,
+            allowed.files,
+            root=plan.root,
+            min_files_per_shard=MIN_FILES_PER_SHARD,
+            max_shards=min(MAX_SHARDS, len(files) // MIN_FILES_PER_SHARD),
+            fix=plan.fix,
+            extra_args=settings.args or (),
+            command=settings.command,
+            fix_command=settings.fix,
+            env=plan.env,
+        )
+        current.append((allowed, inner))
+        parts = list(inner.split(wanted))
+        if len(parts) == 1:  # the engine runs a lone part as the tool, without merge
+            return [Finishing(parts[0], functools.partial(whole.finish, allowed=allowed))]
         return parts
 
     def merge(results: list[ToolResult]) -> ToolResult:
-        merged = note_left_out(merge_results(results), left_out)
-        meta = merged.metadata
-        meta["files"] = len(files) - len(left_out)
-        meta["batches"] = sum(int(r.metadata.get("batches", 1)) for r in results)
-        codes = [c for r in results for c in r.metadata.get("returncodes") or ()]
-        if codes:
-            meta["returncodes"] = codes
-        # Files replayed from the cache, in every shard: the history counts only the rest.
-        ran = sum(
-            int(r.metadata.get("files", 0)) - int(r.metadata.get("cached_files", 0))
-            for r in results
-            if not r.metadata.get("cached")
-        )
-        meta.pop("cached_files", None)
-        if ran < meta["files"]:
-            meta["cached_files"] = meta["files"] - ran
-        if all(r.metadata.get("cached") for r in results):
-            meta["cached"] = True
-        return merged
+        allowed, inner = current[0]
+        merged = inner.merge(results)
+        assert isinstance(merged, ToolResult), merged
+        return whole.finish(merged, allowed)
 
     return ShardedTool(split, merge, max_shards=min(MAX_SHARDS, len(files) // MIN_FILES_PER_SHARD))

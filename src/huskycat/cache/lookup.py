@@ -9,13 +9,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from huskycat import __version__
-from huskycat.cache import fingerprint
+from huskycat.cache import fingerprint, keys
 from huskycat.cache.merge import FileState, file_states, merge_cached, replay
 from huskycat.cache.store import FORMAT_VERSION, Cache, key_of
 from huskycat.core.results import OUTCOME_ERROR, ToolResult, ToolStatus
@@ -23,13 +24,28 @@ from huskycat.tools import runner
 from huskycat.tools.base import ToolSpec
 from huskycat.tools.catalog import CATALOG
 
+# Name -> normal name, for the life of the process: every tool of a run asks for the
+# same files, several times each.
+_NORMALS: dict[str, str] = {}
+
 
 def _normal(name: str) -> str:
     # How the runner names files in diagnostics (runner.display_path), without pathlib:
     # called for every file of every tool, a run with nothing to do spent a fifth of
     # its cache lookups building Path objects here.
-    normal = os.path.normpath(name)
-    return normal if os.sep == "/" else normal.replace(os.sep, "/")
+    known = _NORMALS.get(name)
+    if known is None:
+        normal = os.path.normpath(name)
+        known = _NORMALS[name] = normal if os.sep == "/" else normal.replace(os.sep, "/")
+    return known
+
+
+def _file_key(tool_key: str, normal: str, content: str, chain: str) -> str:
+    """The key of one file's entry: the tool's key, the file's normal name and content
+    digest, and the digest of the configuration files in its folders. Hashed directly
+    (no JSON): it is taken for every file of every tool of every run."""
+    text = f"{tool_key}\0file\0{normal}\0{content}\0{chain}"
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def is_file_local(spec: ToolSpec) -> bool:
@@ -76,7 +92,7 @@ class Lookup:
         self._before: dict[str, str | None] = {}
         self._file_keys: dict[str, str] = {}
         self._run_key: str | None = None
-        self._project: str | None = None
+        self._project: object | None = None
         self._metadata: dict[str, Any] = {}
 
     def run(self, files: Sequence[str]) -> ToolResult:
@@ -96,7 +112,8 @@ class Lookup:
             merged.metadata["files"] = self.total
         else:
             merged = fresh
-        if self.cache is not None and (fresh is None or fresh.outcome != OUTCOME_ERROR):
+        keyed = self._per_file or self._run_key is not None
+        if self.cache is not None and keyed and (fresh is None or fresh.outcome != OUTCOME_ERROR):
             self._store(self.cache, fresh, merged)
         return merged
 
@@ -104,67 +121,95 @@ class Lookup:
         after = fingerprint.file_digests(self.root, self.misses)
         unchanged = [f for f in self.misses if after[f] is not None and after[f] == self._before[f]]
         if self._per_file and fresh is not None:
-            states = file_states(fresh, [_normal(f) for f in self.misses]) or {}
+            states = file_states(fresh, [_normal(f) for f in self.misses])
+            if states is None:
+                return  # not split by file: neither its files nor the run can be replayed
             for name in unchanged:
+                # A file whose verdict alone is unknown (clean None) is stored too: its
+                # diagnostics serve a replay of the whole run; it is no hit on its own.
                 state = states.get(_normal(name))
                 if state is not None and name in self._file_keys:
-                    cache.put(self._file_keys[name], state.to_dict())
+                    cache.put(self._file_keys[name], state.to_row())
         if self._run_key is None or len(unchanged) < len(self.misses):
             return
         if merged.metadata.get("modified_files"):
             return
-        if self._project is not None:
-            extra = self._before.keys()
-            if fingerprint.project_digest(self.root, extra) != self._project:
-                return  # something changed while the tool ran
+        if self._project is not None and self._project_state() != self._project:
+            return  # something changed while the tool ran
         stored = merged.to_dict()
         stored["metadata"].pop("cached", None)
+        stored["metadata"].pop("cached_files", None)
+        if self._per_file:
+            del stored["diagnostics"]  # stored once: in the files' rows, read on a replay
         cache.put(self._run_key, {"result": stored})
 
     def _look_up_files(self, cache: Cache, tool_key: str) -> None:
         self._per_file = True
         memo: dict[str, list[tuple[str, str, str | None]]] = {}
         # Files in one folder share its configuration chain: taken once per folder.
-        chains: dict[str, list[tuple[str, str, str | None]]] = {}
+        chains: dict[str, str] = {}
         for name, content in self._before.items():
             if content is not None:
                 normal = _normal(name)
                 folder = normal.rpartition("/")[0]
-                nested = chains.get(folder)
-                if nested is None:
-                    nested = chains[folder] = fingerprint.nested_config_digests(
+                chain = chains.get(folder)
+                if chain is None:
+                    nested = fingerprint.nested_config_digests(
                         self.root, normal, self.spec.config_files, memo
                     )
-                self._file_keys[name] = key_of([tool_key, "file", normal, content, nested])
+                    chain = chains[folder] = key_of(nested)
+                self._file_keys[name] = _file_key(tool_key, normal, content, chain)
         if len(self._file_keys) == len(self._before):
             self._run_key = key_of([tool_key, "run", list(self._file_keys.values())])
-            stored = cache.get(self._run_key)
-            if stored is not None and (result := replay(stored)) is not None:
-                self.result, self.misses, self.run_needed = result, (), False
-                return
+        wanted = list(self._file_keys.values())
+        stored = cache.get_many([self._run_key, *wanted] if self._run_key else wanted)
+        states: dict[str, FileState] = {}
         misses = []
         for name in self.misses:
-            value = cache.get(self._file_keys[name]) if name in self._file_keys else None
-            try:
-                state = FileState.from_dict(value) if value is not None else None
-            except (KeyError, TypeError, ValueError):
-                state = None
+            key = self._file_keys.get(name)
+            state = FileState.from_row(_normal(name), stored[key]) if key in stored else None
             if state is None:
                 misses.append(name)
             else:
-                self._hits[_normal(name)] = state
-        self.misses = tuple(misses)
+                states[_normal(name)] = state
+        if self._run_key is not None and not misses and self._run_key in stored:
+            diagnostics = [d for state in states.values() for d in state.diagnostics]
+            result = replay(stored[self._run_key], diagnostics)
+            if result is not None:
+                self.result, self.misses, self.run_needed = result, (), False
+                cache.count(len(states), 0)
+                return
+        unknown = {n for n, state in states.items() if state.clean is None}
+        misses += [name for name in self.misses if _normal(name) in unknown]
+        self._hits = {n: state for n, state in states.items() if n not in unknown}
+        missed = set(misses)
+        self.misses = tuple(name for name in self.misses if name in missed)
         self.run_needed = bool(misses)
+        cache.count(len(self._hits), len(self.misses))
+
+    def _project_state(self) -> object | None:
+        """What a project-wide tool may read besides its arguments (see
+        :func:`keys.project_key`); None when that cannot be known (no git repository)."""
+        extra = keys.project_key(self.spec, self.root)
+        if extra is None:
+            return None
+        if keys.is_custom(self.spec):  # declared: exactly those files
+            return extra
+        project = fingerprint.project_digest(self.root, self._before)
+        return None if project is None else [project, extra]
 
     def _look_up_project(self, cache: Cache, tool_key: str) -> None:
-        project = fingerprint.project_digest(self.root, self._before)
-        if project is None:
+        state = self._project_state()
+        if state is None:
             return
-        self._project = project
-        self._run_key = key_of([tool_key, "project", list(self._before.items()), project])
+        self._project = state
+        self._run_key = key_of([tool_key, "project", list(self._before.items()), state])
         stored = cache.get(self._run_key)
         if stored is not None and (result := replay(stored)) is not None:
             self.result, self.misses, self.run_needed = result, (), False
+            cache.count(1, 0)
+        else:
+            cache.count(0, 1)
 
 
 def lookup(
@@ -190,7 +235,7 @@ def lookup(
         "env": env,
     }
     found = Lookup(cache, spec, files, root, options)
-    if cache is None or (spec.pass_filenames and not files):
+    if cache is None or (spec.pass_filenames and not files) or not keys.cacheable(spec):
         return found
     resolved = runner.resolve_command(
         spec, root=root, fix=fix, extra_args=extra_args, command=command, fix_command=fix_command
@@ -215,6 +260,7 @@ def lookup(
             "program": [fingerprint.program_signature(p) for p in sorted(programs)],
             "config": fingerprint.config_digests(root, spec.config_files),
             "env": [*fingerprint.tool_environment(env, spec.executable), *spec.env],
+            "reads": keys.inputs_key(spec, root, sorted(programs), env),
             "root": os.path.abspath(root),
         }
     )

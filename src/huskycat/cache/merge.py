@@ -5,20 +5,28 @@ Pure functions over :class:`~huskycat.core.results.ToolResult`: no I/O.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from huskycat.core.results import OUTCOME_ERROR, Diagnostic, ToolResult, ToolStatus
-from huskycat.tools.parsing import count, plural
+from huskycat.core import summary as summaries
+from huskycat.core.results import OUTCOME_ERROR, Diagnostic, Severity, ToolResult, ToolStatus
+from huskycat.core.sharding import merge_results, summary_of
+from huskycat.tools.parsing import count
+
+_SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 
 
 @dataclass(frozen=True)
 class FileState:
     """One file's part of a file-local tool's result."""
 
-    clean: bool  # whether the file on its own passes the tool
+    # Whether the file on its own passes the tool; None when that is unknown (only
+    # warnings among several files): kept for replaying a whole run, never merged alone.
+    clean: bool | None
     diagnostics: tuple[Diagnostic, ...] = ()
+    summary: summaries.Summary = ()  # the file's part of the run's summary counts
 
     def to_dict(self) -> dict[str, Any]:
         return {"clean": self.clean, "diagnostics": [d.to_dict() for d in self.diagnostics]}
@@ -30,6 +38,61 @@ class FileState:
         if not isinstance(clean, bool):
             raise TypeError(f"clean is {clean!r}")
         return cls(clean, tuple(diagnostic(d) for d in data["diagnostics"]))
+
+    def to_row(self) -> list[Any]:
+        """The compact form the cache stores: ``[clean, [[line, column, code, severity
+        index, message], ...]]``, then the summary's counts when it has any; the file's
+        name is the key's business, not the row's."""
+        row: list[Any] = [
+            2 if self.clean is None else int(self.clean),
+            [
+                [d.line, d.column, d.code, _SEVERITIES.index(d.severity), d.message]
+                for d in self.diagnostics
+            ],
+        ]
+        if self.summary:
+            row.append(summaries.to_json(self.summary))
+        return row
+
+    @classmethod
+    def from_row(cls, name: str, row: object) -> FileState | None:
+        """A state read back from :meth:`to_row` for the file ``name``; None for a row
+        that is not one (damaged, or written by something else)."""
+        if row == _CLEAN_ROW:
+            return _CLEAN  # most files: shared, as it names no file
+        if not isinstance(row, list) or len(row) not in (2, 3):
+            return None
+        clean, rows = row[0], row[1]
+        summary = summaries.from_json(row[2]) if len(row) == 3 else ()
+        if summary is None:
+            return None
+        try:
+            if clean not in (0, 1, 2) or isinstance(clean, bool):
+                return None
+            diags = []
+            for line, column, code, severity, message in rows:
+                if not (
+                    _int_or_none(line)
+                    and _int_or_none(column)
+                    and (code is None or isinstance(code, str))
+                    and isinstance(message, str)
+                    and isinstance(severity, int)
+                    and not isinstance(severity, bool)
+                    and 0 <= severity < len(_SEVERITIES)
+                ):
+                    return None
+                diags.append(Diagnostic(name, line, column, code, _SEVERITIES[severity], message))
+        except (TypeError, ValueError):
+            return None
+        return cls(None if clean == 2 else bool(clean), tuple(diags), summary)
+
+
+_CLEAN_ROW = [1, []]
+_CLEAN = FileState(True)
+
+
+def _int_or_none(value: object) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def diagnostic(data: Mapping[str, Any]) -> Diagnostic:
@@ -47,9 +110,11 @@ def file_states(result: ToolResult, names: Sequence[str]) -> dict[str, FileState
     naming a file that was not passed, counts that the diagnostics do not add up to, or
     findings with no diagnostic at all. A file with no diagnostic is clean. In a run with
     findings a file with an error is not clean, and so is the only file with
-    diagnostics; a file with only warnings or notes among several is left out, since
-    whether it alone would fail depends on the tool's threshold (yamllint without
-    ``--strict`` passes warnings, flake8 does not).
+    diagnostics; a file with only warnings or notes among several is unknown
+    (``clean`` None), since whether it alone would fail depends on the tool's threshold
+    (yamllint without ``--strict`` passes warnings, flake8 does not). Each state has
+    the file's part of the run's summary counts; a summary that is not made of counts
+    by file cannot be split (None).
     """
     if result.status is ToolStatus.SUCCESS:
         findings = False
@@ -67,12 +132,21 @@ def file_states(result: ToolResult, names: Sequence[str]) -> dict[str, FileState
     named = [name for name, diags in by_file.items() if diags]
     if findings and not named:
         return None
+    summary = summary_of(result)
     states = {}
     for name, diags in by_file.items():
+        severities: dict[str, int] = {}
+        for diag in diags:
+            severities[diag.severity] = severities.get(diag.severity, 0) + 1
+        part = summaries.for_file(summary, name, severities)
+        if part is None:
+            return None  # a summary not made of per-file counts: not split
         if not diags or not findings:
-            states[name] = FileState(True, tuple(diags))
+            states[name] = FileState(True, tuple(diags), part)
         elif len(named) == 1 or any(d.severity == "error" for d in diags):
-            states[name] = FileState(False, tuple(diags))
+            states[name] = FileState(False, tuple(diags), part)
+        else:
+            states[name] = FileState(None, tuple(diags), part)
     return states
 
 
@@ -95,56 +169,54 @@ def merge_cached(
     cached: Mapping[str, FileState],
     metadata: Mapping[str, Any] | None = None,
 ) -> ToolResult:
-    """One result from a fresh run over some files and the cached states of the others.
-
-    Counts are summed and diagnostics sorted by file; the output is the fresh run's
-    followed by the cached diagnostics, one line each. ``metadata`` is used when there
-    is no fresh run. Outcome: the fresh run's "error" wins, then findings from either.
+    """One result from a fresh run over some files and the cached states of the others,
+    by :func:`~huskycat.core.sharding.merge_results`: counts and the summary add up as
+    one run over all the files would say them, diagnostics sorted by file; the output is
+    the fresh run's followed by the cached diagnostics, one line each. ``metadata`` is
+    used when there is no fresh run. Outcome: the fresh run's "error" wins, then
+    findings from either.
     """
     old = sorted((d for state in cached.values() for d in state.diagnostics), key=_sort_key)
-    dirty = [state for state in cached.values() if not state.clean]
-    if fresh is None:
-        fresh_outcome = "ok"
-        base: dict[str, Any] = {**(metadata or {}), "cached": True}
-    else:
-        fresh_outcome = "ok" if fresh.status is ToolStatus.SUCCESS else fresh.outcome or "error"
-        base = dict(fresh.metadata)
-    outcome = (
-        OUTCOME_ERROR
-        if fresh_outcome == OUTCOME_ERROR
-        else "findings" if fresh_outcome == "findings" or dirty else "ok"
-    )
-    parts = [fresh.error_message] if fresh is not None and fresh.error_message else []
-    if dirty and outcome != OUTCOME_ERROR:
-        diags = [d for state in dirty for d in state.diagnostics]
-        errors, warnings = count(diags)
-        counted = [plural(errors, "error")] if errors else []
-        counted += [plural(warnings, "warning")] if warnings else []
-        said = ", ".join(counted) or plural(len(diags), "note")
-        parts.append(f"{said} in {plural(len(dirty), 'unchanged file')}")
+    dirty = any(state.clean is False for state in cached.values())
     errors, warnings = count(old)
-    new_output = fresh.output if fresh is not None else ""
-    return ToolResult(
+    part = ToolResult(
         tool_name,
-        outcome == "ok",
-        fresh.duration if fresh is not None else 0.0,
-        errors=errors + (fresh.errors if fresh is not None else 0),
-        warnings=warnings + (fresh.warnings if fresh is not None else 0),
-        output=new_output + "".join(render(d) + "\n" for d in old),
-        status=ToolStatus.SUCCESS if outcome == "ok" else ToolStatus.FAILED,
-        error_message="; ".join(parts) or None,
-        metadata={**base, "outcome": outcome, "cached_files": len(cached)},
-        diagnostics=sorted(
-            [*(fresh.diagnostics if fresh is not None else ()), *old], key=_sort_key
-        ),
+        not dirty,
+        0.0,
+        errors=errors,
+        warnings=warnings,
+        output="".join(render(d) + "\n" for d in old),
+        status=ToolStatus.FAILED if dirty else ToolStatus.SUCCESS,
+        metadata={
+            **({} if fresh is not None else (metadata or {})),
+            "outcome": "findings" if dirty else "ok",
+            "files": len(cached),
+            "batches": 0,
+            "cached": True,
+            "summary": summaries.to_json(summaries.merge(s.summary for s in cached.values())),
+        },
+        diagnostics=old,
     )
+    if fresh is None:
+        return merge_results([part])
+    fresh_part = dataclasses.replace(fresh, metadata=dict(fresh.metadata))
+    fresh_part.metadata.setdefault("files", 0)
+    fresh_part.metadata.pop("cached", None)
+    return merge_results([fresh_part, part])
 
 
-def replay(value: Mapping[str, Any]) -> ToolResult | None:
-    """A stored whole result, marked as cached; None if it does not read as one."""
+def replay(value: object, diagnostics: Sequence[Diagnostic] | None = None) -> ToolResult | None:
+    """A stored whole result, marked as cached; None if it does not read as one.
+
+    ``diagnostics``: the result's diagnostics when they were stored apart (a file-local
+    tool's, once per file), sorted by file; else they are read from ``value``.
+    """
     try:
-        data = dict(value["result"])
-        data["diagnostics"] = [diagnostic(d) for d in data.get("diagnostics", ())]
+        data = dict(value["result"])  # type: ignore[index]
+        if diagnostics is None:
+            data["diagnostics"] = [diagnostic(d) for d in data.get("diagnostics", ())]
+        else:
+            data["diagnostics"] = sorted(diagnostics, key=_sort_key)
         data["metadata"] = dict(data.get("metadata", {}))
         result = ToolResult(**data)
     except (KeyError, TypeError, ValueError, AttributeError):

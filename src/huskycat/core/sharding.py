@@ -10,10 +10,10 @@ one progress event of each kind.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from huskycat.core import summary as summaries
 from huskycat.core.results import (
     OUTCOME_ERROR,
     OUTCOME_FINDINGS,
@@ -49,10 +49,26 @@ _SEVERITY = {
 }
 
 
+def summary_of(result: ToolResult) -> summaries.Summary:
+    """A result's summary as data: ``metadata["summary"]`` (see
+    :mod:`huskycat.core.summary`), else its ``error_message`` as one phrase."""
+    known = summaries.from_json(result.metadata.get("summary"))
+    if known is not None:
+        return known
+    return (result.error_message,) if result.error_message else ()
+
+
 def merge_results(results: Sequence[ToolResult]) -> ToolResult:
-    """The usual merge: counts summed, diagnostics in file order, outputs joined in shard
-    order, the worst status (an error outcome beats findings), metadata of the first
-    shard with ``modified_files`` united."""
+    """One result from the parts of one tool's run (batches, shards, files replayed from
+    the cache and files run again): the one merge of partial results.
+
+    Counts summed, diagnostics in file order, outputs joined in order, the worst status
+    (an error outcome beats findings). The summary is merged as data and rendered once:
+    "2 errors" and "1 error, 1 warning" make "3 errors, 1 warning", as one run over all
+    the files would say; when a part could not do its work, its message alone. Metadata
+    is the first part's, with ``modified_files`` united, ``files``, ``batches`` and
+    ``cached_files`` summed, ``returncodes`` joined, and ``cached`` when every part was.
+    """
     if not results:
         return ToolResult("", True, 0.0)
     worst = max(results, key=lambda r: _SEVERITY.get(r.status, 0))
@@ -64,10 +80,25 @@ def merge_results(results: Sequence[ToolResult]) -> ToolResult:
     modified = sorted({f for r in results for f in r.metadata.get("modified_files", ())})
     if modified or any("modified_files" in r.metadata for r in results):
         metadata["modified_files"] = modified
-    messages = [r.error_message for r in results if r.error_message and r.status is status]
+    _sum_bookkeeping(metadata, results)
     errors = [r for r in results if r.status is ToolStatus.FAILED and r.outcome == OUTCOME_ERROR]
-    if errors:  # why a shard could not do its work; counts of the others would mislead
-        messages = [r.error_message for r in errors if r.error_message]
+    if errors:  # why a part could not do its work; counts of the others would mislead
+        summary: summaries.Summary = tuple(
+            dict.fromkeys(r.error_message for r in errors if r.error_message)
+        )
+    else:
+        summary = summaries.merge(
+            summary_of(r) for r in results if r.status is not ToolStatus.SKIPPED
+        )
+    if status in (ToolStatus.SUCCESS, ToolStatus.FAILED):
+        metadata["summary"] = summaries.to_json(summary)
+    if errors:
+        message = "; ".join(p for p in summary if isinstance(p, str)) or None
+    elif status in (ToolStatus.SUCCESS, ToolStatus.FAILED):
+        message = summaries.render(summary)
+    else:  # skipped or timed out: why, once
+        why = (r.error_message for r in results if r.status is status and r.error_message)
+        message = "; ".join(dict.fromkeys(why)) or None
     diagnostics = sorted(
         (d for r in results for d in r.diagnostics),
         key=lambda d: (d.file, d.line or 0, d.column or 0),
@@ -80,47 +111,33 @@ def merge_results(results: Sequence[ToolResult]) -> ToolResult:
         warnings=sum(r.warnings for r in results),
         output="".join(r.output for r in results),
         status=status,
-        error_message=("; ".join(dict.fromkeys(messages)) if errors else merge_messages(messages))
-        or None,
+        error_message=message,
         metadata=metadata,
         diagnostics=diagnostics,
     )
 
 
-# The nouns the catalog's parsers count with ``parsing.plural`` ("3 errors, 1 warning",
-# "would reformat 2 files", "4 errors in 3 unchanged files" of the result cache).
-_COUNTED = re.compile(r"\b(\d+) (error|warning|note|unchanged file|file)s?\b")
-_PLACE = re.compile("\0([^\0]*)\0")  # a counted phrase in a key: \0noun\0
-
-
-def merge_messages(messages: Sequence[str]) -> str:
-    """The summary lines of the parts of one run (shards, batches) as one line.
-
-    Each line is split at ", " and "; "; phrases that differ only in their counts are
-    summed ("would reformat 6 files" and "would reformat 5 files" make "would reformat
-    11 files"), other phrases are kept once. Phrases keep the order they have in the
-    lines, so "1 warning" and "2 errors, 3 warnings" make "2 errors, 4 warnings".
-    """
-    counts: dict[str, list[int]] = {}  # phrase, its counts replaced by \0noun\0 -> sums
-    order: list[str] = []
-    for message in messages:
-        keys = []
-        for part in re.split(r"; |, ", message):
-            found = [int(n) for n, _ in _COUNTED.findall(part)]
-            key = _COUNTED.sub(lambda m: f"\0{m[2]}\0", part)
-            counts[key] = [a + b for a, b in zip(counts[key], found)] if key in counts else found
-            keys.append(key)
-        for index, key in enumerate(keys):  # this line's order merged into the order so far
-            if key not in order:
-                later = [order.index(k) for k in keys[index + 1 :] if k in order]
-                order.insert(min(later, default=len(order)), key)
-    return ", ".join(_render(key, counts[key]) for key in order)
-
-
-def _render(key: str, counts: Sequence[int]) -> str:
-    sums = iter(counts)
-    return _PLACE.sub(lambda m: _plural(next(sums), m[1]), key)
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+def _sum_bookkeeping(metadata: dict[str, object], results: Sequence[ToolResult]) -> None:
+    """The counters of the parts, added up (see :func:`merge_results`)."""
+    if all(isinstance(r.metadata.get("files"), int) for r in results):
+        metadata["files"] = sum(int(r.metadata["files"]) for r in results)
+    if any("batches" in r.metadata for r in results):
+        metadata["batches"] = sum(int(r.metadata.get("batches", 1)) for r in results)
+    codes = [c for r in results for c in r.metadata.get("returncodes") or ()]
+    if codes:
+        metadata["returncodes"] = codes
+    # Files replayed from the cache, in every part: the history counts only the rest.
+    cached = sum(
+        int(
+            r.metadata.get("files", 0)
+            if r.metadata.get("cached")
+            else r.metadata.get("cached_files", 0)
+        )
+        for r in results
+    )
+    metadata.pop("cached_files", None)
+    if cached:
+        metadata["cached_files"] = cached
+    metadata.pop("cached", None)
+    if all(r.metadata.get("cached") for r in results):
+        metadata["cached"] = True

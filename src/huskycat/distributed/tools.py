@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from huskycat.cache.lookup import Lookup, lookup
+from huskycat.cache.sharded import MissRun
 from huskycat.cache.store import Cache
 from huskycat.core.dask_backend import Prepared
 from huskycat.core.results import ToolResult
 from huskycat.core.sharding import ShardedTool
 from huskycat.distributed.ship import Fixed, Shipment, Shipped, run_shipped
-from huskycat.planning import FileCall, Plan, PlannedTool
+from huskycat.planning import FileCall, Finishing, Plan, PlannedTool
 from huskycat.tools import runner
 from huskycat.tools.base import ToolSpec
 from huskycat.vouching import Vouched
@@ -92,6 +93,53 @@ def _finish(
     return call.finish(found.finish(fresh), allowed)
 
 
+@dataclass(frozen=True)
+class ClusterSlice:
+    """Part of a split tool (files its cache lookup missed): run on a worker, its fresh
+    result handed back to the part's own ``done`` (and ``then``) here."""
+
+    part: MissRun
+    options: Mapping[str, Any]
+    shipment: Shipment | None = field(default=None, repr=False)
+    then: Callable[[ToolResult], ToolResult] | None = field(default=None, repr=False)
+
+    def __call__(self) -> ToolResult:
+        """All of it here (a thread backend)."""
+        result = self.part()
+        return result if self.then is None else self.then(result)
+
+    def prepare(self) -> Prepared:
+        found = self.part.found
+        shipped = self.shipment.ref() if self.shipment is not None else None
+        remote = RemoteRun(
+            found.spec, self.part.files, str(found.root), dict(self.options), shipped
+        )
+        return Prepared(None, remote, self._finish)
+
+    def _finish(self, fresh: object) -> ToolResult:
+        if isinstance(fresh, Fixed):
+            assert self.shipment is not None
+            self.shipment.apply(fresh.changes)
+            fresh = fresh.result
+        assert isinstance(fresh, ToolResult), fresh
+        result = self.part.done(fresh)
+        return result if self.then is None else self.then(result)
+
+
+@dataclass(frozen=True)
+class OnClient:
+    """A part that needs no worker (a skip, a replay from the cache, a hook run here):
+    called on the client when it is prepared."""
+
+    part: Callable[[], object]
+
+    def __call__(self) -> object:
+        return self.part()
+
+    def prepare(self) -> Prepared:
+        return Prepared(self.part())
+
+
 def for_cluster(
     local: Callable[[], object],
     plan: Plan,
@@ -111,9 +159,14 @@ def for_cluster(
     }
 
     def convert(part: Callable[[], object]) -> Callable[[], object]:
-        if not isinstance(part, FileCall):
-            return part  # a tool skipped before it runs, or blocked: nothing to send
-        return ClusterTool(cache, part, plan.root, options, shipment)
+        if isinstance(part, FileCall):
+            return ClusterTool(cache, part, plan.root, options, shipment)
+        if isinstance(part, MissRun):
+            return ClusterSlice(part, options, shipment)
+        if isinstance(part, Finishing) and isinstance(part.part, MissRun):
+            return ClusterSlice(part.part, options, shipment, part.finish)
+        # A skip, a replay, a blocked tool, a pre-commit hook: made here, nothing to send.
+        return OnClient(part)
 
     if isinstance(local, ShardedTool):
         split = local.split

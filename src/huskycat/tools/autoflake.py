@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import re
 
+from huskycat.core import summary as summaries
 from huskycat.core.results import Diagnostic
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
-from huskycat.tools.parsing import failed, found, plural
+from huskycat.tools.parsing import failed, found
 
 _DETECTED = re.compile(r"^(?P<path>.+): Unused imports/variables detected$")
 _DEFAULTS = ("--remove-all-unused-imports", "--ignore-init-module-imports")
@@ -46,8 +47,8 @@ def parse(out: ToolOutput) -> ParseResult:
     # in its configuration; findings alone leave stderr empty.
     if out.stderr.strip() or (out.returncode == 1 and not diagnostics):
         return failed(out)
-    message = f"unused imports in {plural(len(diagnostics), 'file')}" if diagnostics else None
-    return found(diagnostics, message)
+    unused = (summaries.files("unused imports in ", [d.file for d in diagnostics]),)
+    return found(diagnostics, unused if diagnostics else None)
 
 
 SPEC = ToolSpec(

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from huskycat.core import summary as summaries
 from huskycat.core.results import Diagnostic
 
 Outcome = Literal["ok", "findings", "error"]
@@ -43,6 +44,16 @@ class ParseResult:
     errors: int = 0
     warnings: int = 0
     message: str | None = None  # one line for the summary ("would reformat 3 files")
+    # The same as data (huskycat.core.summary), which parts of a run add up; a parser
+    # that gives only ``summary`` gets ``message`` rendered from it, one that gives
+    # only ``message`` gets it as a summary of one phrase.
+    summary: summaries.Summary = ()
+
+    def __post_init__(self) -> None:
+        if self.summary and self.message is None:
+            object.__setattr__(self, "message", summaries.render(self.summary))
+        elif self.message and not self.summary:
+            object.__setattr__(self, "summary", (self.message,))
 
 
 Parser = Callable[[ToolOutput], ParseResult]
@@ -75,6 +86,12 @@ class ToolSpec:
     parse: Parser
     targets: TargetMapper | None = None
     env: tuple[tuple[str, str], ...] = field(default=())  # extra environment variables
+    # The result cache (huskycat.cache.keys): whether results may be cached at all; the
+    # globs of the files the tool reads (a custom tool is cached only when it says); the
+    # environment variables it reads (NAME or PREFIX_*) besides the catalog's.
+    cache: bool = True
+    inputs: tuple[str, ...] | None = None
+    env_inputs: tuple[str, ...] = ()
 
     @property
     def writes_files(self) -> bool:

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import re
 
+from huskycat.core import summary as summaries
 from huskycat.core.results import Diagnostic
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
-from huskycat.tools.parsing import failed, found, plural
+from huskycat.tools.parsing import failed, found
 
 _WOULD = re.compile(r"^would reformat (?P<path>.+)$")
 _REFORMATTED = re.compile(r"^reformatted (?P<path>.+)$")
@@ -78,13 +79,15 @@ def parse(out: ToolOutput) -> ParseResult:
         return failed(out, internal_error.removeprefix("error: ") or None, diagnostics)
     if out.returncode != 0 and not diagnostics:
         return failed(out, "black reported no file names (is quiet set in its configuration?)")
-    would = sum(1 for d in diagnostics if d.line is None)
-    unparsable = len(diagnostics) - would
-    parts = [f"would reformat {plural(would, 'file')}"] if would else []
-    parts += [f"cannot parse {plural(unparsable, 'file')}"] if unparsable else []
-    if not parts and reformatted:
-        parts = [f"reformatted {plural(reformatted, 'file')}"]
-    return found(diagnostics, ", ".join(parts) or None)
+    would = [d.file for d in diagnostics if d.line is None]
+    unparsable = [d.file for d in diagnostics if d.line is not None]
+    summary: tuple[summaries.Phrase, ...] = (
+        summaries.files("would reformat ", would, rank=0),
+        summaries.files("cannot parse ", unparsable, rank=1),
+    )
+    if not would and not unparsable and reformatted:
+        summary = (summaries.Count("file", reformatted, "reformatted ", rank=2),)
+    return found(diagnostics, summary if would or unparsable or reformatted else None)
 
 
 SPEC = ToolSpec(

@@ -33,9 +33,10 @@ from __future__ import annotations
 import os
 import re
 
+from huskycat.core import summary as summaries
 from huskycat.core.results import Diagnostic, Severity
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
-from huskycat.tools.parsing import failed, found, plural
+from huskycat.tools.parsing import failed, found
 
 _ERROR = re.compile(r"^(?P<file>.+?\.chpl):(?P<line>\d+)(?::(?P<col>\d+))?: (?P<message>.+)$")
 
@@ -127,9 +128,11 @@ def parse(out: ToolOutput) -> ParseResult:
     changed = reformatted(out.stdout, texts)
     for index, line in sorted(changed.items()):
         diagnostics.append(Diagnostic(names[index], line, None, "fmt", "error", "would reformat"))
-    parts = [f"would reformat {plural(len(changed), 'file')}"] if changed else []
-    parts += [f"cannot parse {plural(len(broken), 'file')}"] if broken else []
-    return found(diagnostics, ", ".join(parts) or None)
+    summary = (
+        summaries.files("would reformat ", [names[i] for i in sorted(changed)], rank=0),
+        summaries.files("cannot parse ", sorted(broken), rank=1),
+    )
+    return found(diagnostics, summary if changed or broken else None)
 
 
 SPEC = ToolSpec(

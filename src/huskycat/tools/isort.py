@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import re
 
+from huskycat.core import summary as summaries
 from huskycat.core.results import Diagnostic
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
-from huskycat.tools.parsing import failed, found, plural
+from huskycat.tools.parsing import failed, found
 
 _UNSORTED = re.compile(r"^ERROR: (?P<path>.+) Imports are incorrectly sorted and/or formatted\.$")
 _UNREADABLE = re.compile(r"UserWarning: Unable to parse file (?P<path>.+?) due to (?P<why>.*)$")
@@ -45,9 +46,9 @@ def parse(out: ToolOutput) -> ParseResult:
         return failed(out, broken.group())
     if out.returncode == 1 and not any(d.severity == "error" for d in diagnostics):
         return failed(out)
-    unsorted = sum(1 for d in diagnostics if d.severity == "error")
-    message = f"imports incorrectly sorted in {plural(unsorted, 'file')}" if unsorted else None
-    return found(diagnostics, message)
+    unsorted = [d.file for d in diagnostics if d.severity == "error"]
+    message = (summaries.files("imports incorrectly sorted in ", unsorted),)
+    return found(diagnostics, message if unsorted else None)
 
 
 SPEC = ToolSpec(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 
+from huskycat.core import summary as summaries
 from huskycat.core.results import Diagnostic
 from huskycat.tools.base import Parser, ParseResult, ToolOutput
 
@@ -52,20 +53,27 @@ def count(diagnostics: Iterable[Diagnostic]) -> tuple[int, int]:
     return errors, warnings
 
 
-def found(diagnostics: Iterable[Diagnostic], message: str | None = None) -> ParseResult:
+def found(
+    diagnostics: Iterable[Diagnostic], message: str | summaries.Summary | None = None
+) -> ParseResult:
     """A completed run: "findings" if any diagnostic is an error or warning, else "ok".
 
-    ``message`` defaults to the counts ("3 errors, 1 warning").
+    ``message`` defaults to the counts ("3 errors, 1 warning"); a tuple of phrases
+    (:mod:`huskycat.core.summary`) is a summary kept as data.
     """
     diags = tuple(diagnostics)
     errors, warnings = count(diags)
+    if isinstance(message, tuple):
+        summary: summaries.Summary = message
+    elif message is not None:
+        summary = (message,)
+    else:
+        summary = summaries.counts(errors, warnings)
     if not errors and not warnings:
-        return ParseResult("ok", diags, message=message)
-    if message is None:
-        parts = [plural(errors, "error")] if errors else []
-        parts += [plural(warnings, "warning")] if warnings else []
-        message = ", ".join(parts)
-    return ParseResult("findings", diags, errors, warnings, message)
+        if message is None:
+            return ParseResult("ok", diags)
+        return ParseResult("ok", diags, summary=summary)
+    return ParseResult("findings", diags, errors, warnings, summary=summary)
 
 
 def says_why(parse: Parser) -> Parser:

@@ -14,6 +14,7 @@ Everything else, including a tool that crashes or cannot be started, is a result
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import os
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from huskycat import files as filesmod
 from huskycat.core import process
+from huskycat.core import summary as summaries
 from huskycat.core.results import (
     OUTCOME_ERROR,
     SKIP_NOT_APPLICABLE,
@@ -34,8 +36,8 @@ from huskycat.core.results import (
     ToolResult,
     ToolStatus,
 )
-from huskycat.core.sharding import merge_messages
-from huskycat.tools.base import Outcome, ParseResult, ToolOutput, ToolSpec
+from huskycat.core.sharding import merge_results
+from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
 from huskycat.tools.parsing import first_line
 
 VERSION_TIMEOUT = 10.0  # seconds for "tool --version"; a slow start is not worth more
@@ -375,45 +377,59 @@ def run_tool(
 
 
 def _merge(spec: ToolSpec, batches: Sequence[_Batch], root: Path) -> ToolResult:
-    """One ToolResult from the batches' parses, in the order they ran."""
-    outcomes = {b.parsed.outcome for b in batches}
-    outcome: Outcome = (
-        "error" if "error" in outcomes else "findings" if "findings" in outcomes else "ok"
-    )
-    diagnostics = sorted(
+    """One ToolResult from the batches' parses, in the order they ran: each batch made a
+    result of its own, then :func:`merge_results`, the one merge of partial results (with
+    thousands of files, counts such as "would reformat N files" add up as data)."""
+    parts = []
+    for batch in batches:
+        parsed, proc = batch.parsed, batch.proc
+        ok = parsed.outcome == "ok"
+        if parsed.outcome == "error":
+            message: str | None = parsed.message or _exit_message(proc)
+            summary: summaries.Summary = (message,) if message else ()
+        else:
+            message = parsed.message
+            summary = _named_by_root(parsed.summary, root)
+        text = proc.output
+        parts.append(
+            ToolResult(
+                spec.name,
+                ok,
+                0.0,
+                errors=parsed.errors,
+                warnings=parsed.warnings,
+                output=text if not text or text.endswith("\n") else text + "\n",
+                status=ToolStatus.SUCCESS if ok else ToolStatus.FAILED,
+                error_message=message,
+                metadata={
+                    "outcome": parsed.outcome,  # "ok", OUTCOME_FINDINGS or OUTCOME_ERROR
+                    "returncodes": [proc.returncode],
+                    "summary": summaries.to_json(summary),
+                },
+                diagnostics=[
+                    Diagnostic(
+                        display_path(d.file, root), d.line, d.column, d.code, d.severity, d.message
+                    )
+                    for d in parsed.diagnostics
+                ],
+            )
+        )
+    result = merge_results(parts)
+    if any(b.proc.truncated for b in batches):
+        result.metadata["output_truncated"] = True
+    return result
+
+
+def _named_by_root(summary: summaries.Summary, root: Path) -> summaries.Summary:
+    """``summary`` with the files its counts name made relative to ``root``, as the
+    diagnostics' files are (:func:`display_path`)."""
+    return tuple(
         (
-            Diagnostic(display_path(d.file, root), d.line, d.column, d.code, d.severity, d.message)
-            for b in batches
-            for d in b.parsed.diagnostics
-        ),
-        key=lambda d: (d.file, d.line or 0, d.column or 0),
-    )
-    texts = [b.proc.output for b in batches if b.proc.output]
-    output = "".join(t if t.endswith("\n") else t + "\n" for t in texts)
-    message: str | None
-    if outcome == "error":
-        # The first batch that could not do its work says why.
-        first = next(b for b in batches if b.parsed.outcome == "error")
-        message = first.parsed.message or _exit_message(first.proc)
-    else:
-        # More than one batch only with thousands of files: their counts summed.
-        message = merge_messages([b.parsed.message for b in batches if b.parsed.message]) or None
-    truncated = any(b.proc.truncated for b in batches)
-    return ToolResult(
-        spec.name,
-        outcome == "ok",
-        0.0,
-        errors=sum(b.parsed.errors for b in batches),
-        warnings=sum(b.parsed.warnings for b in batches),
-        output=output,
-        status=ToolStatus.SUCCESS if outcome == "ok" else ToolStatus.FAILED,
-        error_message=message,
-        metadata={
-            "outcome": outcome,  # "ok", OUTCOME_FINDINGS or OUTCOME_ERROR
-            "returncodes": [b.proc.returncode for b in batches],
-            **({"output_truncated": True} if truncated else {}),
-        },
-        diagnostics=diagnostics,
+            dataclasses.replace(p, files=tuple(display_path(f, root) for f in p.files))
+            if isinstance(p, summaries.Count) and p.files
+            else p
+        )
+        for p in summary
     )
 
 

@@ -35,10 +35,12 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Sequence
 
+from huskycat.core import summary as summaries
 from huskycat.core.results import Diagnostic
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
-from huskycat.tools.parsing import failed, found, plural
+from huskycat.tools.parsing import failed, found
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _UNFORMATTED = re.compile(r"\bthe file is not properly formatted path=\"(?P<path>[^\"]+)\"")
@@ -101,11 +103,8 @@ def _parse_check_report(out: ToolOutput, report: dict[str, object]) -> ParseResu
             )
         )
     diagnostics.sort(key=lambda d: (d.file, d.line or 0))
-    unformatted = sum(1 for d in diagnostics if d.code == "fmt")
-    invalid = len({d.file for d in diagnostics if d.code == "syntax"})
-    parts = [f"would reformat {plural(unformatted, 'file')}"] if unformatted else []
-    parts += [f"invalid TOML in {plural(invalid, 'file')}"] if invalid else []
-    return found(diagnostics, ", ".join(parts) or None)
+    summary = _summary(diagnostics)
+    return found(diagnostics, summary)
 
 
 def parse(out: ToolOutput) -> ParseResult:
@@ -138,13 +137,10 @@ def parse(out: ToolOutput) -> ParseResult:
         return failed(out)
     if out.returncode == 1 and not diagnostics:
         return failed(out, "taplo failed but named no file")
-    unformatted = sum(1 for d in diagnostics if d.code == "fmt")
-    invalid = len({d.file for d in diagnostics if d.code == "syntax"})
-    parts = [f"would reformat {plural(unformatted, 'file')}"] if unformatted else []
-    parts += [f"invalid TOML in {plural(invalid, 'file')}"] if invalid else []
+    summary = _summary(diagnostics)
     # taplo formats files in parallel and reports them in whatever order they finish.
     diagnostics.sort(key=lambda d: (d.file, d.line or 0))
-    return found(diagnostics, ", ".join(parts) or None)
+    return found(diagnostics, summary)
 
 
 SPEC = ToolSpec(
@@ -161,3 +157,15 @@ SPEC = ToolSpec(
     parse=parse,
     env=(("RUST_LOG", "warn"),),
 )
+
+
+def _summary(diagnostics: Sequence[Diagnostic]) -> summaries.Summary | None:
+    """ "would reformat N files, invalid TOML in M files" as data; None for neither."""
+    unformatted = [d.file for d in diagnostics if d.code == "fmt"]
+    invalid = [d.file for d in diagnostics if d.code == "syntax"]
+    if not unformatted and not invalid:
+        return None
+    return (
+        summaries.files("would reformat ", unformatted, rank=0),
+        summaries.files("invalid TOML in ", invalid, rank=1),
+    )

@@ -13,9 +13,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
+from huskycat.core import summary as summaries
 from huskycat.core.results import Diagnostic
 from huskycat.tools.base import ParseResult
-from huskycat.tools.parsing import found, plural
+from huskycat.tools.parsing import found
 
 
 def by_exit_status(
@@ -26,6 +27,10 @@ def by_exit_status(
     if not failed:
         return dataclasses.replace(result, outcome="ok")
     if result.outcome == "ok":  # failed on notes that are neither errors nor warnings
-        notes = plural(len(result.diagnostics), "note")
-        return dataclasses.replace(result, outcome="findings", message=message or notes)
+        if message is not None:
+            return dataclasses.replace(result, outcome="findings")
+        notes = (summaries.Count("note", len(result.diagnostics), rank=2, of=summaries.OF_NOTES),)
+        return dataclasses.replace(
+            result, outcome="findings", message=summaries.render(notes), summary=notes
+        )
     return result
