@@ -57,9 +57,6 @@ from huskycat.core.results import (
 
 logger = logging.getLogger("huskycat")
 
-# A TimeoutError raised this close to a tool's deadline is that deadline, noticed first by
-# the tool's process rather than by the loop.
-_DEADLINE_SLACK = 0.05
 # After a tool's deadline its processes get SIGTERM; a tool that started processes gets
 # this much longer than the kill grace to return what it captured before it is abandoned.
 _RETURN_MARGIN = 0.5
@@ -319,14 +316,15 @@ class Scheduler:
         name = run.task.name
         if returned.error is not None:
             result = error_result(name, returned)
-            if isinstance(returned.error, TimeoutError) and self._past_deadline(run, now):
-                # The tool's own process noticed the deadline a moment before this loop
-                # did: the same timeout, told in the same words as the loop's own.
-                own = self._timeout_result(run)
-                own.output = result.output or own.output
-                result = own
         else:
             result = coerce_result(name, returned.value, returned.duration)
+        if result.status is not ToolStatus.SUCCESS and self._past_deadline(run, now):
+            # The tool's own process met the deadline (killed, or TimeoutError) and the
+            # call returned before this loop looked at the clock: the same timeout, told
+            # in the loop's words. A success that came back late stays a success.
+            own = self._timeout_result(run)
+            own.output = result.output or own.output
+            result = own
         result = with_notes(result, returned.notes)
         if run.shard >= 0:
             self._collect_shard(run, result, now)
@@ -414,7 +412,7 @@ class Scheduler:
     @staticmethod
     def _past_deadline(run: _Running, now: float) -> bool:
         deadline = run.ctx.deadline
-        return deadline is not None and now >= deadline - _DEADLINE_SLACK
+        return deadline is not None and now >= deadline
 
     def _timeout_result(self, run: _Running) -> ToolResult:
         limit = run.task.timeout or 0.0
