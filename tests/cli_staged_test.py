@@ -110,6 +110,28 @@ def test_staged_good_version_passes_although_the_work_tree_is_bad(py_repo: GitRe
     assert (py_repo.path / "a.py").read_text() == UNUSED
 
 
+def test_a_commit_under_a_huskycat_configuration_loads_no_rich_and_no_pre_commit_support(
+    py_repo: GitRepo,
+) -> None:
+    # What a git hook pays on every commit: rich only draws a live table on a terminal,
+    # and pre-commit's rollback only serves repositories run from .pre-commit-config.yaml.
+    py_repo.write("huskycat.toml", "fail_fast = false\n")
+    py_repo.commit("configured")
+    py_repo.write("a.py", UNUSED)
+    py_repo.add("a.py")
+    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+    proc = huskycat(py_repo.path, "run", "--staged", "--tools", "ruff", env=env)
+    assert proc.returncode == 1 and "F401" in proc.stdout, proc.stdout
+    imported = {
+        line.rpartition("|")[2].strip()
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "huskycat.staged" in imported  # the profile is of the staged run
+    assert not {name for name in imported if name == "rich" or name.startswith("rich.")}
+    assert "huskycat.precommit.rollback" not in imported
+
+
 # --- unstaged changes come back, however the run ends --------------------------------------
 
 

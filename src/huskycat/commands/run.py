@@ -131,9 +131,11 @@ def _run_staged(args: argparse.Namespace, root: Path, config: Config) -> int:
 def _pre_commit_patch(root: Path, config: Config) -> bytes | None:
     """In a repository run from .pre-commit-config.yaml, the unstaged changes as
     pre-commit saves them (see huskycat.precommit.rollback); else None."""
+    if config.source is not None:  # a huskycat configuration: no import of precommit
+        return None
     from huskycat.precommit.plan import config_path
 
-    if config.source is not None or config_path(root) is None:
+    if config_path(root) is None:
         return None
     from huskycat.precommit.rollback import unstaged_patch
 

@@ -18,17 +18,13 @@ about to show something.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TextIO
-
-from rich.console import Console, Group, RenderableType
-from rich.live import Live
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from huskycat.core.results import FINAL_STATUSES, ToolEvent, ToolResult, ToolStatus
 from huskycat.report.describe import (
@@ -43,6 +39,8 @@ from huskycat.report.describe import (
 )
 
 if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.live import Live
     from typing_extensions import Self
 
 # Rich style of each status; PlainView maps the same names to ANSI codes.
@@ -191,6 +189,8 @@ class LiveView:
         """Begin drawing; calling it again does nothing."""
         if self._live is not None:
             return
+        from rich.live import Live
+
         self._live = Live(
             console=self._console,
             get_renderable=self.render,
@@ -230,6 +230,10 @@ class LiveView:
 
     def render(self) -> RenderableType:
         """The table as it stands now (what the next redraw shows)."""
+        from rich.console import Group
+        from rich.table import Table
+        from rich.text import Text
+
         rows = dict(self._rows)
         now = self._clock()
         table = Table.grid(padding=(0, 2))
@@ -376,12 +380,18 @@ def _modified_files_text(results: Sequence[ToolResult]) -> str:
 def _emit_block(out: TextIO | Console, header: str, body: str, style: str) -> None:
     """Write a header and a body in one call, so nothing can come between them."""
     body = body.rstrip("\n")
-    if isinstance(out, Console):
+    # rich is imported only by a live view (a terminal): without it, ``out`` is a stream.
+    rich_console = sys.modules.get("rich.console")
+    if rich_console is not None and isinstance(out, rich_console.Console):
+        from rich.console import Group
+        from rich.text import Text
+
         parts: list[RenderableType] = [Text(header, style=style)]
         if body:
             # Tools may colour their output; from_ansi keeps that and never reads markup.
             parts.append(Text.from_ansi(body))
         out.print(Group(*parts), soft_wrap=True, highlight=False)
     else:
-        out.write(f"{header}\n{body}\n" if body else f"{header}\n")
-        out.flush()
+        stream = cast("TextIO", out)
+        stream.write(f"{header}\n{body}\n" if body else f"{header}\n")
+        stream.flush()
