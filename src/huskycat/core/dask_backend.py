@@ -30,6 +30,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import pickle
 import queue
 import threading
 import time
@@ -40,10 +41,20 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
 
+import cloudpickle
 import distributed
+from distributed.protocol import to_serialize
 
 from huskycat.core.calls import Returned
-from huskycat.core.dask_worker import LOCAL, ContextSpec, cancel_keys, run_local, run_remote
+from huskycat.core.dask_worker import (
+    LOCAL,
+    LOST_SCHEDULER,
+    ContextSpec,
+    Lane,
+    cancel_keys,
+    run_local,
+    run_remote,
+)
 from huskycat.core.process import RunContext
 
 T = TypeVar("T")
@@ -54,6 +65,7 @@ DEFAULT_RETRIES = 2  # times a call is run again after its worker died while run
 RESOURCE = "slots"  # the worker resource that holds tools' weights, when workers declare it
 _ANSWER_MARGIN = 1.0  # seconds a worker has past a call's deadline and kill grace to answer
 _FLUSH_TIMEOUT = 10.0  # seconds shutdown waits for cancellations to reach the workers
+_POLL = 1.0  # seconds a lane's poll waits on its worker for a call to end
 
 
 class ClusterError(Exception):
@@ -84,6 +96,22 @@ class _Call:
     notes: list[str] = field(default_factory=list)
     abandoned: bool = False
     finish: Callable[[object], object] | None = None
+    weight: int = 1
+    key: str = ""
+    lane: _Lane | None = None  # lanes: where it runs, once placed
+    payload: bytes | None = None  # lanes: the pickled call (None: in-process, by key)
+
+
+@dataclass(slots=True, eq=False)
+class _Lane:
+    """The client's side of one worker's :class:`~huskycat.core.dask_worker.Lane`."""
+
+    address: str
+    key: str  # the actor's key on its worker
+    future: Any  # distributed.Future: the actor lives as long as this is held
+    free: int
+    calls: dict[str, _Call] = field(default_factory=dict)
+    alive: bool = True
 
 
 class DaskBackend:
@@ -99,6 +127,13 @@ class DaskBackend:
         resource: when every worker declares this resource (``dask worker --resources
             "slots=4"``), a tool of weight ``w`` takes ``w`` of it; otherwise each
             worker's thread count is its capacity.
+        lanes: run calls through one long-lived actor per worker (a ``Lane``) that takes
+            calls and hands back completions in bulk, over direct connections to the
+            workers, instead of one Dask task per call: the scheduler does no work per
+            call. The client places each call on a worker with room for its weight;
+            a worker that dies is found by its lane's connection, its calls retried.
+            Off: one task per call (``pure=False``, a key naming the tool), placed by
+            Dask's scheduler with the weight as a resource.
     """
 
     def __init__(
@@ -107,6 +142,7 @@ class DaskBackend:
         *,
         retries: int = DEFAULT_RETRIES,
         resource: str = RESOURCE,
+        lanes: bool = True,
     ) -> None:
         self.client = client
         self.retries = retries
@@ -136,8 +172,63 @@ class DaskBackend:
         self._client_side = ThreadPoolExecutor(
             max(2, os.cpu_count() or 2), thread_name_prefix="huskycat-client-side"
         )
-        for target, name in ((self._collect, "collector"), (self._cancel, "canceller")):
+        self._lanes: list[_Lane] = []
+        self._outbox: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
+        self._pending: list[_Call] = []  # lanes: calls no worker has room for yet
+        threads = [(self._collect, "collector"), (self._cancel, "canceller")]
+        if lanes:
+            self._lanes = self._open_lanes(list(workers), capacities)
+            threads.append((self._send, "sender"))
+        for target, name in threads:
             threading.Thread(target=target, name=f"huskycat-dask-{name}", daemon=True).start()
+        for lane in self._lanes:
+            threading.Thread(
+                target=self._poll, args=(lane,), name="huskycat-dask-poller", daemon=True
+            ).start()
+
+    def _open_lanes(self, addresses: list[str], capacities: list[int]) -> list[_Lane]:
+        futures = [
+            self.client.submit(
+                Lane,
+                capacity,
+                actor=True,
+                workers=[address],
+                allow_other_workers=False,
+                pure=False,
+                key=f"huskycat-lane-{self._prefix}-{index}",
+            )
+            for index, (address, capacity) in enumerate(zip(addresses, capacities, strict=True))
+        ]
+        try:
+            for future in futures:
+                future.result(timeout=60)  # an Actor handle, unused: see _tell
+        except Exception as exc:
+            raise ClusterError(
+                f"cannot start huskycat's lanes on the Dask cluster at {self.address}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        return [
+            _Lane(address, future.key, future, capacity)
+            for address, future, capacity in zip(addresses, futures, capacities, strict=True)
+        ]
+
+    def _tell(self, lane: _Lane, function: str, *args: Any) -> Any:
+        """Call a method of a lane's actor over a direct connection to its worker (not
+        through the scheduler, as ``distributed.Actor`` does unless the client was made
+        with ``direct_to_workers``)."""
+
+        async def call() -> Any:
+            return await self.client.rpc(lane.address).actor_execute(
+                actor=lane.key, function=function, args=[to_serialize(a) for a in args]
+            )
+
+        response = self.client.sync(call)
+        if response.get("status") != "OK":
+            error = response.get("exception")
+            if isinstance(error, BaseException):
+                raise error
+            raise ClusterError(f"the lane on {lane.address} failed: {error!r}")
+        return response["result"]
 
     # --- what the scheduler asks -----------------------------------------------------
     def total_slots(self) -> int:
@@ -163,6 +254,7 @@ class DaskBackend:
         future.set_running_or_notify_cancel()
         resources = {self.resource: weight} if self.resource is not None else None
         call = _Call(future, fn, args, name or getattr(fn, "__name__", "call"), resources)
+        call.weight = weight
         with self._lock:
             self._by_future[future] = call
         if any(hasattr(a, "prepare") for a in args):
@@ -177,7 +269,9 @@ class DaskBackend:
             if call is None or call.abandoned:
                 return
             call.abandoned = True
-            key = call.task.key if call.task is not None else None
+            if call.lane is not None:
+                call.lane.free += call.weight  # its lane starts a thread in its place
+            key = call.key or None
         if key is not None:
             self._cancels.put(([key], None))
 
@@ -198,6 +292,10 @@ class DaskBackend:
         key = f"huskycat-{call.name}-{self._prefix}-{next(self._count)}"
         with self._lock:
             self._calls[key] = call
+            call.key = key
+        if self._lanes:
+            self._start_in_lane(call)
+            return
         if self.inprocess:
             # Workers share this process: hand the call over by reference, context
             # included, so that tools need not be picklable and the scheduler's own
@@ -228,6 +326,137 @@ class DaskBackend:
             return
         call.task = task
         task.add_done_callback(self._done.put)  # type: ignore[no-untyped-call]
+
+    # --- lanes -------------------------------------------------------------------------
+    def _start_in_lane(self, call: _Call) -> None:
+        if self.inprocess:
+            LOCAL[call.key] = (call.fn, call.args)
+        else:
+            try:
+                specs = tuple(_spec(a, call.key) for a in call.args)
+                call.payload = cloudpickle.dumps((call.fn, specs))
+            except Exception as exc:  # noqa: BLE001 - cannot be pickled: that tool's failure
+                failure = ClusterError(f"cannot send {call.name!r} to the cluster: {exc}")
+                with self._lock:
+                    self._calls.pop(call.key, None)
+                    self._by_future.pop(call.future, None)
+                _set(call, Returned(None, failure, traceback.format_exc(), 0.0, tuple(call.notes)))
+                return
+        self._outbox.put(call)
+
+    def _send(self) -> None:
+        """Place calls on lanes with room for them and send each lane its calls at once."""
+        while True:
+            items = [self._outbox.get()]
+            while True:
+                try:
+                    items.append(self._outbox.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._send_batches(items)
+            except Exception:  # this thread must live as long as the backend
+                logger.exception("huskycat's Dask sender failed")
+
+    def _send_batches(self, items: list[_Call | None]) -> None:
+        batches: dict[_Lane, list[tuple[str, bytes | None]]] = {}
+        with self._lock:
+            self._pending.extend(c for c in items if c is not None)
+            waiting: list[_Call] = []
+            for call in self._pending:
+                if call.abandoned or call.future.done():
+                    self._calls.pop(call.key, None)
+                    LOCAL.pop(call.key, None)
+                    continue
+                lane = max(
+                    (w for w in self._lanes if w.alive), key=lambda w: w.free, default=None
+                )
+                if lane is None or lane.free < call.weight:
+                    waiting.append(call)
+                    continue
+                lane.free -= call.weight
+                lane.calls[call.key] = call
+                call.lane = lane
+                batches.setdefault(lane, []).append((call.key, call.payload))
+            self._pending = waiting
+            stranded = bool(waiting) and not any(w.alive for w in self._lanes)
+        if stranded:
+            self._lose("no worker is left")
+        for lane, batch in batches.items():
+            try:
+                self._tell(lane, "run", batch)
+            except Exception as exc:  # noqa: BLE001 - found and handled by its poller too
+                self._lane_failed(lane, exc)
+
+    def _poll(self, lane: _Lane) -> None:
+        """Hand back what one lane's worker finished, many at a time, until it is gone."""
+        while lane.alive:
+            try:
+                done = self._tell(lane, "poll", _POLL)
+            except Exception as exc:  # noqa: BLE001 - the worker died, or the client closed
+                self._lane_failed(lane, exc)
+                return
+            if self.client.status != "running" or any(v == LOST_SCHEDULER for _, v in done):
+                self._lose(f"the client is {self.client.status}")
+                continue
+            try:
+                self._resolve_lane(lane, done)
+            except Exception:  # this thread must live as long as the lane
+                logger.exception("huskycat's Dask poller failed")
+            if done:
+                self._outbox.put(None)  # room on this lane: the sender places what waits
+
+    def _resolve_lane(self, lane: _Lane, done: list[tuple[str, Any]]) -> None:
+        for key, item in done:
+            with self._lock:
+                call = lane.calls.pop(key, None)
+                if call is not None:
+                    if not call.abandoned:
+                        lane.free += call.weight
+                    self._calls.pop(key, None)
+                    self._by_future.pop(call.future, None)
+                LOCAL.pop(key, None)
+            if call is None or call.abandoned:
+                continue
+            returned: Returned = pickle.loads(item) if isinstance(item, bytes) else item
+            returned = returned._replace(notes=tuple(call.notes))
+            if call.finish is not None and returned.error is None:
+                self._client_side.submit(self._finish, call, returned)
+            else:
+                _set(call, returned)
+
+    def _lane_failed(self, lane: _Lane, exc: BaseException) -> None:
+        """A lane's connection failed: its worker died (retry its calls elsewhere), or
+        the client or scheduler is gone (the run ends)."""
+        if self.client.status != "running":
+            self._lose(f"the client is {self.client.status}")
+            return
+        with self._lock:
+            if not lane.alive:
+                return
+            lane.alive = False
+            calls = [c for c in lane.calls.values() if not c.abandoned]
+            lane.calls.clear()
+            for call in calls:
+                self._calls.pop(call.key, None)
+                LOCAL.pop(call.key, None)
+        logger.warning("lane on %s failed: %s: %r", lane.address, type(exc).__name__, exc)
+        for call in calls:
+            call.lane = None
+            note = f"worker {lane.address} died while running {call.name!r}"
+            if call.attempts <= self.retries:
+                call.attempts += 1
+                call.notes.append(f"{note}; retried on another worker (attempt {call.attempts})")
+                logger.warning("%s: %s", call.name, call.notes[-1])
+                try:
+                    self._start(call)
+                except ClusterError as lost:
+                    call.future.set_exception(lost)
+                continue
+            call.notes.append(f"{note}; gave up after {call.attempts} attempts")
+            died = ClusterError(note)
+            _set(call, Returned(None, died, "", 0.0, tuple(call.notes)))
+        self._outbox.put(None)
 
     # --- results -----------------------------------------------------------------------
     def _collect(self) -> None:
@@ -369,7 +598,9 @@ class DaskBackend:
                 except queue.Empty:
                     break
             keys = list(itertools.chain.from_iterable(k for k, _ in items))
-            if keys and self._lost is None:
+            if keys and self._lost is None and self._lanes:
+                self._cancel_in_lanes(keys)
+            elif keys and self._lost is None:
                 try:
                     self.client.cancel([self._task_of(k) for k in keys if self._task_of(k)])  # type: ignore[no-untyped-call]
                     self.client.run(cancel_keys, keys, on_error="ignore")
@@ -378,6 +609,19 @@ class DaskBackend:
             for _, flushed in items:
                 if flushed is not None:
                     flushed.set()
+
+    def _cancel_in_lanes(self, keys: list[str]) -> None:
+        by_lane: dict[_Lane, list[str]] = {}
+        with self._lock:
+            for key in keys:
+                call = self._calls.get(key)
+                if call is not None and call.lane is not None and call.lane.alive:
+                    by_lane.setdefault(call.lane, []).append(key)
+        for lane, some in by_lane.items():
+            try:
+                self._tell(lane, "cancel", some)
+            except Exception:  # noqa: BLE001 - its worker is gone: so are its calls
+                logger.debug("cancelling %d calls on %s failed", len(some), lane.address)
 
     def _task_of(self, key: str) -> Any:
         with self._lock:
