@@ -65,6 +65,8 @@ def run_huskycat(
     results = executor.execute_tools(tools)
     elapsed = time.perf_counter() - start
     assert all(r.success for r in results), [r for r in results if not r.success][:3]
+    if len(deps) > 1000:
+        print(f"  huskycat's messages to the workers' lanes: {backend.messages}")
     return elapsed
 
 
@@ -199,6 +201,7 @@ def main() -> None:
         if not args.skip_dask:
             runs.append(("Dask alone (same graph)", run_dask))
         for label, run in runs:
+            print(f"measuring {label} ...", flush=True)
             before = cpu.read()
             seconds = run(client, deps, durations)
             after = cpu.read()

@@ -27,6 +27,7 @@ closures included.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import os
@@ -41,9 +42,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
 
-import cloudpickle
+import cloudpickle  # type: ignore[import-untyped]
 import distributed
-from distributed.protocol import to_serialize
+from distributed.protocol.serialize import to_serialize
 
 from huskycat.core.calls import Returned
 from huskycat.core.dask_worker import (
@@ -99,7 +100,7 @@ class _Call:
     weight: int = 1
     key: str = ""
     lane: _Lane | None = None  # lanes: where it runs, once placed
-    payload: bytes | None = None  # lanes: the pickled call (None: in-process, by key)
+    specs: tuple[Any, ...] = ()  # lanes: the args as sent (contexts made specs)
 
 
 @dataclass(slots=True, eq=False)
@@ -173,18 +174,17 @@ class DaskBackend:
             max(2, os.cpu_count() or 2), thread_name_prefix="huskycat-client-side"
         )
         self._lanes: list[_Lane] = []
-        self._outbox: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
+        self._outbox: queue.SimpleQueue[_Call] = queue.SimpleQueue()
         self._pending: list[_Call] = []  # lanes: calls no worker has room for yet
-        threads = [(self._collect, "collector"), (self._cancel, "canceller")]
+        self._flush_due = False  # lanes: a _flush is scheduled on the client's event loop
+        # Lanes: messages exchanged with the workers, for benchmarks ("run", "poll").
+        self.messages = {"run": 0, "poll": 0}
+        for target, name in ((self._collect, "collector"), (self._cancel, "canceller")):
+            threading.Thread(target=target, name=f"huskycat-dask-{name}", daemon=True).start()
         if lanes:
             self._lanes = self._open_lanes(list(workers), capacities)
-            threads.append((self._send, "sender"))
-        for target, name in threads:
-            threading.Thread(target=target, name=f"huskycat-dask-{name}", daemon=True).start()
-        for lane in self._lanes:
-            threading.Thread(
-                target=self._poll, args=(lane,), name="huskycat-dask-poller", daemon=True
-            ).start()
+            for lane in self._lanes:
+                self._loop().add_callback(self._poll, lane)
 
     def _open_lanes(self, addresses: list[str], capacities: list[int]) -> list[_Lane]:
         futures = [
@@ -208,27 +208,31 @@ class DaskBackend:
                 f"{type(exc).__name__}: {exc}"
             ) from exc
         return [
-            _Lane(address, future.key, future, capacity)
+            _Lane(address, str(future.key), future, capacity)
             for address, future, capacity in zip(addresses, futures, capacities, strict=True)
         ]
 
-    def _tell(self, lane: _Lane, function: str, *args: Any) -> Any:
+    async def _ask(self, lane: _Lane, function: str, *args: Any) -> Any:
         """Call a method of a lane's actor over a direct connection to its worker (not
         through the scheduler, as ``distributed.Actor`` does unless the client was made
-        with ``direct_to_workers``)."""
-
-        async def call() -> Any:
-            return await self.client.rpc(lane.address).actor_execute(
-                actor=lane.key, function=function, args=[to_serialize(a) for a in args]
-            )
-
-        response = self.client.sync(call)
+        with ``direct_to_workers``). On the client's event loop."""
+        if function in self.messages:
+            self.messages[function] += 1
+        response = await self.client.rpc(lane.address).actor_execute(
+            actor=lane.key,
+            function=function,
+            args=[to_serialize(a) for a in args],  # type: ignore[no-untyped-call]
+        )
         if response.get("status") != "OK":
             error = response.get("exception")
             if isinstance(error, BaseException):
                 raise error
             raise ClusterError(f"the lane on {lane.address} failed: {error!r}")
         return response["result"]
+
+    def _tell(self, lane: _Lane, function: str, *args: Any) -> Any:
+        """:meth:`_ask` from another thread."""
+        return self.client.sync(self._ask, lane, function, *args)  # type: ignore[no-untyped-call]
 
     # --- what the scheduler asks -----------------------------------------------------
     def total_slots(self) -> int:
@@ -332,79 +336,120 @@ class DaskBackend:
         if self.inprocess:
             LOCAL[call.key] = (call.fn, call.args)
         else:
-            try:
-                specs = tuple(_spec(a, call.key) for a in call.args)
-                call.payload = cloudpickle.dumps((call.fn, specs))
-            except Exception as exc:  # noqa: BLE001 - cannot be pickled: that tool's failure
-                failure = ClusterError(f"cannot send {call.name!r} to the cluster: {exc}")
-                with self._lock:
-                    self._calls.pop(call.key, None)
-                    self._by_future.pop(call.future, None)
-                _set(call, Returned(None, failure, traceback.format_exc(), 0.0, tuple(call.notes)))
-                return
+            call.specs = tuple(_spec(a, call.key) for a in call.args)
         self._outbox.put(call)
+        self._kick()
 
-    def _send(self) -> None:
-        """Place calls on lanes with room for them and send each lane its calls at once."""
-        while True:
-            items = [self._outbox.get()]
-            while True:
-                try:
-                    items.append(self._outbox.get_nowait())
-                except queue.Empty:
-                    break
-            try:
-                self._send_batches(items)
-            except Exception:  # this thread must live as long as the backend
-                logger.exception("huskycat's Dask sender failed")
-
-    def _send_batches(self, items: list[_Call | None]) -> None:
-        batches: dict[_Lane, list[tuple[str, bytes | None]]] = {}
+    def _kick(self) -> None:
+        """Have :meth:`_flush` run soon on the client's event loop (once for many calls)."""
         with self._lock:
-            self._pending.extend(c for c in items if c is not None)
+            if self._flush_due:
+                return
+            self._flush_due = True
+        self._loop().add_callback(self._flush)
+
+    def _loop(self) -> Any:
+        """The client's event loop, where lanes' messages are sent and received."""
+        loop = self.client.loop
+        if loop is None:
+            raise ClusterError(f"the client of the Dask cluster at {self.address} is closed")
+        return loop
+
+    async def _flush(self) -> None:
+        """Place the calls waiting on lanes with room for them, then send each lane its
+        calls in one message. Runs on the client's event loop, as do the polls: a call
+        crosses no thread of the client between the scheduler's loop and the wire."""
+        with self._lock:
+            self._flush_due = False
+        items: list[_Call] = []
+        while True:
+            try:
+                items.append(self._outbox.get_nowait())
+            except queue.Empty:
+                break
+        batches: dict[_Lane, list[_Call]] = {}
+        with self._lock:
+            self._pending.extend(items)
             waiting: list[_Call] = []
             for call in self._pending:
                 if call.abandoned or call.future.done():
                     self._calls.pop(call.key, None)
                     LOCAL.pop(call.key, None)
                     continue
-                lane = max(
-                    (w for w in self._lanes if w.alive), key=lambda w: w.free, default=None
-                )
+                lane = max((w for w in self._lanes if w.alive), key=lambda w: w.free, default=None)
                 if lane is None or lane.free < call.weight:
                     waiting.append(call)
                     continue
                 lane.free -= call.weight
                 lane.calls[call.key] = call
                 call.lane = lane
-                batches.setdefault(lane, []).append((call.key, call.payload))
+                batches.setdefault(lane, []).append(call)
             self._pending = waiting
             stranded = bool(waiting) and not any(w.alive for w in self._lanes)
         if stranded:
             self._lose("no worker is left")
         for lane, batch in batches.items():
-            try:
-                self._tell(lane, "run", batch)
-            except Exception as exc:  # noqa: BLE001 - found and handled by its poller too
-                self._lane_failed(lane, exc)
+            asyncio.ensure_future(self._send(lane, batch))
 
-    def _poll(self, lane: _Lane) -> None:
+    async def _send(self, lane: _Lane, calls: list[_Call]) -> None:
+        """Send a lane its calls in one message, pickled together (a function pickled by
+        value once, not once per call); if they cannot be pickled or unpickled together,
+        one at a time, so that only a call that cannot be sent fails."""
+        payload: bytes | None = None
+        if not self.inprocess:
+            try:
+                payload = cloudpickle.dumps([(c.fn, c.specs) for c in calls])
+            except Exception as exc:  # noqa: BLE001 - that call's failure, not the others'
+                if len(calls) > 1:
+                    for call in calls:
+                        await self._send(lane, [call])
+                else:
+                    self._cannot_send(lane, calls[0], exc)
+                return
+        try:
+            refused = await self._ask(lane, "run", [c.key for c in calls], payload)
+        except Exception as exc:  # noqa: BLE001 - its worker died: retried elsewhere
+            self._lane_failed(lane, exc)
+            return
+        if refused:
+            logger.debug(
+                "%s cannot unpickle %d calls at once: %s", lane.address, len(calls), refused
+            )
+            for call in calls:
+                await self._send(lane, [call])
+
+    def _cannot_send(self, lane: _Lane, call: _Call, exc: Exception) -> None:
+        """The client works but cannot send this call (a tool that cannot be pickled):
+        that tool's failure, as if it had crashed."""
+        with self._lock:
+            if lane.calls.pop(call.key, None) is not None and not call.abandoned:
+                lane.free += call.weight
+            self._calls.pop(call.key, None)
+            self._by_future.pop(call.future, None)
+        failure = ClusterError(f"cannot send {call.name!r} to the cluster: {exc}")
+        tb = "".join(traceback.format_exception(exc))
+        _set(call, Returned(None, failure, tb, 0.0, tuple(call.notes)))
+        self._kick()
+
+    async def _poll(self, lane: _Lane) -> None:
         """Hand back what one lane's worker finished, many at a time, until it is gone."""
         while lane.alive:
             try:
-                done = self._tell(lane, "poll", _POLL)
+                done = await self._ask(lane, "poll", _POLL)
             except Exception as exc:  # noqa: BLE001 - the worker died, or the client closed
                 self._lane_failed(lane, exc)
                 return
             if self.client.status != "running" or any(v == LOST_SCHEDULER for _, v in done):
                 self._lose(f"the client is {self.client.status}")
+                if self.client.status in ("closing", "closed"):
+                    return
                 continue
             try:
                 self._resolve_lane(lane, done)
-            except Exception:  # this thread must live as long as the lane
+            except Exception:  # this loop must live as long as the lane
                 logger.exception("huskycat's Dask poller failed")
-            if done:
-                self._outbox.put(None)  # room on this lane: the sender places what waits
+            if done and self._pending:
+                self._kick()  # room on this lane for a call that waits
 
     def _resolve_lane(self, lane: _Lane, done: list[tuple[str, Any]]) -> None:
         for key, item in done:
@@ -456,7 +501,7 @@ class DaskBackend:
             call.notes.append(f"{note}; gave up after {call.attempts} attempts")
             died = ClusterError(note)
             _set(call, Returned(None, died, "", 0.0, tuple(call.notes)))
-        self._outbox.put(None)
+        self._kick()
 
     # --- results -----------------------------------------------------------------------
     def _collect(self) -> None:

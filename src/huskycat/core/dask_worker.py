@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import functools
 import heapq
 import itertools
 import pickle
@@ -32,7 +33,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from typing import Any, NamedTuple
 
-import cloudpickle
+import cloudpickle  # type: ignore[import-untyped]
 import distributed
 
 from huskycat.core.backend import ThreadBackend
@@ -130,10 +131,8 @@ LOST_SCHEDULER = "lost-scheduler"
 
 class Lane:
     """A Dask actor on one worker: calls in bulk, run on ``threads`` daemon threads of
-    its own, completions out in bulk (:meth:`poll`). A call is ``(key, payload)``: the
-    cloudpickled ``(fn, args)`` of :func:`run_remote`, or ``None`` for a call of a client
-    in this process (found in ``LOCAL`` by key, as :func:`run_local` does). A call that
-    cannot be unpickled here, or whose result cannot be pickled, is that call's failure."""
+    its own, completions out in bulk (:meth:`poll`). A call that cannot be unpickled
+    here, or whose result cannot be pickled, is that call's failure."""
 
     def __init__(self, threads: int) -> None:
         self._pool = ThreadBackend(threads)
@@ -142,18 +141,39 @@ class Lane:
         self._running: dict[str, Future[Any]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
-        with _WORKER_LOCK:  # the actor is made in a task: the worker is known here
-            _start_watchdog()
+        self._worker: Any = None
+        with contextlib.suppress(ValueError):  # made in a task: the worker is known here
+            self._worker = distributed.get_worker()
+        with _WORKER_LOCK:
+            _start_watchdog(self._worker)
 
-    async def run(self, calls: list[tuple[str, bytes | None]]) -> int:
-        """Start these calls; returns how many."""
+    async def run(self, keys: list[str], payload: bytes | None) -> str:
+        """Start the calls of ``keys``: ``payload`` is the cloudpickled list of their
+        ``(fn, args)`` for :func:`run_remote`, or None for the calls of a client in this
+        process (found in ``LOCAL``). Returns "", or why ``payload`` of several calls
+        cannot be unpickled: the client then sends them one at a time, so that only a
+        call that cannot be unpickled fails, as its failure."""
         self._bind()
-        for key, payload in calls:
-            future = self._pool.submit(_lane_call, key, payload)
+        calls: list[tuple[Callable[..., Any], tuple[Any, ...]]] | None = None
+        if payload is not None:
+            try:
+                calls = cloudpickle.loads(payload)
+            except Exception as exc:  # noqa: BLE001 - told to the client, or that call's failure
+                if len(keys) > 1:
+                    return f"{type(exc).__name__}: {exc}"
+                failed = Returned(None, exc, traceback.format_exc(), 0.0)
+                self._report(keys[0], pickle.dumps(failed))
+                return ""
+        for index, key in enumerate(keys):
+            if calls is None:
+                future = self._pool.submit(run_local, key)
+            else:
+                fn, args = calls[index]
+                future = self._pool.submit(_lane_call, fn, args)
             with self._lock:
                 self._running[key] = future
-            future.add_done_callback(lambda f, key=key: self._finished(key, payload is None, f))
-        return len(calls)
+            future.add_done_callback(functools.partial(self._finished, key, calls is None))
+        return ""
 
     async def poll(self, timeout: float) -> list[Done]:
         """The calls done since the last poll; waits up to ``timeout`` for one."""
@@ -187,7 +207,7 @@ class Lane:
         except BaseException as exc:  # noqa: BLE001 - _lane_call reports, this is a backstop
             returned = Returned(None, exc, traceback.format_exc(), 0.0)
         item: Any = returned
-        if _scheduler_lost():
+        if self._worker is not None and _scheduler_lost(self._worker):
             item = LOST_SCHEDULER  # its result could be a cancellation the loss caused
         elif not local:
             try:
@@ -195,6 +215,9 @@ class Lane:
             except Exception as exc:  # noqa: BLE001 - an unpicklable result: its failure
                 failure = TypeError(f"the result of {key!r} cannot be sent back: {exc}")
                 item = pickle.dumps(Returned(None, failure, "", returned.duration))
+        self._report(key, item)
+
+    def _report(self, key: str, item: Any) -> None:
         with self._lock:
             self._running.pop(key, None)
             self._done.append((key, item))
@@ -204,14 +227,10 @@ class Lane:
                 loop.call_soon_threadsafe(wake.set)
 
 
-def _lane_call(key: str, payload: bytes | None) -> Returned:
+def _lane_call(fn: Callable[..., Any], args: tuple[Any, ...]) -> Returned:
     start = time.perf_counter()
     try:
-        if payload is None:
-            value = run_local(key)
-        else:
-            fn, args = cloudpickle.loads(payload)
-            value = run_remote(fn, args)
+        value = run_remote(fn, args)
     except BaseException as exc:  # noqa: BLE001 - the call's failure, as a task's would be
         return Returned(None, exc, traceback.format_exc(), time.perf_counter() - start)
     if isinstance(value, Returned):
@@ -274,8 +293,11 @@ def _watch_deadlines() -> None:
                 ctx.cancel("the worker lost the Dask scheduler")
 
 
-def _scheduler_lost() -> bool:
-    worker = _WORKER[0] if _WORKER else None
+def _scheduler_lost(worker: Any = None) -> bool:
+    """Whether ``worker`` (default: the first worker a task of this process ran on) has
+    lost its scheduler."""
+    if worker is None:
+        worker = _WORKER[0] if _WORKER else None
     if worker is None:
         return False
     if getattr(worker.status, "name", "running") in ("closing", "closed", "failed"):
