@@ -54,9 +54,12 @@ def sleep_then(seconds: float, *_: object) -> None:
 
 
 def run_huskycat(
-    client: distributed.Client, deps: dict[str, list[str]], durations: dict[str, float]
+    client: distributed.Client,
+    deps: dict[str, list[str]],
+    durations: dict[str, float],
+    lanes: bool = True,
 ) -> float:
-    backend = DaskBackend(client)
+    backend = DaskBackend(client, lanes=lanes)
     executor = ParallelExecutor(
         deps, backend=backend, timeout_per_tool=None, expected_durations=durations
     )
@@ -65,7 +68,7 @@ def run_huskycat(
     results = executor.execute_tools(tools)
     elapsed = time.perf_counter() - start
     assert all(r.success for r in results), [r for r in results if not r.success][:3]
-    if len(deps) > 1000:
+    if len(deps) > 1000 and lanes:
         print(f"  huskycat's messages to the workers' lanes: {backend.messages}")
     return elapsed
 
@@ -179,6 +182,9 @@ def main() -> None:
         help="processes: `dask scheduler` and `dask worker` commands; local: a LocalCluster",
     )
     parser.add_argument("--skip-dask", action="store_true", help="measure huskycat only")
+    parser.add_argument(
+        "--tasks", action="store_true", help="also huskycat with one Dask task per tool"
+    )
     args = parser.parse_args()
     deps, durations = random_graph(args.tools, args.seed)
     slots = args.workers * args.threads
@@ -198,6 +204,8 @@ def main() -> None:
         run_huskycat(client, small_deps, {n: 0.0 for n in small})
         run_dask(client, small_deps, {n: 0.0 for n in small})
         runs = [("huskycat on Dask", run_huskycat)]
+        if args.tasks:
+            runs.append(("huskycat, task per tool", functools.partial(run_huskycat, lanes=False)))
         if not args.skip_dask:
             runs.append(("Dask alone (same graph)", run_dask))
         for label, run in runs:
