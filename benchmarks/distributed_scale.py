@@ -3,18 +3,23 @@ and against Dask running the same graph by itself.
 
 The graph: N tools (default 10,000), each sleeping 10 to 50 ms, each depending on up to
 three random earlier tools (so the critical path stays short next to the total work).
-The cluster: a LocalCluster of W worker processes (default 4) of T threads (default 16)
-on this machine, 64 slots in all. Measured, in this one script, on the same cluster:
+The cluster: W worker processes (default 4) of T threads (default 16), 64 slots in all,
+started by the ``dask scheduler`` and ``dask worker`` commands (``--cluster local``: a
+LocalCluster, whose scheduler runs in this process). Measured, in this one script, on the
+same cluster:
 
 1. huskycat: ``ParallelExecutor(deps, backend=DaskBackend(client))``: huskycat's
-   scheduler on the client submits each tool when its dependencies are done;
+   scheduler on the client sends each tool when its dependencies are done, through the
+   workers' lanes (``--tasks``: also with one Dask task per tool);
 2. Dask alone: the same graph submitted at once with ``client.submit``, dependencies as
-   futures, which Dask's own scheduler resolves.
+   futures, which Dask's own scheduler resolves (``--skip-dask``: not measured).
 
 Printed: each makespan, the lower bound max(critical path, total work / slots), their
-ratio (target for huskycat: at most 1.25x) and the throughput in tools per second.
+ratio (target for huskycat: at most 1.25x), the throughput in tools per second and the
+CPU seconds of the client, the scheduler and the workers during each run.
 
     python benchmarks/distributed_scale.py [--tools 10000] [--workers 4] [--threads 16]
+        [--cluster processes|local] [--tasks] [--skip-dask]
 """
 
 from __future__ import annotations
