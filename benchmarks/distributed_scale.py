@@ -3,28 +3,41 @@ and against Dask running the same graph by itself.
 
 The graph: N tools (default 10,000), each sleeping 10 to 50 ms, each depending on up to
 three random earlier tools (so the critical path stays short next to the total work).
-The cluster: a LocalCluster of W worker processes (default 4) of T threads (default 16)
-on this machine, 64 slots in all. Measured, in this one script, on the same cluster:
+The cluster: W worker processes (default 4) of T threads (default 16), 64 slots in all,
+started by the ``dask scheduler`` and ``dask worker`` commands (``--cluster local``: a
+LocalCluster, whose scheduler runs in this process). Measured, in this one script, on the
+same cluster:
 
 1. huskycat: ``ParallelExecutor(deps, backend=DaskBackend(client))``: huskycat's
-   scheduler on the client submits each tool when its dependencies are done;
+   scheduler on the client sends each tool when its dependencies are done, through the
+   workers' lanes (``--tasks``: also with one Dask task per tool);
 2. Dask alone: the same graph submitted at once with ``client.submit``, dependencies as
-   futures, which Dask's own scheduler resolves.
+   futures, which Dask's own scheduler resolves (``--skip-dask``: not measured).
 
 Printed: each makespan, the lower bound max(critical path, total work / slots), their
-ratio (target for huskycat: at most 1.25x) and the throughput in tools per second.
+ratio (target for huskycat: at most 1.25x), the throughput in tools per second and the
+CPU seconds of the client, the scheduler and the workers during each run.
 
     python benchmarks/distributed_scale.py [--tools 10000] [--workers 4] [--threads 16]
+        [--cluster processes|local] [--tasks] [--skip-dask]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
+import os
 import random
+import shutil
+import socket
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 
 import distributed
+import psutil
 
 from huskycat.core import graph
 from huskycat.core.dask_backend import DaskBackend
@@ -46,9 +59,12 @@ def sleep_then(seconds: float, *_: object) -> None:
 
 
 def run_huskycat(
-    client: distributed.Client, deps: dict[str, list[str]], durations: dict[str, float]
+    client: distributed.Client,
+    deps: dict[str, list[str]],
+    durations: dict[str, float],
+    lanes: bool = True,
 ) -> float:
-    backend = DaskBackend(client)
+    backend = DaskBackend(client, lanes=lanes)
     executor = ParallelExecutor(
         deps, backend=backend, timeout_per_tool=None, expected_durations=durations
     )
@@ -57,6 +73,8 @@ def run_huskycat(
     results = executor.execute_tools(tools)
     elapsed = time.perf_counter() - start
     assert all(r.success for r in results), [r for r in results if not r.success][:3]
+    if len(deps) > 1000 and lanes:
+        print(f"  huskycat's messages to the workers' lanes: {backend.messages}")
     return elapsed
 
 
@@ -74,12 +92,104 @@ def run_dask(
     return elapsed
 
 
+class Cpu:
+    """CPU seconds (user + system) of the client, the scheduler and the workers."""
+
+    def __init__(self, scheduler: list[psutil.Process], workers: list[psutil.Process]) -> None:
+        self.groups = {"client": [psutil.Process()], "scheduler": scheduler, "workers": workers}
+
+    def read(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for label, procs in self.groups.items():
+            total = 0.0
+            for proc in procs:
+                with contextlib.suppress(psutil.Error):
+                    tree = [proc] if label == "client" else [proc, *proc.children(True)]
+                    for one in tree:
+                        with contextlib.suppress(psutil.Error):
+                            times = one.cpu_times()
+                            total += times.user + times.system
+            totals[label] = total
+        return totals
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def process_cluster(workers: int, threads: int) -> Iterator[tuple[distributed.Client, Cpu]]:
+    """``dask scheduler`` and ``dask worker`` as separate processes, as on a real cluster:
+    the scheduler has an interpreter (and a GIL) of its own, not the client's."""
+    dask = shutil.which("dask", path=os.path.dirname(sys.executable)) or "dask"
+    port = _free_port()
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = subprocess.Popen(
+        [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        **quiet,
+    )
+    worker = subprocess.Popen(
+        [
+            dask,
+            "worker",
+            f"tcp://127.0.0.1:{port}",
+            "--nworkers",
+            str(workers),
+            "--nthreads",
+            str(threads),
+            "--no-dashboard",
+            "--host",
+            "127.0.0.1",
+        ],
+        **quiet,
+    )
+    try:
+        with distributed.Client(f"tcp://127.0.0.1:{port}", timeout=60) as client:
+            client.wait_for_workers(workers, timeout=60)
+            yield client, Cpu([psutil.Process(scheduler.pid)], [psutil.Process(worker.pid)])
+    finally:
+        for proc in (worker, scheduler):
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@contextlib.contextmanager
+def local_cluster(workers: int, threads: int) -> Iterator[tuple[distributed.Client, Cpu]]:
+    """A LocalCluster: its scheduler runs in the client's process (counted as client)."""
+    with (
+        distributed.LocalCluster(
+            n_workers=workers,
+            threads_per_worker=threads,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=40,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client, Cpu([], psutil.Process().children())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tools", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--cluster",
+        choices=("processes", "local"),
+        default="processes",
+        help="processes: `dask scheduler` and `dask worker` commands; local: a LocalCluster",
+    )
+    parser.add_argument("--skip-dask", action="store_true", help="measure huskycat only")
+    parser.add_argument(
+        "--tasks", action="store_true", help="also huskycat with one Dask task per tool"
+    )
     args = parser.parse_args()
     deps, durations = random_graph(args.tools, args.seed)
     slots = args.workers * args.threads
@@ -91,25 +201,32 @@ def main() -> None:
         f"{args.workers} worker processes x {args.threads} threads = {slots} slots"
     )
     print(f"lower bound max(critical path, work / slots): {bound:.2f} s")
-    with (
-        distributed.LocalCluster(
-            n_workers=args.workers,
-            threads_per_worker=args.threads,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=40,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    start_cluster = process_cluster if args.cluster == "processes" else local_cluster
+    rows: list[tuple[str, float, dict[str, float]]] = []
+    with start_cluster(args.workers, args.threads) as (client, cpu):
         # Warm up both paths (imports on the workers, pickling caches).
         small_deps, small = random_graph(200, args.seed + 1)
         run_huskycat(client, small_deps, {n: 0.0 for n in small})
         run_dask(client, small_deps, {n: 0.0 for n in small})
-        ours = run_huskycat(client, deps, durations)
-        theirs = run_dask(client, deps, durations)
-    print(f"{'':24} {'makespan':>9} {'/ bound':>8} {'tools/s':>8}")
-    for label, seconds in (("huskycat on Dask", ours), ("Dask alone (same graph)", theirs)):
-        print(f"{label:24} {seconds:8.2f}s {seconds / bound:7.2f}x {args.tools / seconds:8.0f}")
+        runs = [("huskycat on Dask", run_huskycat)]
+        if args.tasks:
+            runs.append(("huskycat, task per tool", functools.partial(run_huskycat, lanes=False)))
+        if not args.skip_dask:
+            runs.append(("Dask alone (same graph)", run_dask))
+        for label, run in runs:
+            print(f"measuring {label} ...", flush=True)
+            before = cpu.read()
+            seconds = run(client, deps, durations)
+            after = cpu.read()
+            rows.append((label, seconds, {k: after[k] - before[k] for k in after}))
+    print(
+        f"{'':24} {'makespan':>9} {'/ bound':>8} {'tools/s':>8}   CPU s: client scheduler workers"
+    )
+    for label, seconds, used in rows:
+        print(
+            f"{label:24} {seconds:8.2f}s {seconds / bound:7.2f}x {args.tools / seconds:8.0f}"
+            f"   {used['client']:14.1f} {used['scheduler']:9.1f} {used['workers']:7.1f}"
+        )
     print("target: huskycat at most 1.25x the lower bound")
 
 

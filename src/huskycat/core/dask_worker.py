@@ -11,21 +11,32 @@ One watchdog thread per worker process (started by the first task) cancels a cal
 deadline, tells the process's :class:`~huskycat.core.reaper.Reaper` which process groups
 to kill if the worker dies, and stops every call when the worker has lost its scheduler.
 Cancellations from the client arrive through ``client.run(cancel_keys, ...)``.
+
+:class:`Lane` is the fast path: a Dask actor, one per worker, that receives calls from
+the client in bulk, runs them on threads of its own (as many as the worker's capacity)
+and hands completions back in bulk, so that a call costs the scheduler nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
+import functools
 import heapq
 import itertools
+import pickle
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from typing import Any, NamedTuple
 
+import cloudpickle  # type: ignore[import-untyped]
 import distributed
 
+from huskycat.core.backend import ThreadBackend
 from huskycat.core.calls import Returned
 from huskycat.core.process import RunContext
 from huskycat.core.reaper import Reaper
@@ -76,14 +87,7 @@ def run_remote(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
         else:
             real.append(arg)
     with _WORKER_LOCK:
-        if not _ATEXIT:
-            _ATEXIT.append(True)
-            with contextlib.suppress(ValueError):  # not in a worker (a test calls it)
-                _WORKER.append(distributed.get_worker())
-            atexit.register(_kill_active)
-            threading.Thread(
-                target=_watch_deadlines, name="huskycat-deadlines", daemon=True
-            ).start()
+        _start_watchdog()
         for key, ctx in contexts:
             _ACTIVE[key] = ctx
             reason = _CANCELLED.pop(key, None)
@@ -103,6 +107,135 @@ def run_remote(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
         if isinstance(value, Returned) and (ctx.cancel_reason == "timeout" or overran):
             value = _timed_out(value, ctx, spec_timeout(args))
     return value
+
+
+def _start_watchdog(worker: Any = None) -> None:
+    """Once per process, under ``_WORKER_LOCK``: the watchdog thread and the atexit kill."""
+    if _ATEXIT:
+        return
+    _ATEXIT.append(True)
+    if worker is None:
+        with contextlib.suppress(ValueError):  # not in a worker (a test calls it)
+            worker = distributed.get_worker()
+    if worker is not None:
+        _WORKER.append(worker)
+    atexit.register(_kill_active)
+    threading.Thread(target=_watch_deadlines, name="huskycat-deadlines", daemon=True).start()
+
+
+# What a lane hands back for one call: its key, then the pickled Returned (remote
+# clients) or the Returned itself (a client in this process), or LOST_SCHEDULER.
+Done = tuple[str, Any]
+LOST_SCHEDULER = "lost-scheduler"
+
+
+class Lane:
+    """A Dask actor on one worker: calls in bulk, run on ``threads`` daemon threads of
+    its own, completions out in bulk (:meth:`poll`). A call that cannot be unpickled
+    here, or whose result cannot be pickled, is that call's failure."""
+
+    def __init__(self, threads: int) -> None:
+        self._pool = ThreadBackend(threads)
+        self._lock = threading.Lock()
+        self._done: list[Done] = []
+        self._running: dict[str, Future[Any]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._worker: Any = None
+        with contextlib.suppress(ValueError):  # made in a task: the worker is known here
+            self._worker = distributed.get_worker()
+        with _WORKER_LOCK:
+            _start_watchdog(self._worker)
+
+    async def run(self, keys: list[str], payload: bytes | None) -> str:
+        """Start the calls of ``keys``: ``payload`` is the cloudpickled list of their
+        ``(fn, args)`` for :func:`run_remote`, or None for the calls of a client in this
+        process (found in ``LOCAL``). Returns "", or why ``payload`` of several calls
+        cannot be unpickled: the client then sends them one at a time, so that only a
+        call that cannot be unpickled fails, as its failure."""
+        self._bind()
+        calls: list[tuple[Callable[..., Any], tuple[Any, ...]]] | None = None
+        if payload is not None:
+            try:
+                calls = cloudpickle.loads(payload)
+            except Exception as exc:  # noqa: BLE001 - told to the client, or that call's failure
+                if len(keys) > 1:
+                    return f"{type(exc).__name__}: {exc}"
+                failed = Returned(None, exc, traceback.format_exc(), 0.0)
+                self._report(keys[0], pickle.dumps(failed))
+                return ""
+        for index, key in enumerate(keys):
+            if calls is None:
+                future = self._pool.submit(run_local, key)
+            else:
+                fn, args = calls[index]
+                future = self._pool.submit(_lane_call, fn, args)
+            with self._lock:
+                self._running[key] = future
+            future.add_done_callback(functools.partial(self._finished, key, calls is None))
+        return ""
+
+    async def poll(self, timeout: float) -> list[Done]:
+        """The calls done since the last poll; waits up to ``timeout`` for one."""
+        self._bind()
+        assert self._wake is not None
+        if not self._done:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+        self._wake.clear()
+        with self._lock:
+            done, self._done = self._done, []
+        return done
+
+    async def cancel(self, keys: list[str]) -> int:
+        """Cancel these calls (as :func:`cancel_keys`) and give each a thread's
+        replacement, as the thread backend does for a call the client walked away from."""
+        with self._lock:
+            futures = [self._running[k] for k in keys if k in self._running]
+        for future in futures:
+            self._pool.abandon(future)
+        return cancel_keys(keys)
+
+    def _bind(self) -> None:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+            self._wake = asyncio.Event()
+
+    def _finished(self, key: str, local: bool, future: Future[Any]) -> None:
+        try:
+            returned = future.result()
+        except BaseException as exc:  # noqa: BLE001 - _lane_call reports, this is a backstop
+            returned = Returned(None, exc, traceback.format_exc(), 0.0)
+        item: Any = returned
+        if self._worker is not None and _scheduler_lost(self._worker):
+            item = LOST_SCHEDULER  # its result could be a cancellation the loss caused
+        elif not local:
+            try:
+                item = pickle.dumps(returned, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as exc:  # noqa: BLE001 - an unpicklable result: its failure
+                failure = TypeError(f"the result of {key!r} cannot be sent back: {exc}")
+                item = pickle.dumps(Returned(None, failure, "", returned.duration))
+        self._report(key, item)
+
+    def _report(self, key: str, item: Any) -> None:
+        with self._lock:
+            self._running.pop(key, None)
+            self._done.append((key, item))
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None:
+            with contextlib.suppress(RuntimeError):  # the worker's loop closed: it is exiting
+                loop.call_soon_threadsafe(wake.set)
+
+
+def _lane_call(fn: Callable[..., Any], args: tuple[Any, ...]) -> Returned:
+    start = time.perf_counter()
+    try:
+        value = run_remote(fn, args)
+    except BaseException as exc:  # noqa: BLE001 - the call's failure, as a task's would be
+        return Returned(None, exc, traceback.format_exc(), time.perf_counter() - start)
+    if isinstance(value, Returned):
+        return value
+    return Returned(value, None, "", time.perf_counter() - start)
 
 
 def spec_timeout(args: tuple[Any, ...]) -> float | None:
@@ -160,8 +293,11 @@ def _watch_deadlines() -> None:
                 ctx.cancel("the worker lost the Dask scheduler")
 
 
-def _scheduler_lost() -> bool:
-    worker = _WORKER[0] if _WORKER else None
+def _scheduler_lost(worker: Any = None) -> bool:
+    """Whether ``worker`` (default: the first worker a task of this process ran on) has
+    lost its scheduler."""
+    if worker is None:
+        worker = _WORKER[0] if _WORKER else None
     if worker is None:
         return False
     if getattr(worker.status, "name", "running") in ("closing", "closed", "failed"):
