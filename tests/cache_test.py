@@ -852,7 +852,7 @@ def test_lookup_lets_a_caller_run_the_misses_in_shards(
     found = lookup(cache, CATALOG["ruff"], TOOL_FILES["ruff"], root=repo.path)
     assert found.result is None and found.misses == ("ugly.py", "unused.py")
     shards = [found.run([name]) for name in found.misses]
-    from huskycat.core.sharding import merge_results
+    from huskycat.tools.merge import merge_results
 
     result = found.finish(merge_results(shards))
     plain = run_tool(CATALOG["ruff"], TOOL_FILES["ruff"], root=repo.path)

@@ -24,8 +24,9 @@ from pathlib import Path
 from huskycat.cache.lookup import Lookup, lookup
 from huskycat.cache.store import Cache
 from huskycat.core.results import ToolResult
-from huskycat.core.sharding import ShardedTool, merge_results
+from huskycat.core.sharding import ShardedTool
 from huskycat.tools.base import ToolSpec
+from huskycat.tools.merge import merge_results
 
 
 @dataclass(frozen=True)

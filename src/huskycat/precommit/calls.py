@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from huskycat import __version__
 from huskycat.core.results import ToolResult, ToolStatus
-from huskycat.core.sharding import ShardedTool, merge_results
+from huskycat.core.sharding import ShardedTool
 from huskycat.envs import EnvSpec
 from huskycat.precommit.execute import HookCall, digests, run_on
 from huskycat.precommit.index import FileIndex
+from huskycat.tools.merge import merge_results
 
 if TYPE_CHECKING:
     from huskycat.cache import Cache

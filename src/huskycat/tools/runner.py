@@ -36,8 +36,8 @@ from huskycat.core.results import (
     ToolResult,
     ToolStatus,
 )
-from huskycat.core.sharding import merge_results
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
+from huskycat.tools.merge import merge_results
 from huskycat.tools.parsing import first_line
 
 VERSION_TIMEOUT = 10.0  # seconds for "tool --version"; a slow start is not worth more
