@@ -55,7 +55,7 @@ class RepoState:
 def file_index(root: Path) -> FileIndex:
     """The run's :class:`FileIndex`, saved when the process ends (after the run)."""
     from huskycat import git
-    from huskycat.cache import state_dir
+    from huskycat.state import state_dir
 
     path = state_dir(root) / "precommit-index.json" if git.find_root(root) else None
     index = FileIndex(root, path)
