@@ -19,14 +19,8 @@ from huskycat.core.results import OUTCOME_ERROR, SKIP_NOT_APPLICABLE, Diagnostic
 from huskycat.tools import black, flake8, ruff
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
 from huskycat.tools.parsing import failed, found
-from huskycat.tools.runner import (
-    build_argv,
-    display_path,
-    file_argument,
-    find_executable,
-    run_tool,
-    tool_version,
-)
+from huskycat.tools.programs import build_argv, find_executable, tool_version
+from huskycat.tools.runner import display_path, file_argument, run_tool
 
 PYPROJECT = '[tool.ruff.lint]\nselect = ["F"]\n'
 
@@ -272,7 +266,7 @@ def test_versions_of_tools_installed_beside_huskycat_come_from_their_metadata(
 
     from huskycat.core import process as process_module
     from huskycat.tools import black as black_tool
-    from huskycat.tools import runner
+    from huskycat.tools import programs
 
     started: list[list[str]] = []
     real_run = process_module.run
@@ -282,14 +276,14 @@ def test_versions_of_tools_installed_beside_huskycat_come_from_their_metadata(
         return real_run(argv, **kwargs)
 
     monkeypatch.setattr(process_module, "run", counting)
-    runner._VERSIONS.clear()
-    exe = runner.find_executable("black")
+    programs._VERSIONS.clear()
+    exe = programs.find_executable("black")
     assert exe is not None
-    assert runner.tool_version(black_tool.SPEC, exe) == metadata.version("black")
+    assert programs.tool_version(black_tool.SPEC, exe) == metadata.version("black")
     assert started == []  # no `black --version` process
     # A program of the same name elsewhere is asked, not assumed to be ours.
     other = tmp_path / "black"
     other.write_text("#!/bin/sh\necho 'black, 1.2.3'\n")
     other.chmod(0o755)
-    assert runner.tool_version(black_tool.SPEC, str(other)) == "1.2.3"
+    assert programs.tool_version(black_tool.SPEC, str(other)) == "1.2.3"
     assert started == [[str(other), "--version"]]
