@@ -20,6 +20,7 @@ from pathlib import Path
 
 from huskycat.core import process
 from huskycat.tools.base import ToolSpec
+from huskycat.tools.call import ToolCall
 from huskycat.tools.parsing import first_line
 
 VERSION_TIMEOUT = 10.0  # seconds for "tool --version"; a slow start is not worth more
@@ -160,6 +161,18 @@ class ResolvedCommand:
     found: bool
     default_program: bool  # the catalog's own program, asked for its version
     executable: str | None  # the catalog program's full path, if installed
+
+
+def resolve_call(call: ToolCall) -> ResolvedCommand:
+    """:func:`resolve_command` for ``call``."""
+    return resolve_command(
+        call.spec,
+        root=call.root,
+        fix=call.fix,
+        extra_args=call.extra_args,
+        command=call.command,
+        fix_command=call.fix_command,
+    )
 
 
 def resolve_command(

@@ -32,6 +32,7 @@ from huskycat.core.results import (
     ToolStatus,
 )
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
+from huskycat.tools.call import ToolCall
 from huskycat.tools.merge import merge_results
 from huskycat.tools.parsing import first_line
 from huskycat.tools.programs import (  # re-exported: where they were before the split
@@ -40,6 +41,7 @@ from huskycat.tools.programs import (  # re-exported: where they were before the
     ResolvedCommand,
     build_argv,
     find_executable,
+    resolve_call,
     resolve_command,
     tool_version,
 )
@@ -52,7 +54,9 @@ __all__ = [
     "display_path",
     "file_argument",
     "find_executable",
+    "resolve_call",
     "resolve_command",
+    "run_call",
     "run_tool",
     "tool_version",
 ]
@@ -131,7 +135,24 @@ def run_tool(
     env: Mapping[str, str] | None = None,
     version_of: Callable[[ToolSpec, str], str | None] = tool_version,
 ) -> ToolResult:
-    """Run ``spec`` over ``files`` (relative to ``root``, which is the working folder).
+    """:func:`run_call` of the :class:`~huskycat.tools.call.ToolCall` these arguments make."""
+    call = ToolCall.of(
+        spec,
+        files,
+        root=root,
+        fix=fix,
+        extra_args=extra_args,
+        command=command,
+        fix_command=fix_command,
+        env=env,
+    )
+    return run_call(call, version_of=version_of)
+
+
+def run_call(
+    call: ToolCall, *, version_of: Callable[[ToolSpec, str], str | None] = tool_version
+) -> ToolResult:
+    """Run ``call.spec`` over ``call.files`` (relative to ``call.root``, the working folder).
 
     SKIPPED (not applicable) when the tool takes files and there are none, or when its
     program is not installed. Otherwise SUCCESS when every batch came out "ok", else
@@ -144,16 +165,14 @@ def run_tool(
     Raises ``TimeoutError`` when the tool's deadline passes and
     :class:`~huskycat.core.process.Cancelled` when its run is cancelled.
     """
-    root = Path(root)
+    spec, files, root, env = call.spec, call.files, call.root, call.env
     if spec.pass_filenames and not files:
         return _skipped(spec, "no files to check")
     targets = spec.targets(files, str(root)) if spec.targets is not None else list(files)
     if spec.pass_filenames and not targets:
         return _skipped(spec, "no files to check")
 
-    resolved = resolve_command(
-        spec, root=root, fix=fix, extra_args=extra_args, command=command, fix_command=fix_command
-    )
+    resolved = resolve_call(call)
     if not resolved.found:
         return _skipped(spec, f"not installed: {spec.install_hint}", executable=resolved.argv[0])
     argv = list(resolved.argv)
@@ -173,7 +192,7 @@ def run_tool(
     else:
         batches = [[]]
 
-    writes = fix and spec.writes_files
+    writes = call.writes
     before = _hashes(root, files) if writes else {}
     # ``env`` (default: ours) plus what the tool itself needs.
     base = os.environ if env is None else env
@@ -200,7 +219,7 @@ def run_tool(
             stderr=proc.stderr,
             files=tuple(batch),
             cwd=str(root),
-            fix=fix,
+            fix=call.fix,
         )
         done.append(_Batch(proc, spec.parse(output)))
 
