@@ -57,7 +57,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _project import DEFAULT_PACKAGE, build_project
 
 from huskycat.tools.catalog import CATALOG
-from huskycat.tools.runner import find_executable
+from huskycat.tools.programs import find_executable
 
 
 @dataclass(frozen=True)

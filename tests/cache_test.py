@@ -40,10 +40,11 @@ from huskycat.core import process
 from huskycat.core import summary as summaries
 from huskycat.core.results import OUTCOME_ERROR, Diagnostic, ToolResult, ToolStatus
 from huskycat.planning import custom_spec
-from huskycat.tools import runner
+from huskycat.tools import programs
 from huskycat.tools.base import ToolSpec
 from huskycat.tools.catalog import CATALOG
-from huskycat.tools.runner import find_executable, run_tool
+from huskycat.tools.programs import find_executable
+from huskycat.tools.runner import run_tool
 from tests.conftest import GitRepo
 
 PYPROJECT = """\
@@ -182,7 +183,7 @@ def test_a_new_process_remembers_tool_versions_and_starts_nothing(
 ) -> None:
     run(cache, "ruff", repo)
     cache.close()  # the run ends: its entries are written
-    monkeypatch.setattr(runner, "_VERSIONS", {})  # what a new huskycat process knows
+    monkeypatch.setattr(programs, "_VERSIONS", {})  # what a new huskycat process knows
     processes.clear()
     with Cache.for_root(repo.path) as again:
         result = run(again, "ruff", repo)
@@ -852,7 +853,7 @@ def test_lookup_lets_a_caller_run_the_misses_in_shards(
     found = lookup(cache, CATALOG["ruff"], TOOL_FILES["ruff"], root=repo.path)
     assert found.result is None and found.misses == ("ugly.py", "unused.py")
     shards = [found.run([name]) for name in found.misses]
-    from huskycat.core.sharding import merge_results
+    from huskycat.tools.merge import merge_results
 
     result = found.finish(merge_results(shards))
     plain = run_tool(CATALOG["ruff"], TOOL_FILES["ruff"], root=repo.path)

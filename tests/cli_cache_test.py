@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from huskycat.tools.catalog import CATALOG
-from huskycat.tools.runner import find_executable
+from huskycat.tools.programs import find_executable
 from tests.cli_run_test import Run, run_json
 from tests.conftest import GitRepo, huskycat, run_in_terminal
 

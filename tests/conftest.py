@@ -15,10 +15,15 @@ from typing import Any
 
 import pytest
 
-# Test the source tree, installed or not.
+# Test the source tree, installed or not: here, and in the `python -m huskycat` processes
+# the tests start (they inherit PYTHONPATH; an editable install names the same folder).
 _SRC = str(Path(__file__).resolve().parent.parent / "src")
 if _SRC not in sys.path:
     sys.path.insert(0, _SRC)
+if _SRC not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (_SRC, os.environ.get("PYTHONPATH", "")) if p
+    )
 
 
 @pytest.fixture(autouse=True)

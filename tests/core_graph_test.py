@@ -157,3 +157,24 @@ def test_the_engine_imports_no_tool_module() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out == "[]\n"
+
+
+def test_no_core_module_imports_anything_above_the_engine() -> None:
+    import subprocess
+    import sys
+
+    # Every module of huskycat.core, imported in a fresh interpreter: only huskycat's
+    # package, its errors (the base of all its errors) and core itself may be loaded.
+    code = (
+        "import importlib, pkgutil, sys, huskycat.core as core\n"
+        "names = [m.name for m in pkgutil.walk_packages(core.__path__, 'huskycat.core.')]\n"
+        "for name in names: importlib.import_module(name)\n"
+        "print(len(names))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('huskycat.')"
+        " and not m.startswith('huskycat.core') and m != 'huskycat.errors'))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert int(out[0]) >= 10  # the walk found the engine's modules
+    assert out[1] == "[]"

@@ -438,3 +438,29 @@ def test_tools_off_the_critical_path_run_their_processes_at_a_lower_cpu_priority
     assert seen["x"] == base
     with pytest.raises(ValueError, match="background_nice must be 0 to 19, got 20"):
         ParallelExecutor(background_nice=20)
+
+
+def test_per_tool_records_give_timeouts_weights_and_expected_durations() -> None:
+    from huskycat.core.parallel_executor import ToolOptions
+
+    executor = ParallelExecutor(
+        {},
+        max_workers=2,
+        timeout_per_tool=None,
+        tool_timeouts={"ruff": 30.0},  # the record's field wins over the map's entry
+        tool_options={
+            "ruff": ToolOptions(timeout=0.1, weight=2, expected_duration=3.0),
+            "mypy": ToolOptions(expected_duration=0.5),
+        },
+    )
+    assert executor.tool_timeouts == {"ruff": 0.1}
+    assert executor.tool_resources == {"ruff": 2}
+    assert executor.expected_durations == {"ruff": 3.0, "mypy": 0.5}
+
+    def hang() -> bool:
+        ctx = current_context()
+        assert ctx is not None
+        return ctx.wait(5)
+
+    results = executor.execute_tools({"mypy": lambda: time.sleep(0.2), "ruff": hang})
+    assert statuses(results) == {"mypy": "success", "ruff": "timeout"}

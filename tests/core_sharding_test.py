@@ -10,7 +10,7 @@ from huskycat.core import summary as summaries
 from huskycat.core.parallel_executor import ParallelExecutor, ShardedTool, ToolResult, ToolStatus
 from huskycat.core.process import current_context
 from huskycat.core.results import Diagnostic, ToolEvent
-from huskycat.core.sharding import merge_results
+from huskycat.tools.merge import merge_results
 
 
 def file_tool(files: Sequence[str], seen: list[list[str]], lock: threading.Lock) -> ShardedTool:

@@ -95,7 +95,8 @@ def test_a_lost_scheduler_ends_the_run_with_a_clear_error_and_stops_the_commands
             {"slow": slow, "after": lambda: True}
         )
     killer.join()
-    assert time.monotonic() - start < 20
+    # Before the command could end by itself (sleep 60): an ordering, not a time bound.
+    assert time.monotonic() - start < 60
     assert wait_dead(int(pid.read_text()), 5.0)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from huskycat.report.atomic import write_atomic
+from huskycat.state import write_atomic
 
 
 def test_a_regular_file_is_replaced_in_one_step_keeping_its_mode(tmp_path: Path) -> None:
@@ -74,7 +74,7 @@ def test_a_device_is_written_through(tmp_path: Path) -> None:
 
 _WRITE_TO_STDOUT = """
 import sys
-from huskycat.report.atomic import write_atomic
+from huskycat.state import write_atomic
 print("before", flush=True)
 write_atomic(sys.argv[1], b"REPORT\\n")
 """

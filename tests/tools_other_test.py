@@ -33,7 +33,7 @@ from huskycat.tools import (
     yamllint,
 )
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
-from huskycat.tools.runner import build_argv
+from huskycat.tools.programs import build_argv
 
 
 def run_spec(

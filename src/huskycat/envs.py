@@ -79,7 +79,7 @@ class EnvSpec:
 
 def envs_dir() -> Path:
     """``<user cache>/huskycat/envs``."""
-    from huskycat.cache import user_cache_dir
+    from huskycat.state import user_cache_dir
 
     return user_cache_dir() / "envs"
 

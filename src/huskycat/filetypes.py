@@ -126,7 +126,7 @@ class FileTypes:
                 git.git_dir(root)
             except git.GitError:
                 return cls(root, None, expected=expected)  # no repository, no place of its own
-        from huskycat.cache.store import state_dir
+        from huskycat.state import state_dir
 
         return cls(root, state_dir(root) / FILE_NAME, expected=expected)
 

@@ -17,7 +17,7 @@ cache, not runs that could not do their work; for a result merged with cached fi
 only the files that ran count.
 
 On disk: ``<state dir>/history.json`` (beside the result cache, see
-:func:`huskycat.cache.state_dir`), written atomically::
+:func:`huskycat.state.state_dir`), written atomically::
 
     {"format": 1, "tools": {"ruff": [[files, seconds, unix time], ...], ...}}
 
@@ -42,9 +42,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from huskycat.cache.store import state_dir
 from huskycat.core.results import OUTCOME_ERROR, ToolResult, ToolStatus
-from huskycat.report.atomic import write_atomic
+from huskycat.state import state_dir, write_atomic
 
 FORMAT_VERSION = 1
 FILE_NAME = "history.json"

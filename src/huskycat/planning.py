@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from huskycat import files as filesmod
-from huskycat.cache import Cache, cached_run_tool
+from huskycat.cache import Cache
 from huskycat.cache.keys import with_cache_settings
-from huskycat.cache.sharded import cached_sharded_tool
+from huskycat.cache.lookup import cached_run_call
+from huskycat.cache.sharded import cached_sharded_call
 from huskycat.config import Config, ToolConfig
 from huskycat.core import graph
 from huskycat.core.process import DEFAULT_TIMEOUT
@@ -34,6 +35,7 @@ from huskycat.core.sharding import ShardedTool
 from huskycat.errors import HuskycatError
 from huskycat.filetypes import FileTypes
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
+from huskycat.tools.call import ToolCall
 from huskycat.tools.catalog import CATALOG, DEFAULT_AFTER, DEFAULT_DEPENDS_ON
 from huskycat.tools.levels import apply_fail_on
 from huskycat.tools.parsing import says_why
@@ -367,6 +369,22 @@ class Finishing:
         return self.finish(result)
 
 
+def tool_call(plan: Plan, tool: PlannedTool) -> ToolCall:
+    """The one record of ``tool``'s call in ``plan`` (over all its files), built from the
+    plan and the tool's settings; its parts are the same call on fewer files."""
+    settings = tool.settings
+    return ToolCall.of(
+        tool.spec,
+        tool.files,
+        root=plan.root,
+        fix=plan.fix,
+        extra_args=settings.args or (),
+        command=settings.command,
+        fix_command=settings.fix,
+        env=plan.env,
+    )
+
+
 def tool_callable(
     plan: Plan,
     tool: PlannedTool,
@@ -399,20 +417,10 @@ def tool_callable(
         return skipped
     if tool.run is not None:
         return tool.run(cache)
-    settings = tool.settings
+    call = tool_call(plan, tool)
 
     def run_on(files: Sequence[str]) -> ToolResult:
-        return cached_run_tool(
-            cache,
-            tool.spec,
-            files,
-            root=plan.root,
-            fix=plan.fix,
-            extra_args=settings.args or (),
-            command=settings.command,
-            fix_command=settings.fix,
-            env=plan.env,
-        )
+        return cached_run_call(cache, call.on(files))
 
     files = tool.files
 
@@ -440,18 +448,11 @@ def tool_callable(
         if allowed.blocked is not None:
             blocked = allowed.blocked
             return [lambda: blocked]
-        inner = cached_sharded_tool(
+        inner = cached_sharded_call(
             cache,
-            tool.spec,
-            allowed.files,
-            root=plan.root,
+            call.on(allowed.files),
             min_files_per_shard=MIN_FILES_PER_SHARD,
             max_shards=min(MAX_SHARDS, len(files) // MIN_FILES_PER_SHARD),
-            fix=plan.fix,
-            extra_args=settings.args or (),
-            command=settings.command,
-            fix_command=settings.fix,
-            env=plan.env,
         )
         current.append((allowed, inner))
         parts = list(inner.split(wanted))

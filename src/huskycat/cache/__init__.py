@@ -65,9 +65,8 @@ from huskycat.cache.store import (
     Cache,
     Stats,
     clear,
-    state_dir,
-    user_cache_dir,
 )
+from huskycat.state import state_dir, user_cache_dir
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

@@ -22,6 +22,7 @@ from huskycat.cache.store import FORMAT_VERSION, Cache, key_of
 from huskycat.core.results import OUTCOME_ERROR, ToolResult, ToolStatus
 from huskycat.tools import runner
 from huskycat.tools.base import ToolSpec
+from huskycat.tools.call import ToolCall
 from huskycat.tools.catalog import CATALOG
 
 # Name -> normal name, for the life of the process: every tool of a run asks for the
@@ -71,22 +72,15 @@ class Lookup:
     the files and :meth:`finish` returns the fresh result unchanged.
     """
 
-    def __init__(
-        self,
-        cache: Cache | None,
-        spec: ToolSpec,
-        files: Sequence[str],
-        root: Path,
-        options: Mapping[str, Any],
-    ) -> None:
+    def __init__(self, cache: Cache | None, call: ToolCall) -> None:
         self.cache = cache
-        self.spec = spec
-        self.root = root
+        self.call = call
+        self.spec = call.spec
+        self.root = call.root
         self.result: ToolResult | None = None
-        self.misses: tuple[str, ...] = tuple(dict.fromkeys(files))
+        self.misses: tuple[str, ...] = tuple(dict.fromkeys(call.files))
         self.total = len(self.misses)
         self.run_needed = True
-        self._options = dict(options)
         self._per_file = False
         self._hits: dict[str, FileState] = {}
         self._before: dict[str, str | None] = {}
@@ -96,11 +90,9 @@ class Lookup:
         self._metadata: dict[str, Any] = {}
 
     def run(self, files: Sequence[str]) -> ToolResult:
-        """:func:`runner.run_tool` over ``files`` with this run's options."""
+        """:func:`runner.run_call` of this call over ``files``."""
         version_of = self.cache.version_of if self.cache is not None else runner.tool_version
-        return runner.run_tool(
-            self.spec, files, root=self.root, version_of=version_of, **self._options
-        )
+        return runner.run_call(self.call.on(files), version_of=version_of)
 
     def finish(self, fresh: ToolResult | None) -> ToolResult:
         """The tool's result: ``fresh`` (None when nothing ran) with the cached files
@@ -224,29 +216,35 @@ def lookup(
     fix_command: Sequence[str] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Lookup:
-    """Find what ``cache`` holds for running ``spec`` over ``files`` (arguments as
-    :func:`runner.run_tool` takes them). Reads files and the cache; runs no tool."""
-    root = Path(root)
-    options = {
-        "fix": fix,
-        "extra_args": tuple(extra_args),
-        "command": command,
-        "fix_command": fix_command,
-        "env": env,
-    }
-    found = Lookup(cache, spec, files, root, options)
+    """:func:`lookup_call` of the :class:`~huskycat.tools.call.ToolCall` these arguments
+    make (as :func:`runner.run_tool` takes them)."""
+    call = ToolCall.of(
+        spec,
+        files,
+        root=root,
+        fix=fix,
+        extra_args=extra_args,
+        command=command,
+        fix_command=fix_command,
+        env=env,
+    )
+    return lookup_call(cache, call)
+
+
+def lookup_call(cache: Cache | None, call: ToolCall) -> Lookup:
+    """Find what ``cache`` holds for ``call``. Reads files and the cache; runs no tool."""
+    spec, files, root, env = call.spec, call.files, call.root, call.env
+    found = Lookup(cache, call)
     if cache is None or (spec.pass_filenames and not files) or not keys.cacheable(spec):
         return found
-    resolved = runner.resolve_command(
-        spec, root=root, fix=fix, extra_args=extra_args, command=command, fix_command=fix_command
-    )
+    resolved = runner.resolve_call(call)
     if not resolved.found:
         return found  # run_tool says "not installed"
     # The catalog's program, when a check command wraps it (taplo), else the program run.
     exe = resolved.executable if resolved.default_program and resolved.executable else None
     version = cache.version_of(spec, exe) if exe is not None else None
     programs = {resolved.argv[0], *([exe] if exe else [])}
-    writes = fix and spec.writes_files
+    writes = call.writes
     tool_key = key_of(
         {
             "format": FORMAT_VERSION,
@@ -291,8 +289,7 @@ def cached_run_tool(
     Raises what ``run_tool`` raises (``TimeoutError``, ``Cancelled``); nothing is stored
     then.
     """
-    found = lookup(
-        cache,
+    call = ToolCall.of(
         spec,
         files,
         root=root,
@@ -302,6 +299,12 @@ def cached_run_tool(
         fix_command=fix_command,
         env=env,
     )
+    return cached_run_call(cache, call)
+
+
+def cached_run_call(cache: Cache | None, call: ToolCall) -> ToolResult:
+    """:func:`cached_run_tool` of ``call``."""
+    found = lookup_call(cache, call)
     if found.result is not None:
         return found.result
     return found.finish(found.run(found.misses) if found.run_needed else None)

@@ -12,7 +12,7 @@ from typing import Any
 
 from huskycat.core import summary as summaries
 from huskycat.core.results import OUTCOME_ERROR, Diagnostic, Severity, ToolResult, ToolStatus
-from huskycat.core.sharding import merge_results, summary_of
+from huskycat.tools.merge import merge_results, summary_of
 from huskycat.tools.parsing import count
 
 _SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -170,7 +170,7 @@ def merge_cached(
     metadata: Mapping[str, Any] | None = None,
 ) -> ToolResult:
     """One result from a fresh run over some files and the cached states of the others,
-    by :func:`~huskycat.core.sharding.merge_results`: counts and the summary add up as
+    by :func:`~huskycat.tools.merge.merge_results`: counts and the summary add up as
     one run over all the files would say them, diagnostics sorted by file; the output is
     the fresh run's followed by the cached diagnostics, one line each. ``metadata`` is
     used when there is no fresh run. Outcome: the fresh run's "error" wins, then

@@ -21,11 +21,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from huskycat.cache.lookup import Lookup, lookup
+from huskycat.cache.lookup import Lookup, lookup_call
 from huskycat.cache.store import Cache
 from huskycat.core.results import ToolResult
-from huskycat.core.sharding import ShardedTool, merge_results
+from huskycat.core.sharding import ShardedTool
 from huskycat.tools.base import ToolSpec
+from huskycat.tools.call import ToolCall
+from huskycat.tools.merge import merge_results
 
 
 @dataclass(frozen=True)
@@ -60,24 +62,34 @@ def cached_sharded_tool(
     fix_command: Sequence[str] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> ShardedTool:
-    """A :class:`ShardedTool` that runs ``spec`` over ``files`` through ``cache`` (as
+    """:func:`cached_sharded_call` of the :class:`~huskycat.tools.call.ToolCall` these
+    arguments make."""
+    call = ToolCall.of(
+        spec,
+        files,
+        root=root,
+        fix=fix,
+        extra_args=extra_args,
+        command=command,
+        fix_command=fix_command,
+        env=env,
+    )
+    return cached_sharded_call(
+        cache, call, min_files_per_shard=min_files_per_shard, max_shards=max_shards
+    )
+
+
+def cached_sharded_call(
+    cache: Cache | None, call: ToolCall, *, min_files_per_shard: int, max_shards: int
+) -> ShardedTool:
+    """A :class:`ShardedTool` that runs ``call`` through ``cache`` (as
     :func:`~huskycat.cache.cached_run_tool` does), splitting the files the cache does not
     hold into up to ``n`` contiguous slices of at least ``min_files_per_shard``."""
     # The Lookup of the current split, for merge; None when the one part is final.
     current: list[Lookup | None] = [None]
 
     def split(wanted: int) -> list[Callable[[], ToolResult]]:
-        found = lookup(
-            cache,
-            spec,
-            files,
-            root=root,
-            fix=fix,
-            extra_args=extra_args,
-            command=command,
-            fix_command=fix_command,
-            env=env,
-        )
+        found = lookup_call(cache, call)
         current[0] = None
         if found.result is not None:
             replayed = found.result

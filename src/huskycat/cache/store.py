@@ -40,8 +40,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from huskycat import git
 from huskycat.cache import fingerprint
+from huskycat.state import state_dir
 from huskycat.tools import runner
 from huskycat.tools.base import ToolSpec
 
@@ -61,26 +61,6 @@ _ROW_OVERHEAD = 24  # bytes SQLite spends on a row beside its key and value, rou
 _CHUNK = 30000  # host parameters per query (SQLite allows 32766)
 
 Warn = Callable[[str], object]
-
-
-def state_dir(root: Path | str) -> Path:
-    """Where huskycat keeps what it learns about the repository at ``root``.
-
-    ``<git dir>/huskycat``; outside a repository, the user's cache folder
-    (``$XDG_CACHE_HOME/huskycat``, by default ``~/.cache/huskycat``).
-    """
-    try:
-        return git.git_dir(root) / "huskycat"
-    except git.GitError:
-        return user_cache_dir()
-
-
-def user_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/huskycat``, or ``~/.cache/huskycat``."""
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    if not os.path.isabs(base):  # the XDG specification: ignore a relative value
-        base = os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "huskycat"
 
 
 def clear(root: Path | str) -> int:

@@ -221,7 +221,7 @@ def _execute_on(
 ) -> _Ran:
     from huskycat import unchecked, vouching
     from huskycat.cache import Cache
-    from huskycat.core.parallel_executor import ParallelExecutor
+    from huskycat.core.parallel_executor import ParallelExecutor, ToolOptions
     from huskycat.core.process import become_subreaper
     from huskycat.core.results import ToolStatus
     from huskycat.history import History
@@ -248,6 +248,7 @@ def _execute_on(
         runnable = {n: t for n, t in plan.tools.items() if t.skip_reason is None}
     # A tool skipped before it starts takes no time; unknown, it would count as 1 unit.
     skipped = {n: 0.0 for n in plan.tools if n not in runnable}
+    durations = {**expected, **skipped}
     # A requirement between per-file tools holds back only the files it failed on.
     requires, after, vouchers = vouching.split_edges(
         plan.requires, plan.after, {n: t.spec for n, t in plan.tools.items()}
@@ -259,9 +260,14 @@ def _execute_on(
         timeout_per_tool=None,
         fail_fast=plan.fail_fast,
         after=after,
-        expected_durations={**expected, **skipped},
-        tool_timeouts={n: t.timeout for n, t in plan.tools.items()},
-        tool_resources={n: t.weight for n, t in plan.tools.items()},
+        tool_options={
+            n: ToolOptions(
+                timeout=t.timeout,
+                weight=t.weight,
+                expected_duration=durations.get(n),
+            )
+            for n, t in plan.tools.items()
+        },
         # Tools off the critical path yield the CPUs to it: the run ends with its chain.
         background_nice=BACKGROUND_NICE,
         backend=cluster.backend if cluster else None,  # None: threads (no --cluster)

@@ -11,7 +11,7 @@ from huskycat.commands.common import EXIT_OK, load_config, repo_root
 def cmd_tools(args: argparse.Namespace) -> int:
     from huskycat.planning import configured_edges, custom_spec
     from huskycat.tools.catalog import CATALOG
-    from huskycat.tools.runner import find_executable, tool_version
+    from huskycat.tools.programs import find_executable, tool_version
 
     root, _ = repo_root()
     config = load_config(root)

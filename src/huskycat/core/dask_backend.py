@@ -82,7 +82,7 @@ class ClusterError(Exception):
 
 
 class Prepared(NamedTuple):
-    """What a tool with a client side (``prepare()``, e.g. cache lookups) hands over:
+    """What a tool with a client side (``prepare()``) hands over:
     its value when the client alone could make it, else the part to run on a worker
     and what the client does with that part's value."""
 
@@ -177,7 +177,7 @@ class DaskBackend:
         self._lost: str | None = None  # why the scheduler is gone, once it is
         self._prefix = uuid.uuid4().hex[:10]
         self._count = itertools.count()
-        # Client-side parts of tools (cache lookups and stores), off the scheduler's loop.
+        # Client-side parts of tools (e.g. results looked up), off the scheduler's loop.
         self._client_side = ThreadPoolExecutor(
             max(2, os.cpu_count() or 2), thread_name_prefix="huskycat-client-side"
         )

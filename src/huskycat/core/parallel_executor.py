@@ -34,6 +34,7 @@ from huskycat.core.results import (
 )
 from huskycat.core.scheduler import Scheduler, Task
 from huskycat.core.sharding import ShardedTool
+from huskycat.core.tool_options import ToolOptions, split_options
 
 __all__ = [
     "TOOL_DEPENDENCIES",  # noqa: F822 - provided by the module's __getattr__, below
@@ -41,6 +42,7 @@ __all__ = [
     "ProgressCallback",
     "ShardedTool",
     "ToolEvent",
+    "ToolOptions",
     "ToolResult",
     "ToolStatus",
 ]
@@ -111,6 +113,9 @@ class ParallelExecutor:
             not on the longest remaining path when they start, so that the critical
             path gets the CPUs first when there are too few; 0 (the default) leaves
             every process as it is.
+        tool_options: ``{tool: ToolOptions(timeout=, weight=, expected_duration=)}``,
+            one record per tool instead of the three maps above (a field that is set
+            wins over the maps' entry for that tool).
     """
 
     def __init__(
@@ -127,8 +132,14 @@ class ParallelExecutor:
         backend: Callable[[int], Backend] | Backend | None = None,
         kill_grace: float = KILL_GRACE,
         background_nice: int = 0,
+        tool_options: Mapping[str, ToolOptions] | None = None,
     ) -> None:
         deps: Mapping[str, Iterable[str]]
+        if tool_options:
+            timeouts, weights, durations = split_options(tool_options)
+            tool_timeouts = {**(tool_timeouts or {}), **timeouts}
+            tool_resources = {**(tool_resources or {}), **weights}
+            expected_durations = {**(expected_durations or {}), **durations}
         # The seed's own graph prints the seed's plan word for word: its text has one
         # relation, "depends on", for every predecessor (Mermaid and DOT draw both kinds).
         self._seed_wording = tool_dependencies is None and not after

@@ -2,8 +2,8 @@
 
 A tool's summary ("2 errors, 1 warning", "would reformat 3 files") is a tuple of
 phrases: a :class:`Count` ("would reformat " + "3 files") or a plain string ("exit code
-2: bad option"). Parts of one run (batches, shards, cached files and re-run ones) are
-merged with :func:`merge`, which sums counts of the same phrase and keeps strings once;
+2: bad option"). Parts of one run (batches, shards, results replayed and calls run again)
+are merged with :func:`merge`, which sums counts of the same phrase and keeps strings once;
 the text is made by :func:`render` only when a result is built, and never read back.
 
 Counts are ordered by ``rank`` (the parser's order), so that merged parts print in the

@@ -19,8 +19,8 @@ from typing import Any
 
 from huskycat.core.results import SKIP_DEPENDENCY, Diagnostic, ToolResult, ToolStatus
 from huskycat.core.scheduler import blocks
-from huskycat.core.sharding import merge_results
 from huskycat.errors import HuskycatError
+from huskycat.tools.merge import merge_results
 
 _RESULT_FIELDS = frozenset(f.name for f in dataclasses.fields(ToolResult))
 

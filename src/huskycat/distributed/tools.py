@@ -4,7 +4,7 @@
 
     client (backend's client-side pool)         worker
     lookup(cache, spec, files) -- hit --------> (nothing sent)
-         `-- misses --> RemoteRun(spec, misses) --> runner.run_tool -> ToolResult
+         `-- misses --> RemoteRun(call on misses) --> runner.run_call -> ToolResult
     Lookup.finish(fresh) <--------------------------------------------'  (merged, stored)
 
 On the thread backend the same object is simply called, as the local tool would be.
@@ -13,21 +13,20 @@ On the thread backend the same object is simply called, as the local tool would 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
-from huskycat.cache.lookup import Lookup, lookup
+from huskycat.cache.lookup import Lookup, lookup_call
 from huskycat.cache.sharded import MissRun
 from huskycat.cache.store import Cache
 from huskycat.core.dask_backend import Prepared
 from huskycat.core.results import ToolResult
 from huskycat.core.sharding import ShardedTool
 from huskycat.distributed.ship import Fixed, Shipment, Shipped, run_shipped
-from huskycat.planning import FileCall, Finishing, Plan, PlannedTool
+from huskycat.planning import FileCall, Finishing, Plan, PlannedTool, tool_call
 from huskycat.tools import runner
-from huskycat.tools.base import ToolSpec
+from huskycat.tools.call import ToolCall
 from huskycat.vouching import Vouched
 
 
@@ -36,19 +35,16 @@ class RemoteRun:
     """What a worker runs: the tool over some files, nothing of the client's state.
     ``shipped``: the files are in a shipped tree, not at ``root``."""
 
-    spec: ToolSpec
-    files: tuple[str, ...]
-    root: str
-    options: Mapping[str, Any]
+    call: ToolCall
     shipped: Shipped | None = None
 
     def __call__(self) -> ToolResult | Fixed:
         if self.shipped is None:
-            return self._run(Path(self.root))
-        return run_shipped(self.shipped, bool(self.options.get("fix")), self.files, self._run)
+            return self._run(self.call.root)
+        return run_shipped(self.shipped, self.call.fix, self.call.files, self._run)
 
     def _run(self, root: Path) -> ToolResult:
-        return runner.run_tool(self.spec, self.files, root=root, **self.options)
+        return runner.run_call(self.call.at(root))
 
 
 @dataclass(frozen=True)
@@ -58,8 +54,7 @@ class ClusterTool:
 
     cache: Cache | None = field(repr=False)
     call: FileCall
-    root: Path
-    options: Mapping[str, Any]
+    tool_call: ToolCall  # over all the tool's files; its files are asked of ``call``
     shipment: Shipment | None = field(default=None, repr=False)
 
     def __call__(self) -> ToolResult:
@@ -70,14 +65,13 @@ class ClusterTool:
         allowed = self.call.vouch()
         if allowed.blocked is not None:
             return Prepared(allowed.blocked)
-        spec = self.call.tool.spec
-        found = lookup(self.cache, spec, allowed.files, root=self.root, **self.options)
+        found = lookup_call(self.cache, self.tool_call.on(allowed.files))
         if found.result is not None:
             return Prepared(self.call.finish(found.result, allowed))
         if not found.run_needed:
             return Prepared(self.call.finish(found.finish(None), allowed))
         shipped = self.shipment.ref() if self.shipment is not None else None
-        remote = RemoteRun(spec, tuple(found.misses), str(self.root), dict(self.options), shipped)
+        remote = RemoteRun(found.call.on(found.misses), shipped)
         finish = functools.partial(_finish, found, self.shipment, self.call, allowed)
         return Prepared(None, remote, finish)
 
@@ -99,7 +93,6 @@ class ClusterSlice:
     result handed back to the part's own ``done`` (and ``then``) here."""
 
     part: MissRun
-    options: Mapping[str, Any]
     shipment: Shipment | None = field(default=None, repr=False)
     then: Callable[[ToolResult], ToolResult] | None = field(default=None, repr=False)
 
@@ -111,9 +104,7 @@ class ClusterSlice:
     def prepare(self) -> Prepared:
         found = self.part.found
         shipped = self.shipment.ref() if self.shipment is not None else None
-        remote = RemoteRun(
-            found.spec, self.part.files, str(found.root), dict(self.options), shipped
-        )
+        remote = RemoteRun(found.call.on(self.part.files), shipped)
         return Prepared(None, remote, self._finish)
 
     def _finish(self, fresh: object) -> ToolResult:
@@ -149,22 +140,15 @@ def for_cluster(
 ) -> Callable[[], object]:
     """The cluster's version of ``local`` (what :func:`huskycat.planning.tool_callable`
     made for ``tool``): the same files and shards, the cache kept on the client."""
-    settings = tool.settings
-    options = {
-        "fix": plan.fix,
-        "extra_args": tuple(settings.args or ()),
-        "command": settings.command,
-        "fix_command": settings.fix,
-        "env": dict(plan.env),  # picklable, whatever mapping the plan holds
-    }
+    call = tool_call(plan, tool)  # its env a plain dict: picklable
 
     def convert(part: Callable[[], object]) -> Callable[[], object]:
         if isinstance(part, FileCall):
-            return ClusterTool(cache, part, plan.root, options, shipment)
+            return ClusterTool(cache, part, call, shipment)
         if isinstance(part, MissRun):
-            return ClusterSlice(part, options, shipment)
+            return ClusterSlice(part, shipment)
         if isinstance(part, Finishing) and isinstance(part.part, MissRun):
-            return ClusterSlice(part.part, options, shipment, part.finish)
+            return ClusterSlice(part.part, shipment, part.finish)
         # A skip, a replay, a blocked tool, a pre-commit hook: made here, nothing to send.
         return OnClient(part)
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from huskycat.tools import runner
+from huskycat.tools import programs
 
 if TYPE_CHECKING:
     from huskycat.core.dask_backend import DaskBackend
@@ -25,8 +25,8 @@ def versions(specs: Iterable[ToolSpec], root: str) -> dict[str, str | None]:
     """``{tool: version}`` of the catalog programs installed here ("missing" if not)."""
     found: dict[str, str | None] = {}
     for spec in specs:
-        exe = runner.find_executable(spec.executable)
-        found[spec.name] = "missing" if exe is None else runner.tool_version(spec, exe)
+        exe = programs.find_executable(spec.executable)
+        found[spec.name] = "missing" if exe is None else programs.tool_version(spec, exe)
     return found
 
 

@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from huskycat import __version__
 from huskycat.core.results import ToolResult, ToolStatus
-from huskycat.core.sharding import ShardedTool, merge_results
+from huskycat.core.sharding import ShardedTool
 from huskycat.envs import EnvSpec
 from huskycat.precommit.execute import HookCall, digests, run_on
 from huskycat.precommit.index import FileIndex
+from huskycat.tools.merge import merge_results
 
 if TYPE_CHECKING:
     from huskycat.cache import Cache
@@ -54,7 +55,7 @@ class RepoState:
 def file_index(root: Path) -> FileIndex:
     """The run's :class:`FileIndex`, saved when the process ends (after the run)."""
     from huskycat import git
-    from huskycat.cache import state_dir
+    from huskycat.state import state_dir
 
     path = state_dir(root) / "precommit-index.json" if git.find_root(root) else None
     index = FileIndex(root, path)

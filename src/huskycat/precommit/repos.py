@@ -125,7 +125,7 @@ class Hook:
 
 def repos_dir() -> Path:
     """Where hook repositories are fetched: ``<user cache>/huskycat/repos``."""
-    from huskycat.cache import user_cache_dir
+    from huskycat.state import user_cache_dir
 
     return user_cache_dir() / "repos"
 

@@ -49,8 +49,8 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 from huskycat.core.results import ToolResult
-from huskycat.report.atomic import write_atomic
 from huskycat.report.describe import Results, as_list
+from huskycat.state import write_atomic
 
 FORMAT_VERSION = 1
 SCHEMA_RESOURCE = "schema.json"

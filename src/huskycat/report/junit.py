@@ -32,7 +32,6 @@ from datetime import datetime
 from pathlib import Path
 
 from huskycat.core.results import ToolResult, ToolStatus
-from huskycat.report.atomic import write_atomic
 from huskycat.report.describe import (
     Results,
     as_list,
@@ -42,6 +41,7 @@ from huskycat.report.describe import (
     first_line,
     skip_text,
 )
+from huskycat.state import write_atomic
 
 # Terminal colour and cursor sequences: drop them whole rather than leave "[31m" behind.
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")

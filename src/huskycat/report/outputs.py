@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from huskycat.report.atomic import write_atomic
 from huskycat.report.run_data import RunData
+from huskycat.state import write_atomic
 
 
 class Format(NamedTuple):

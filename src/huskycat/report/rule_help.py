@@ -101,7 +101,7 @@ def _bandit(code: str) -> str | None:
 @functools.cache
 def _ruff_rule_names() -> dict[str, str]:
     from huskycat.core import process
-    from huskycat.tools.runner import find_executable
+    from huskycat.tools.programs import find_executable
 
     exe = find_executable("ruff")
     if exe is None:

@@ -1,7 +1,9 @@
-"""Writing a report file so that a reader never sees half of it, and never replacing
-what the user pointed us at: the one function every report (and the history) uses.
+"""What huskycat keeps between runs, and how it writes it: the helpers that the cache,
+the history, the file-type and pre-commit indexes and the reports share, below all of them.
 
-What the path names decides how it is written:
+:func:`state_dir` is where huskycat keeps what it learns about a repository.
+:func:`write_atomic` writes a file so that a reader never sees half of it, and never
+replaces what the user pointed us at. What the path names decides how it is written:
 
 - nothing yet, or a regular file: a temporary file in the same folder, swapped in with
   ``os.replace``, so that the file is always either the old one or the complete new one;
@@ -21,6 +23,8 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+
+from huskycat import git
 
 # Mode of a new report file: readable by the CI job's other steps, like a plain open().
 NEW_FILE_MODE = 0o644
@@ -98,3 +102,23 @@ def _replace(target: Path, data: bytes, mode: int) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def state_dir(root: Path | str) -> Path:
+    """Where huskycat keeps what it learns about the repository at ``root``.
+
+    ``<git dir>/huskycat``; outside a repository, the user's cache folder
+    (``$XDG_CACHE_HOME/huskycat``, by default ``~/.cache/huskycat``).
+    """
+    try:
+        return git.git_dir(root) / "huskycat"
+    except git.GitError:
+        return user_cache_dir()
+
+
+def user_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/huskycat``, or ``~/.cache/huskycat``."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # the XDG specification: ignore a relative value
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "huskycat"
