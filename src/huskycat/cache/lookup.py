@@ -19,7 +19,7 @@ from huskycat import __version__
 from huskycat.cache import fingerprint, keys
 from huskycat.cache.merge import FileState, file_states, merge_cached, replay
 from huskycat.cache.store import FORMAT_VERSION, Cache, key_of
-from huskycat.core.results import OUTCOME_ERROR, ToolResult, ToolStatus
+from huskycat.core.results import OUTCOME_ERROR, Diagnostic, ToolResult, ToolStatus
 from huskycat.tools import runner
 from huskycat.tools.base import ToolSpec
 from huskycat.tools.catalog import CATALOG
@@ -221,7 +221,7 @@ class Lookup:
             chain = chains[normal.rpartition("/")[0]]
             keys[normal] = _file_key(tool_key, normal, content, chain)
         rows = cache.get_many(keys.values()) if keys else {}
-        diagnostics = []
+        diagnostics: list[Diagnostic] = []
         for normal, key in keys.items():
             state = FileState.from_row(normal, rows[key]) if key in rows else None
             if state is None:
