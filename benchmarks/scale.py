@@ -240,10 +240,11 @@ class Bench:
             return total, files
         argv = [sys.executable, "-m", "huskycat", "cache", "stats"]
         proc = subprocess.run(argv, cwd=root, env=self.env, capture_output=True, check=False)
-        found = re.search(r"([\d,]+)\s+entries|entries\D{0,3}([\d,]+)", proc.stdout.decode())
+        # "entries:    40004" (huskycat cache stats); the folder's path may hold digits.
+        found = re.search(r"^entries:\s*([\d,]+)", proc.stdout.decode(), re.MULTILINE)
         if proc.returncode != 0 or found is None:
             return total, None
-        return total, int((found.group(1) or found.group(2)).replace(",", ""))
+        return total, int(found.group(1).replace(",", ""))
 
     def edit(self, root: Path, count: int, nth: int) -> str:
         """Append a comment to one module (a different one for each ``nth``)."""

@@ -94,6 +94,7 @@ class Lookup:
         self._run_key: str | None = None
         self._project: object | None = None
         self._metadata: dict[str, Any] = {}
+        self._normals: dict[str, str] = {}  # name -> normal name, of the readable files
 
     def run(self, files: Sequence[str]) -> ToolResult:
         """:func:`runner.run_tool` over ``files`` with this run's options."""
@@ -121,15 +122,16 @@ class Lookup:
         after = fingerprint.file_digests(self.root, self.misses)
         unchanged = [f for f in self.misses if after[f] is not None and after[f] == self._before[f]]
         if self._per_file and fresh is not None:
-            states = file_states(fresh, [_normal(f) for f in self.misses])
+            states = file_states(fresh, [self._normals.get(f) or _normal(f) for f in self.misses])
             if states is None:
                 return  # not split by file: neither its files nor the run can be replayed
             for name in unchanged:
                 # A file whose verdict alone is unknown (clean None) is stored too: its
                 # diagnostics serve a replay of the whole run; it is no hit on its own.
-                state = states.get(_normal(name))
-                if state is not None and name in self._file_keys:
-                    cache.put(self._file_keys[name], state.to_row())
+                key = self._file_keys.get(name)
+                state = states.get(self._normals[name]) if key is not None else None
+                if state is not None and key is not None:
+                    cache.put(key, state.to_row())
         if self._run_key is None or len(unchanged) < len(self.misses):
             return
         if merged.metadata.get("modified_files"):
@@ -151,7 +153,7 @@ class Lookup:
         # Files in one folder share its configuration chain: taken once per folder.
         memo: dict[str, list[tuple[str, str, str | None]]] = {}
         chains: dict[str, str] = {}
-        normals: dict[str, str] = {}
+        normals = self._normals
         whole = hashlib.sha256(f"{tool_key}\0run\0".encode())
         parts: list[str] = []
         complete = True
@@ -187,13 +189,14 @@ class Lookup:
         misses = []
         for name in self.misses:
             key = self._file_keys.get(name)
-            state = FileState.from_row(_normal(name), stored[key]) if key in stored else None
+            state = FileState.from_row(normals[name], stored[key]) if key in stored else None
             if state is None:
                 misses.append(name)
             else:
-                states[_normal(name)] = state
+                states[normals[name]] = state
         unknown = {n for n, state in states.items() if state.clean is None}
-        misses += [name for name in self.misses if _normal(name) in unknown]
+        if unknown:
+            misses += [name for name in self.misses if normals.get(name) in unknown]
         self._hits = {n: state for n, state in states.items() if n not in unknown}
         missed = set(misses)
         self.misses = tuple(name for name in self.misses if name in missed)
@@ -212,7 +215,9 @@ class Lookup:
         noted = stored.get("noted") if isinstance(stored, dict) else None
         if not isinstance(noted, list) or not all(isinstance(n, str) for n in noted):
             return False
-        contents = {_normal(name): content for name, content in self._before.items()}
+        contents = (
+            {self._normals[n]: c for n, c in self._before.items() if c is not None} if noted else {}
+        )
         keys: dict[str, str] = {}
         for normal in noted:
             content = contents.get(normal)

@@ -501,7 +501,13 @@ def _short(key: str) -> bytes:
     return bytes.fromhex(key[-2 * _KEY_BYTES :])
 
 
+_CLEAN_ROW: list[object] = [1, []]  # a clean file's row (cache.merge.FileState.to_row)
+_CLEAN_DATA = b"[1,[]]"
+
+
 def _encode(value: object) -> bytes:
+    if value == _CLEAN_ROW:
+        return _CLEAN_DATA  # most rows of a cold run: no JSON encoder per file
     data = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
     if len(data) >= _COMPRESS_FROM:
         return b"\0" + zlib.compress(data, 6)
