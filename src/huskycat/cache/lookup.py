@@ -235,6 +235,16 @@ class Lookup:
         result = replay(stored, diagnostics)
         if result is None:
             return False
+        if cache.stale(self._run_key):
+            # Now and then (every few runs), the files' rows are marked as used too, so
+            # that eviction keeps them while their whole run is replayed: they are what
+            # a run with one file changed reads.
+            cache.mark_used(
+                _file_key(tool_key, normal, content, chains[normal.rpartition("/")[0]])
+                for normal, content in (
+                    (self._normals[n], c) for n, c in self._before.items() if c is not None
+                )
+            )
         self.result, self.misses, self.run_needed = result, (), False
         cache.count(self.total, 0)
         return True

@@ -183,6 +183,21 @@ class Cache:
                 found[wanted[short]] = decoded
         return found
 
+    def stale(self, key: str) -> bool:
+        """Whether this run read ``key``'s row and found it last used more than
+        :data:`TOUCH_AFTER_RUNS` runs ago (the run marks it as used when it closes)."""
+        with self._lock:
+            return _short(key) in self._touch
+
+    def mark_used(self, keys: Iterable[str]) -> None:
+        """Mark the rows of ``keys`` as used by this run without reading them (rows a
+        replay depends on but did not read: a whole run's files); missing keys are
+        ignored."""
+        shorts = {_short(k) for k in keys}
+        with self._lock:
+            self._used.update(shorts)
+            self._touch.update(shorts)
+
     def put(self, key: str, value: object) -> bool:
         """Store ``value`` (JSON-ready) under ``key`` when the run ends; False when no
         database can be kept (the run goes on uncached)."""
