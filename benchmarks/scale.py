@@ -332,7 +332,7 @@ def start_up(bench: Bench, tools: Sequence[str]) -> Fixed:
         bench.forget(root)
         colds.append(bench.huskycat(root, *option))
     warm = least([bench.huskycat(root, *option) for _ in range(5)])
-    shutil.rmtree(root)
+    shutil.rmtree(root, ignore_errors=True)  # a tool may still be removing its cache
     return Fixed(no_cache.cpu - tools_cpu, least(colds).cpu - tools_cpu, warm.cpu)
 
 
@@ -419,7 +419,7 @@ def ruff_section(bench: Bench, size: int, repeats: int, fixed: Fixed, pre_commit
     disk_row(disk, entries, size)
     if types.is_file():
         row("remembered file types on disk per file", f"{types.stat().st_size / size:.0f} B")
-    shutil.rmtree(root)
+    shutil.rmtree(root, ignore_errors=True)  # a tool may still be removing its cache
     return own
 
 
@@ -483,7 +483,7 @@ def pair_section(bench: Bench, size: int, repeats: int, fixed: Fixed) -> None:
     disk_row(disk, entries, 2 * size)
     peak = max(r.peak_kib or 0 for r in (cold, warm, one, no_cache)) / 1024
     row("huskycat's peak memory (its own process)", f"{peak:.0f} MB")
-    shutil.rmtree(root)
+    shutil.rmtree(root, ignore_errors=True)  # a tool may still be removing its cache
 
 
 def sizes_of(text: str) -> list[int]:
