@@ -29,7 +29,7 @@ files, 10 ms of noise in either run is 10 us per file.
 
 Peak memory: the maximum resident set of the huskycat process itself (its ``getrusage``,
 read at exit; the tools it starts are separate processes). Disk: the result cache's
-bytes on disk (``<git dir>/huskycat`` less the file types and history) over the entries
+bytes on disk (``<git dir>/huskycat/cache``) over the entries
 it holds (its entry files, or what ``huskycat cache stats`` says), else over the file
 entries the run should have stored (files times tools).
 
@@ -75,6 +75,7 @@ TARGET_SIZE = 100_000  # the size the targets against prek and for memory are se
 FOLDER_SIZE = 100
 MODULE = '"""Module {i}."""\n\n\ndef value_{i}(x: int) -> int:\n    return x + {i}\n'
 GITIGNORE = ".ruff_cache/\n__pycache__/\n*.pyc\n"
+HUSKYCAT_TOML = "# huskycat's own tools, not the .pre-commit-config.yaml hooks\n"
 EDIT = "# changed by benchmarks/scale.py\n"
 # Runs huskycat and writes its own peak resident set (KiB) to argv[1] at exit.
 WRAPPER = """\
@@ -172,6 +173,10 @@ class Bench:
                 path.mkdir(parents=True)
             (path / f"mod{index:02d}.py").write_text(MODULE.format(i=i))
         (root / ".gitignore").write_text(GITIGNORE)
+        # A huskycat configuration, so that huskycat runs its catalog's ruff and flake8
+        # rather than the hooks of .pre-commit-config.yaml (which it runs in a
+        # repository with no configuration of its own).
+        (root / ".huskycat.toml").write_text(HUSKYCAT_TOML)
         hooks = [("ruff", f"{self.ruff} check --force-exclude")]
         if flake8:
             hooks.append(("flake8", self.flake8))
@@ -228,22 +233,21 @@ class Bench:
         """(bytes on disk, entries) of huskycat's result cache: entries counted as files
         when it keeps one per entry, else as ``huskycat cache stats`` says (None when it
         cannot say)."""
-        state = root / ".git" / "huskycat"
+        state = root / ".git" / "huskycat" / "cache"  # not the file types, history
         total, files = 0, 0
         for folder, _, names in os.walk(state):
             for name in names:
-                if folder == str(state) and name in ("file-types", "history.json"):
-                    continue
                 total += os.lstat(os.path.join(folder, name)).st_blocks * 512
                 files += name.endswith(".json")
         if files:
             return total, files
         argv = [sys.executable, "-m", "huskycat", "cache", "stats"]
         proc = subprocess.run(argv, cwd=root, env=self.env, capture_output=True, check=False)
-        found = re.search(r"([\d,]+)\s+entries|entries\D{0,3}([\d,]+)", proc.stdout.decode())
+        # "entries:    40004" (huskycat cache stats); the folder's path may hold digits.
+        found = re.search(r"^entries:\s*([\d,]+)", proc.stdout.decode(), re.MULTILINE)
         if proc.returncode != 0 or found is None:
             return total, None
-        return total, int((found.group(1) or found.group(2)).replace(",", ""))
+        return total, int(found.group(1).replace(",", ""))
 
     def edit(self, root: Path, count: int, nth: int) -> str:
         """Append a comment to one module (a different one for each ``nth``)."""
@@ -328,7 +332,7 @@ def start_up(bench: Bench, tools: Sequence[str]) -> Fixed:
         bench.forget(root)
         colds.append(bench.huskycat(root, *option))
     warm = least([bench.huskycat(root, *option) for _ in range(5)])
-    shutil.rmtree(root)
+    shutil.rmtree(root, ignore_errors=True)  # a tool may still be removing its cache
     return Fixed(no_cache.cpu - tools_cpu, least(colds).cpu - tools_cpu, warm.cpu)
 
 
@@ -415,7 +419,7 @@ def ruff_section(bench: Bench, size: int, repeats: int, fixed: Fixed, pre_commit
     disk_row(disk, entries, size)
     if types.is_file():
         row("remembered file types on disk per file", f"{types.stat().st_size / size:.0f} B")
-    shutil.rmtree(root)
+    shutil.rmtree(root, ignore_errors=True)  # a tool may still be removing its cache
     return own
 
 
@@ -479,7 +483,7 @@ def pair_section(bench: Bench, size: int, repeats: int, fixed: Fixed) -> None:
     disk_row(disk, entries, 2 * size)
     peak = max(r.peak_kib or 0 for r in (cold, warm, one, no_cache)) / 1024
     row("huskycat's peak memory (its own process)", f"{peak:.0f} MB")
-    shutil.rmtree(root)
+    shutil.rmtree(root, ignore_errors=True)  # a tool may still be removing its cache
 
 
 def sizes_of(text: str) -> list[int]:

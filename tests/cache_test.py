@@ -35,6 +35,7 @@ from huskycat.cache import (
     merge_cached,
     state_dir,
 )
+from huskycat.cache.store import TOUCH_AFTER_RUNS
 from huskycat.config import ToolConfig
 from huskycat.core import process
 from huskycat.core import summary as summaries
@@ -877,3 +878,20 @@ def test_importing_the_cache_and_history_starts_no_process() -> None:
         assert calls == [], calls
         """)
     subprocess.run([sys.executable, "-c", code], check=True, stdin=subprocess.DEVNULL)
+
+
+def test_replaying_a_whole_run_keeps_its_files_rows_from_eviction(repo: GitRepo) -> None:
+    # A whole run replayed from its one row reads no file row; every few runs it marks
+    # them as used, so that the least recently used rows evicted are not these.
+    with Cache.for_root(repo.path) as first:
+        run(first, "ruff", repo)
+    path = Cache.for_root(repo.path).path
+    for _ in range(TOUCH_AFTER_RUNS + 3):
+        with Cache.for_root(repo.path) as again:
+            assert run(again, "ruff", repo).metadata["cached"] is True
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        last = int(db.execute("SELECT value FROM meta WHERE name = 'run'").fetchone()[0])
+        oldest = db.execute("SELECT min(used) FROM entries").fetchone()[0]
+        count = db.execute("SELECT count(*) FROM entries").fetchone()[0]
+    assert count >= len(TOOL_FILES["ruff"]) + 1  # each file's row and the whole run's
+    assert oldest >= last - TOUCH_AFTER_RUNS - 1

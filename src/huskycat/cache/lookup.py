@@ -19,7 +19,7 @@ from huskycat import __version__
 from huskycat.cache import fingerprint, keys
 from huskycat.cache.merge import FileState, file_states, merge_cached, replay
 from huskycat.cache.store import FORMAT_VERSION, Cache, key_of
-from huskycat.core.results import OUTCOME_ERROR, ToolResult, ToolStatus
+from huskycat.core.results import OUTCOME_ERROR, Diagnostic, ToolResult, ToolStatus
 from huskycat.tools import runner
 from huskycat.tools.base import ToolSpec
 from huskycat.tools.call import ToolCall
@@ -88,6 +88,7 @@ class Lookup:
         self._run_key: str | None = None
         self._project: object | None = None
         self._metadata: dict[str, Any] = {}
+        self._normals: dict[str, str] = {}  # name -> normal name, of the readable files
 
     def run(self, files: Sequence[str]) -> ToolResult:
         """:func:`runner.run_call` of this call over ``files``."""
@@ -113,15 +114,16 @@ class Lookup:
         after = fingerprint.file_digests(self.root, self.misses)
         unchanged = [f for f in self.misses if after[f] is not None and after[f] == self._before[f]]
         if self._per_file and fresh is not None:
-            states = file_states(fresh, [_normal(f) for f in self.misses])
+            states = file_states(fresh, [self._normals.get(f) or _normal(f) for f in self.misses])
             if states is None:
                 return  # not split by file: neither its files nor the run can be replayed
             for name in unchanged:
                 # A file whose verdict alone is unknown (clean None) is stored too: its
                 # diagnostics serve a replay of the whole run; it is no hit on its own.
-                state = states.get(_normal(name))
-                if state is not None and name in self._file_keys:
-                    cache.put(self._file_keys[name], state.to_row())
+                key = self._file_keys.get(name)
+                state = states.get(self._normals[name]) if key is not None else None
+                if state is not None and key is not None:
+                    cache.put(key, state.to_row())
         if self._run_key is None or len(unchanged) < len(self.misses):
             return
         if merged.metadata.get("modified_files"):
@@ -131,53 +133,113 @@ class Lookup:
         stored = merged.to_dict()
         stored["metadata"].pop("cached", None)
         stored["metadata"].pop("cached_files", None)
+        entry: dict[str, Any] = {"result": stored}
         if self._per_file:
             del stored["diagnostics"]  # stored once: in the files' rows, read on a replay
-        cache.put(self._run_key, {"result": stored})
+            # The files whose rows hold diagnostics: the only rows a replay reads.
+            entry["noted"] = sorted({d.file for d in merged.diagnostics})
+        cache.put(self._run_key, entry)
 
     def _look_up_files(self, cache: Cache, tool_key: str) -> None:
         self._per_file = True
-        memo: dict[str, list[tuple[str, str, str | None]]] = {}
         # Files in one folder share its configuration chain: taken once per folder.
+        memo: dict[str, list[tuple[str, str, str | None]]] = {}
         chains: dict[str, str] = {}
+        normals = self._normals
+        whole = hashlib.sha256(f"{tool_key}\0run\0".encode())
+        parts: list[str] = []
+        complete = True
         for name, content in self._before.items():
-            if content is not None:
-                normal = _normal(name)
-                folder = normal.rpartition("/")[0]
-                chain = chains.get(folder)
-                if chain is None:
-                    nested = fingerprint.nested_config_digests(
-                        self.root, normal, self.spec.config_files, memo
-                    )
-                    chain = chains[folder] = key_of(nested)
-                self._file_keys[name] = _file_key(tool_key, normal, content, chain)
-        if len(self._file_keys) == len(self._before):
-            self._run_key = key_of([tool_key, "run", list(self._file_keys.values())])
-        wanted = list(self._file_keys.values())
-        stored = cache.get_many([self._run_key, *wanted] if self._run_key else wanted)
+            if content is None:
+                complete = False
+                continue
+            normal = normals[name] = _normal(name)
+            folder = normal.rpartition("/")[0]
+            chain = chains.get(folder)
+            if chain is None:
+                nested = fingerprint.nested_config_digests(
+                    self.root, normal, self.spec.config_files, memo
+                )
+                chain = chains[folder] = key_of(nested)
+            parts.append(f"{normal}\0{content}\0{chain}\n")
+        if complete:
+            # The whole run's key: every file's name, content and configuration chain in
+            # one digest, so that a run with nothing changed is one row, read with one
+            # query, and no per-file key or object (see _replay_whole).
+            whole.update("".join(parts).encode("utf-8", "surrogateescape"))
+            self._run_key = whole.hexdigest()
+            if self._replay_whole(cache, tool_key, chains):
+                return
+        del parts
+        for name, normal in normals.items():
+            content = self._before[name]
+            assert content is not None  # normals holds the readable files only
+            chain = chains[normal.rpartition("/")[0]]
+            self._file_keys[name] = _file_key(tool_key, normal, content, chain)
+        stored = cache.get_many(self._file_keys.values())
         states: dict[str, FileState] = {}
         misses = []
         for name in self.misses:
             key = self._file_keys.get(name)
-            state = FileState.from_row(_normal(name), stored[key]) if key in stored else None
+            state = FileState.from_row(normals[name], stored[key]) if key in stored else None
             if state is None:
                 misses.append(name)
             else:
-                states[_normal(name)] = state
-        if self._run_key is not None and not misses and self._run_key in stored:
-            diagnostics = [d for state in states.values() for d in state.diagnostics]
-            result = replay(stored[self._run_key], diagnostics)
-            if result is not None:
-                self.result, self.misses, self.run_needed = result, (), False
-                cache.count(len(states), 0)
-                return
+                states[normals[name]] = state
         unknown = {n for n, state in states.items() if state.clean is None}
-        misses += [name for name in self.misses if _normal(name) in unknown]
+        if unknown:
+            misses += [name for name in self.misses if normals.get(name) in unknown]
         self._hits = {n: state for n, state in states.items() if n not in unknown}
         missed = set(misses)
         self.misses = tuple(name for name in self.misses if name in missed)
         self.run_needed = bool(misses)
         cache.count(len(self._hits), len(self.misses))
+
+    def _replay_whole(self, cache: Cache, tool_key: str, chains: Mapping[str, str]) -> bool:
+        """Replay the whole run's entry when it is stored: its diagnostics are read from
+        the rows of the files it names as having any (``noted``), the only files whose
+        keys are taken. False (nothing replayed) when the entry or one of those rows is
+        missing or does not read."""
+        assert self._run_key is not None
+        stored = cache.get(self._run_key)
+        if stored is None:
+            return False
+        noted = stored.get("noted") if isinstance(stored, dict) else None
+        if not isinstance(noted, list) or not all(isinstance(n, str) for n in noted):
+            return False
+        contents = (
+            {self._normals[n]: c for n, c in self._before.items() if c is not None} if noted else {}
+        )
+        keys: dict[str, str] = {}
+        for normal in noted:
+            content = contents.get(normal)
+            if content is None:
+                return False  # the entry names a file this run does not have
+            chain = chains[normal.rpartition("/")[0]]
+            keys[normal] = _file_key(tool_key, normal, content, chain)
+        rows = cache.get_many(keys.values()) if keys else {}
+        diagnostics: list[Diagnostic] = []
+        for normal, key in keys.items():
+            state = FileState.from_row(normal, rows[key]) if key in rows else None
+            if state is None:
+                return False
+            diagnostics.extend(state.diagnostics)
+        result = replay(stored, diagnostics)
+        if result is None:
+            return False
+        if cache.stale(self._run_key):
+            # Now and then (every few runs), the files' rows are marked as used too, so
+            # that eviction keeps them while their whole run is replayed: they are what
+            # a run with one file changed reads.
+            cache.mark_used(
+                _file_key(tool_key, normal, content, chains[normal.rpartition("/")[0]])
+                for normal, content in (
+                    (self._normals[n], c) for n, c in self._before.items() if c is not None
+                )
+            )
+        self.result, self.misses, self.run_needed = result, (), False
+        cache.count(self.total, 0)
+        return True
 
     def _project_state(self) -> object | None:
         """What a project-wide tool may read besides its arguments (see

@@ -163,6 +163,21 @@ class Cache:
                 found[wanted[short]] = decoded
         return found
 
+    def stale(self, key: str) -> bool:
+        """Whether this run read ``key``'s row and found it last used more than
+        :data:`TOUCH_AFTER_RUNS` runs ago (the run marks it as used when it closes)."""
+        with self._lock:
+            return _short(key) in self._touch
+
+    def mark_used(self, keys: Iterable[str]) -> None:
+        """Mark the rows of ``keys`` as used by this run without reading them (rows a
+        replay depends on but did not read: a whole run's files); missing keys are
+        ignored."""
+        shorts = {_short(k) for k in keys}
+        with self._lock:
+            self._used.update(shorts)
+            self._touch.update(shorts)
+
     def put(self, key: str, value: object) -> bool:
         """Store ``value`` (JSON-ready) under ``key`` when the run ends; False when no
         database can be kept (the run goes on uncached)."""
@@ -481,7 +496,13 @@ def _short(key: str) -> bytes:
     return bytes.fromhex(key[-2 * _KEY_BYTES :])
 
 
+_CLEAN_ROW: list[object] = [1, []]  # a clean file's row (cache.merge.FileState.to_row)
+_CLEAN_DATA = b"[1,[]]"
+
+
 def _encode(value: object) -> bytes:
+    if value == _CLEAN_ROW:
+        return _CLEAN_DATA  # most rows of a cold run: no JSON encoder per file
     data = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
     if len(data) >= _COMPRESS_FROM:
         return b"\0" + zlib.compress(data, 6)
