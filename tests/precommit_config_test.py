@@ -143,7 +143,9 @@ def test_cli_exits_2_with_one_line(tmp_path: Path) -> None:
     assert "repos[0] (local).hooks[0] (one).verbos: unknown key 'verbos'" in proc.stderr
 
 
-def _hook(hook_id: str, *, read_only: bool = False, fail_fast: bool = False) -> Hook:
+def _hook(
+    hook_id: str, *, read_only: bool = False, fail_fast: bool = False, own: bool = True
+) -> Hook:
     return Hook(
         id=hook_id,
         name=hook_id,
@@ -170,6 +172,7 @@ def _hook(hook_id: str, *, read_only: bool = False, fail_fast: bool = False) -> 
         rev=None,
         prefix=Path("."),
         where="repos[0].hooks[0]",
+        own_files_only=own,
     )
 
 
@@ -189,6 +192,19 @@ def test_overlapping_writers_in_order_disjoint_and_read_only_hooks_free() -> Non
     assert after["check-b"] == ("fmt-py", "lint-py")  # not after the other read-only hook
     assert after["whole"] == ("check-a", "check-b", "fmt-py", "fmt-yaml", "lint-py")
     assert all(r == () for r in requires.values())
+
+
+def test_a_hook_that_may_write_anywhere_runs_alone() -> None:
+    hooks = [
+        ("fmt-py", _hook("fmt-py"), {"a.py"}),
+        ("anywhere", _hook("anywhere", own=False), {"b.py"}),
+        ("check", _hook("check", read_only=True), {"c.py"}),
+        ("fmt-yaml", _hook("fmt-yaml"), {"c.yaml"}),
+    ]
+    _, after = order(hooks, fail_fast=False)
+    assert after["anywhere"] == ("fmt-py",)  # disjoint files, but it could write a.py
+    assert after["check"] == ("anywhere",)  # read-only, still not beside it
+    assert after["fmt-yaml"] == ("anywhere",)
 
 
 def test_fail_fast_makes_later_hooks_require_the_earlier() -> None:

@@ -169,10 +169,13 @@ repos:
     hooks:
     -   id: sleepy
         files: \\.txt$
+        huskycat_own_files_only: true
     -   id: sleepy
         files: \\.py$
+        huskycat_own_files_only: true
     -   id: sleepy
         files: ^a\\.txt$
+        huskycat_own_files_only: true
 """
     root = _project(tmp_path, config)
     code, data, _ = _run(root, cache_home, "--all-files", "--no-cache", "-j", "3")
@@ -203,3 +206,52 @@ repos:
     code, data, output = _run(root, cache_home, "--all-files", ci=True)
     assert code == 1 and _status(data) == {"pyhook": "failed"}
     assert "huskycat install-hooks" in output
+
+
+def test_hook_writing_a_file_it_was_not_given_fails_as_in_pre_commit(
+    tmp_path: Path, cache_home: Path
+) -> None:
+    """pre-commit diffs the whole tree around each hook: a hook given a.txt that writes
+    b.txt fails, and the next hook sees b.txt as changed. Compared with pre-commit itself;
+    the hook may write anywhere (not known to write only its own files), so it ran alone."""
+    config = """\
+repos:
+-   repo: local
+    hooks:
+    -   id: sneaky
+        name: sneaky
+        entry: python3 -c "open('b.txt', 'a').write('more\\\\n')"
+        language: system
+        files: ^a\\.txt$
+    -   id: reads
+        name: reads
+        entry: grep -q more
+        language: system
+        files: ^b\\.txt$
+"""
+    root = _project(tmp_path, config)
+    (root / "a.txt").write_text("a\n")
+    (root / "b.txt").write_text("b\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid"]
+    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-qm", "files", "--no-verify"], cwd=root, check=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "VIRTUAL_ENV")}
+    env["PRE_COMMIT_HOME"] = str(tmp_path / "pre-commit-home")
+    theirs = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "pre-commit"), "run", "--all-files"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    their_bytes = (root / "b.txt").read_bytes()
+    subprocess.run(["git", "checkout", "-q", "--", "."], cwd=root, check=True)
+    code, data, output = _run(root, cache_home, "--all-files", "--no-cache", "-j", "2")
+    assert their_bytes == (root / "b.txt").read_bytes() == b"b\nmore\n"
+    assert theirs.returncode == code == 1, output
+    assert "sneaky" in theirs.stdout and "Failed" in theirs.stdout.split("sneaky")[1]
+    assert "Passed" in theirs.stdout.split("reads")[-1]
+    assert _status(data) == {"sneaky": "failed", "reads": "success"}, output
+    sneaky = next(r for r in data["results"] if r["tool_name"] == "sneaky")
+    assert sneaky["metadata"]["modified_files"] == ["b.txt"]

@@ -3,8 +3,10 @@
 The schema is pre-commit's (``pre_commit/clientlib.py``), with one difference: a key
 pre-commit would only warn about is an error here (exit 2), named with the file, the
 hook and the key, so that a typo never silently turns a check off. One key of our own
-is accepted on a hook: ``huskycat_read_only: true`` says the hook never writes files, so
-that it may run beside hooks whose files it shares (pre-commit warns about it and runs).
+are accepted on a hook: ``huskycat_read_only: true`` says the hook never writes files, so
+that it may run beside hooks whose files it shares, and ``huskycat_own_files_only: true``
+that it writes only the files it is given, so that it may run beside hooks on other
+files (pre-commit warns about them and runs).
 """
 
 from __future__ import annotations
@@ -98,9 +100,9 @@ MANIFEST_DEFAULTS: dict[str, Any] = {
     "minimum_pre_commit_version": "0",
 }
 _REQUIRED = ("id", "name", "entry", "language")
-HOOK_KEYS = (*_REQUIRED, *MANIFEST_DEFAULTS, "huskycat_read_only")
+HOOK_KEYS = (*_REQUIRED, *MANIFEST_DEFAULTS, "huskycat_read_only", "huskycat_own_files_only")
 _BOOLS = ("always_run", "fail_fast", "pass_filenames", "require_serial", "verbose")
-_BOOLS_OURS = ("huskycat_read_only",)
+_BOOLS_OURS = ("huskycat_read_only", "huskycat_own_files_only")
 _STRINGS = ("id", "name", "entry", "language", "alias", "description", "language_version")
 _STRING_LISTS = ("additional_dependencies", "args")
 _TAG_LISTS = ("types", "types_or", "exclude_types")

@@ -3,9 +3,12 @@
 
 Order: pre-commit runs hooks one after another, each seeing the changes of the ones
 before. Here a hook waits ("after" edges) for every earlier hook that could write a file
-it reads or read a file it writes: their file lists overlap (a hook given no file names,
-or one that always runs, overlaps every hook) and they are not both read-only. Hooks on
-disjoint files, and read-only hooks among themselves, run at the same time. A hook with
+it reads or read a file it writes: they are not both read-only, and their file lists
+overlap (a hook given no file names, or one that always runs, overlaps every hook) or
+one of them may write files it was not given (:attr:`~.repos.Hook.writes_anywhere`: any
+hook that may write, unless it is known to write only its own files), which therefore
+runs alone. Hooks on disjoint files that write only their own, and read-only hooks among
+themselves, run at the same time. A hook with
 ``fail_fast`` (or the top-level ``fail_fast``) makes every later hook require it to pass,
 as pre-commit stops there.
 
@@ -49,6 +52,8 @@ def _overlap(a: tuple[Hook, set[str] | None], b: tuple[Hook, set[str] | None]) -
     (hook_a, files_a), (hook_b, files_b) = a, b
     if hook_a.read_only and hook_b.read_only:
         return False
+    if hook_a.writes_anywhere or hook_b.writes_anywhere:
+        return True  # it could write the other's files: never side by side
     if files_a is None or files_b is None:
         return True
     return not files_a.isdisjoint(files_b)
@@ -155,7 +160,7 @@ def build_plan(
         check_language(config.source, f"{hook.where} ({hook.id})", hook.language)
     skipped_by_env = {s.strip() for s in os.environ.get("SKIP", "").split(",") if s.strip()}
     files = run_files(root, candidates, config)
-    index = file_index(root)
+    index = file_index(root, expected=len(files))
     tags = functools.cache(index.tags)  # no file changes while the run is planned
     per_hook = {name: hook_files(hook, files, tags) for name, hook in selected}
     running = [
@@ -204,6 +209,8 @@ def build_plan(
             env_dir=env_dir,
             meta_output=meta,
             index=index,
+            tracked=tracked,
+            files=frozenset(per_hook[name]),
         )
         tools[name] = PlannedTool(
             files=tuple(per_hook[name]),
