@@ -3,6 +3,7 @@ the file, the hook and the key; and the pure ordering of hooks."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from huskycat.precommit.config import PreCommitConfigError, load_config
+from huskycat.precommit.config import PreCommitConfigError, load_config, read_yaml
 from huskycat.precommit.plan import order
 from huskycat.precommit.repos import Hook, unique_names
 
@@ -222,3 +223,21 @@ def test_fail_fast_makes_later_hooks_require_the_earlier() -> None:
 def test_repeated_ids_get_an_occurrence_suffix() -> None:
     hooks = [_hook("x"), _hook("y"), _hook("x"), _hook("x")]
     assert unique_names(hooks) == ["x", "y", "x#2", "x#3"]
+
+
+def test_yaml_is_remembered_by_its_text_only_when_json_holds_it_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = tmp_path / "c.yaml"
+    path.write_text("a: [1, 2.0, true, null]\nb: {c: x}\n")
+    first = read_yaml(path)
+    assert first == read_yaml(path) == {"a": [1, 2.0, True, None], "b": {"c": "x"}}
+    assert [type(v) for v in read_yaml(path)["a"]] == [int, float, bool, type(None)]
+    stored = list((tmp_path / "cache" / "huskycat" / "yaml").iterdir())
+    assert len(stored) == 1
+    path.write_text("a: [3]\n")  # another text: parsed again
+    assert read_yaml(path) == {"a": [3]}
+    path.write_text("1: 2\nd: 2001-01-01\n")  # not JSON's: parsed every time, kept as is
+    assert read_yaml(path) == read_yaml(path) == {1: 2, "d": datetime.date(2001, 1, 1)}
+    assert len(list(stored[0].parent.iterdir())) == 2

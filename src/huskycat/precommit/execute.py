@@ -58,7 +58,7 @@ def digests(
     """Content digests of ``names`` (a symlink by its target); None when unreadable.
     Through ``index`` when given: a file whose stat signature did not change is not read."""
     if index is not None:
-        return {name: index.digest(name) for name in names}
+        return index.digests(names)
     found: dict[str, str | None] = {}
     for name in names:
         path = os.path.join(root, name)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from huskycat import content
@@ -61,6 +62,16 @@ class FileIndex:
             if self._still:
                 self._memo[name] = found
         return found
+
+    def digests(self, names: Sequence[str]) -> dict[str, str | None]:
+        """:meth:`digest` of each of ``names`` (the run's first looks, as one dict lookup
+        each, while they stand)."""
+        if self._still and time.monotonic_ns() <= self._until:
+            memo, missing = self._memo, ""
+            found = {name: memo.get(name, missing) for name in names}
+            if missing not in found.values():
+                return found
+        return {name: self.digest(name) for name in names}
 
     def tags(self, name: str) -> frozenset[str]:
         return self._types.tags_of(name)
