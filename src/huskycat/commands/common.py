@@ -136,9 +136,12 @@ def workspace_plan(
         return collect_files(root, mode="all")
 
     every_tool = argparse.Namespace(**{**vars(args), "tools": [], "skip": []})
+    requiring: set[str] = set()  # nested projects whose configuration has require_tools
 
     def plan_for(folder: Path, names: list[str]) -> Plan:
         here = config if folder == root else load_config(folder)
+        if here.require_tools and folder != root:  # the root's: see commands.run
+            requiring.add(folder.relative_to(root).as_posix())
         return make_plan(every_tool, folder, here, names, mode)
 
     merged = projects.workspace_plan(
@@ -151,4 +154,10 @@ def workspace_plan(
         only=args.tools,
         skip=args.skip,
     )
+    if merged is not None and requiring:
+        from huskycat import unchecked
+
+        merged = unchecked.unavailable_fail(
+            merged, only=lambda name: projects.project_of(name) in requiring
+        )
     return merged if merged is not None else make_plan(args, root, config, files, mode)
