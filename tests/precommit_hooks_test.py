@@ -255,3 +255,32 @@ repos:
     assert _status(data) == {"sneaky": "failed", "reads": "success"}, output
     sneaky = next(r for r in data["results"] if r["tool_name"] == "sneaky")
     assert sneaky["metadata"]["modified_files"] == ["b.txt"]
+
+
+def test_cluster_runs_are_refused_at_once_with_one_line(tmp_path: Path, cache_home: Path) -> None:
+    config = """\
+repos:
+-   repo: local
+    hooks:
+    -   id: ok
+        name: ok
+        entry: "true"
+        language: system
+"""
+    root = _project(tmp_path, config)
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "VIRTUAL_ENV")}
+    env["XDG_CACHE_HOME"] = str(cache_home)
+    proc = subprocess.run(
+        [sys.executable, "-m", "huskycat", "run", "--all-files", "--cluster", "local:1"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        "huskycat: error: --cluster: the hooks of .pre-commit-config.yaml run only locally;"
+        " run without --cluster\n"
+    )

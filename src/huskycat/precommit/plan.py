@@ -48,6 +48,20 @@ def config_path(root: Path) -> Path | None:
     return path if path.is_file() else None
 
 
+def hooks_project(root: Path, load: Callable[[Path], Any]) -> str | None:
+    """The first project of the repository at ``root`` whose tools are the hooks of its
+    ``.pre-commit-config.yaml`` (no huskycat configuration; ``load`` reads one), as a
+    prefix ("" for the root, "web/" for web); None when none is."""
+    from huskycat import projects
+    from huskycat.files import collect_files
+
+    for folder in projects.find_projects(root, collect_files(root, mode="all")):
+        where = root / folder if folder else root
+        if config_path(where) is not None and load(where).source is None:
+            return f"{folder}/" if folder else ""
+    return None
+
+
 def _overlap(a: tuple[Hook, set[str] | None], b: tuple[Hook, set[str] | None]) -> bool:
     (hook_a, files_a), (hook_b, files_b) = a, b
     if hook_a.read_only and hook_b.read_only:
