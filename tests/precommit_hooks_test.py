@@ -257,7 +257,9 @@ repos:
     assert sneaky["metadata"]["modified_files"] == ["b.txt"]
 
 
-def test_cluster_runs_are_refused_at_once_with_one_line(tmp_path: Path, cache_home: Path) -> None:
+def test_cluster_runs_are_refused_at_once_with_one_line_tools_and_graph_show_hooks(
+    tmp_path: Path, cache_home: Path
+) -> None:
     config = """\
 repos:
 -   repo: local
@@ -284,3 +286,22 @@ repos:
         "huskycat: error: --cluster: the hooks of .pre-commit-config.yaml run only locally;"
         " run without --cluster\n"
     )
+    tools = subprocess.run(
+        [sys.executable, "-m", "huskycat", "tools"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tools.returncode == 0, tools.stderr
+    assert tools.stdout.startswith("ok ") and "4 files" in tools.stdout
+    graph = subprocess.run(
+        [sys.executable, "-m", "huskycat", "graph", "--format", "dot"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert graph.returncode == 0 and '"ok"' in graph.stdout, graph.stdout + graph.stderr

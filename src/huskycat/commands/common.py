@@ -94,18 +94,16 @@ def make_plan(
     from huskycat.precommit import plan as precommit
 
     if config.source is None and precommit.config_path(root) is not None:
-        from huskycat import git
-
-        in_repo = git.find_root(root) is not None
+        tracked = precommit.tracked_lister(root)  # one `git ls-files`, when needed
         return precommit.build_plan(
             root,
-            precommit.candidates_for(root, mode, files, args),
+            precommit.candidates_for(root, mode, files, args, tracked),
             only=args.tools,
             skip=args.skip,
             timeout=getattr(args, "timeout", None),
             jobs=getattr(args, "jobs", None),
             fail_fast=True if getattr(args, "fail_fast", False) else None,
-            all_tracked=(lambda: git.tracked_files(root)) if in_repo else None,
+            all_tracked=tracked,
         )
 
     return build_plan(

@@ -148,12 +148,13 @@ def build_plan(
     timeout: float | None = None,
     jobs: int | None = None,
     fail_fast: bool | None = None,
-    all_tracked: Callable[[], Sequence[str]] | None = None,
+    all_tracked: Callable[[], Sequence[str] | None] | None = None,
 ) -> Plan:
     """The hooks of ``root``'s ``.pre-commit-config.yaml`` over ``candidates``.
 
     ``only`` and ``skip`` take hook ids or aliases (result names work too);
-    ``all_tracked`` lists every tracked file, for meta hooks and whole-repository keys.
+    ``all_tracked`` lists every tracked file (None: not a repository), for meta hooks,
+    whole-repository keys and hooks whose whole tree is watched.
     """
     from huskycat.planning import PlanError
 
@@ -183,7 +184,12 @@ def build_plan(
         if (per_hook[n] or h.always_run) and not {h.id, h.alias} & skipped_by_env
     ]
     envs = install_envs([h for _, h in running], jobs=jobs or 2)
-    tracked = functools.cache(lambda: list(all_tracked()) if all_tracked else list(files))
+
+    @functools.cache
+    def tracked() -> list[str]:
+        listed = all_tracked() if all_tracked is not None else None
+        return list(listed) if listed is not None else list(files)
+
     base_env = tool_env()
     repo_state = RepoState(root, tracked, index)
     tools: dict[str, PlannedTool] = {}
@@ -268,20 +274,41 @@ def _spec(name: str, hook: Hook) -> ToolSpec:
     )
 
 
-def candidates_for(root: Path, mode: str, collected: Sequence[str], args: Any) -> list[str]:
+def tracked_lister(root: Path) -> Callable[[], list[str] | None]:
+    """Every tracked file of the repository at ``root`` that exists, listed by one ``git
+    ls-files`` when first asked for; None outside a repository."""
+
+    @functools.cache
+    def listed() -> list[str] | None:
+        from huskycat import git
+
+        try:
+            return git.tracked_files(root)
+        except git.GitError:
+            return None
+
+    return listed
+
+
+def candidates_for(
+    root: Path,
+    mode: str,
+    collected: Sequence[str],
+    args: Any,
+    tracked: Callable[[], list[str] | None] | None = None,
+) -> list[str]:
     """The run's files as pre-commit lists them for ``mode``, among those huskycat
     ``collected`` (relative to ``root``, a project's folder): with ``--all-files`` the
     files git tracks (not untracked ones), with ``--changed-since REF`` the files
     changed between REF's merge base and HEAD (``--from-ref REF --to-ref HEAD``); the
-    staged files and ``--files`` as collected."""
-    from huskycat import git
+    staged files and ``--files`` as collected. ``tracked``: a :func:`tracked_lister`."""
     from huskycat.core import process
 
-    if mode == "all files" and git.find_root(root) is not None:
-        listed = process.run(["git", "ls-files", "-z"], cwd=root, env=_git_env())
-        if listed.returncode == 0:
-            tracked = set(listed.stdout.split("\0"))
-            return [name for name in collected if name in tracked]
+    if mode == "all files":
+        listed = (tracked or tracked_lister(root))()
+        if listed is not None:
+            known = set(listed)
+            return [name for name in collected if name in known]
     if mode.startswith("changed since"):
         proc = process.run(
             [
