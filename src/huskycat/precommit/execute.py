@@ -4,7 +4,7 @@ A hook fails when it exits non-zero or changes a file, as pre-commit's (which co
 ``git diff`` before and after each hook): any tracked file, not only those it is given.
 huskycat compares the content ids of the files a hook is given before and after it runs
 and, for a hook that may write files it was not given (:attr:`.repos.Hook.writes_anywhere`,
-and any hook given no file names or that always runs), of every tracked file: git's view
+such as any hook given no file names), of every tracked file: git's view
 of the work tree (:mod:`.index`). Such a hook runs alone and hooks that could touch the
 same files never run at the same time (see :mod:`.plan`), so a change is always the
 hook's own.
@@ -115,8 +115,10 @@ IN_PROCESS = frozenset({"pygrep", "fail", "meta"})  # languages that run no proc
 
 
 def hook_watches_all(hook: Hook) -> bool:
-    """Whether every tracked file is compared before and after ``hook`` runs."""
-    return hook.writes_anywhere or not hook.pass_filenames or hook.always_run
+    """Whether every tracked file is compared before and after ``hook`` runs: one that
+    may write files it was not given (it runs alone, see :mod:`.plan`); not a read-only
+    one, which may run beside others and so would see their changes."""
+    return hook.writes_anywhere or (hook.always_run and not hook.read_only)
 
 
 def _result(
