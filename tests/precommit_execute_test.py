@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from huskycat import content
+from huskycat.precommit import index as index_module
 from huskycat.precommit.execute import pygrep
 from huskycat.precommit.index import FileIndex
 from tests.conftest import GitRepo
@@ -64,6 +65,7 @@ def test_pygrep_says_what_pre_commit_says(
 
 def test_index_takes_ids_from_git_and_looks_again_once_a_hook_runs(git_repo: GitRepo) -> None:
     content.forget()
+    index_module.forget()
     old = 1_000_000_000 * 1_000_000_000  # 2001: settled, git's word stands
     git_repo.write("f", "aaaa")
     git_repo.write("g", "x")
@@ -85,3 +87,7 @@ def test_index_takes_ids_from_git_and_looks_again_once_a_hook_runs(git_repo: Git
     assert index.digest("g") == f"{content.blob_id(b'x')}:x"
     (git_repo.path / "g").unlink()
     assert index.digest("g") is None
+    # Once any hook ran, every index of the process looks (a project's hook may write
+    # another project's files).
+    assert FileIndex(git_repo.path).digest("f") == f"{content.blob_id(b'bbbb')}:f"
+    index_module.forget()

@@ -22,6 +22,13 @@ from pathlib import Path
 from huskycat import content
 from huskycat.filetypes import FileTypes
 
+_HOOK_RAN = threading.Event()
+
+
+def forget() -> None:
+    """Trust first looks again (for tests and long-lived processes, between runs)."""
+    _HOOK_RAN.clear()
+
 
 class FileIndex:
     """Digests and tags of the files under ``root``, by path relative to it."""
@@ -34,12 +41,18 @@ class FileIndex:
         self._until = time.monotonic_ns() + content.LISTED_NS
         self._lock = threading.Lock()
         self._memo: dict[str, str | None] = {}
-        self._still = True  # no hook has run a process yet
+
+    @property
+    def _still(self) -> bool:
+        """No hook has run a process in this process yet (in any project: a hook of one
+        project may write another's files)."""
+        return not _HOOK_RAN.is_set()
 
     def hook_runs(self) -> None:
-        """A hook is about to run a process that could write: look at files from now on."""
+        """A hook is about to run a process that could write: every index of this
+        process looks at files from now on."""
+        _HOOK_RAN.set()
         with self._lock:
-            self._still = False
             self._memo.clear()
 
     def _look(self, name: str) -> str | None:
