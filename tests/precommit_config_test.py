@@ -3,6 +3,7 @@ the file, the hook and the key; and the pure ordering of hooks."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from huskycat.precommit.config import PreCommitConfigError, load_config
+from huskycat.precommit.config import PreCommitConfigError, load_config, read_yaml
 from huskycat.precommit.plan import order
 from huskycat.precommit.repos import Hook, unique_names
 
@@ -143,7 +144,9 @@ def test_cli_exits_2_with_one_line(tmp_path: Path) -> None:
     assert "repos[0] (local).hooks[0] (one).verbos: unknown key 'verbos'" in proc.stderr
 
 
-def _hook(hook_id: str, *, read_only: bool = False, fail_fast: bool = False) -> Hook:
+def _hook(
+    hook_id: str, *, read_only: bool = False, fail_fast: bool = False, own: bool = True
+) -> Hook:
     return Hook(
         id=hook_id,
         name=hook_id,
@@ -170,6 +173,7 @@ def _hook(hook_id: str, *, read_only: bool = False, fail_fast: bool = False) -> 
         rev=None,
         prefix=Path("."),
         where="repos[0].hooks[0]",
+        own_files_only=own,
     )
 
 
@@ -191,6 +195,19 @@ def test_overlapping_writers_in_order_disjoint_and_read_only_hooks_free() -> Non
     assert all(r == () for r in requires.values())
 
 
+def test_a_hook_that_may_write_anywhere_runs_alone() -> None:
+    hooks = [
+        ("fmt-py", _hook("fmt-py"), {"a.py"}),
+        ("anywhere", _hook("anywhere", own=False), {"b.py"}),
+        ("check", _hook("check", read_only=True), {"c.py"}),
+        ("fmt-yaml", _hook("fmt-yaml"), {"c.yaml"}),
+    ]
+    _, after = order(hooks, fail_fast=False)
+    assert after["anywhere"] == ("fmt-py",)  # disjoint files, but it could write a.py
+    assert after["check"] == ("anywhere",)  # read-only, still not beside it
+    assert after["fmt-yaml"] == ("anywhere",)
+
+
 def test_fail_fast_makes_later_hooks_require_the_earlier() -> None:
     hooks = [
         ("a", _hook("a", fail_fast=True), {"x"}),
@@ -206,3 +223,21 @@ def test_fail_fast_makes_later_hooks_require_the_earlier() -> None:
 def test_repeated_ids_get_an_occurrence_suffix() -> None:
     hooks = [_hook("x"), _hook("y"), _hook("x"), _hook("x")]
     assert unique_names(hooks) == ["x", "y", "x#2", "x#3"]
+
+
+def test_yaml_is_remembered_by_its_text_only_when_json_holds_it_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = tmp_path / "c.yaml"
+    path.write_text("a: [1, 2.0, true, null]\nb: {c: x}\n")
+    first = read_yaml(path)
+    assert first == read_yaml(path) == {"a": [1, 2.0, True, None], "b": {"c": "x"}}
+    assert [type(v) for v in read_yaml(path)["a"]] == [int, float, bool, type(None)]
+    stored = list((tmp_path / "cache" / "huskycat" / "yaml").iterdir())
+    assert len(stored) == 1
+    path.write_text("a: [3]\n")  # another text: parsed again
+    assert read_yaml(path) == {"a": [3]}
+    path.write_text("1: 2\nd: 2001-01-01\n")  # not JSON's: parsed every time, kept as is
+    assert read_yaml(path) == read_yaml(path) == {1: 2, "d": datetime.date(2001, 1, 1)}
+    assert len(list(stored[0].parent.iterdir())) == 2

@@ -1,5 +1,4 @@
-"""The in-process pygrep against pre-commit's own, and the file index that remembers
-digests by stat signature."""
+"""The in-process pygrep against pre-commit's own, the file index (git's blob ids)."""
 
 from __future__ import annotations
 
@@ -10,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from huskycat import content
+from huskycat.precommit import index as index_module
 from huskycat.precommit.execute import pygrep
 from huskycat.precommit.index import FileIndex
+from tests.conftest import GitRepo
 
 FILES = {
     "a.txt": b"one\nTODO two\nthree todo\n",
@@ -61,35 +63,31 @@ def test_pygrep_says_what_pre_commit_says(
     assert out == captured.getvalue().decode()
 
 
-def test_index_reads_a_file_again_when_it_changes_within_the_same_second(tmp_path: Path) -> None:
-    state = tmp_path / "index.json"
-    (tmp_path / "f").write_bytes(b"aaaa")
-    first = FileIndex(tmp_path, state)
-    before = first.digest("f")
-    first.save()
-    # Rewritten at once, same size: only the signature's times tell.
-    (tmp_path / "f").write_bytes(b"bbbb")
-    second = FileIndex(tmp_path, state)
-    assert second.digest("f") != before
-    # Same size, same times: an entry saved within a second of the change is not trusted.
-    st = os.stat(tmp_path / "f")
-    second.save()
-    (tmp_path / "f").write_bytes(b"cccc")
-    os.utime(tmp_path / "f", ns=(st.st_atime_ns, st.st_mtime_ns))
-    third = FileIndex(tmp_path, state)
-    assert third.digest("f") == FileIndex(tmp_path, None).digest("f")
-
-
-def test_index_trusts_old_entries_and_forgets_missing_files(tmp_path: Path) -> None:
-    state = tmp_path / "index.json"
-    (tmp_path / "f").write_bytes(b"x")
-    old = 1_000_000_000 * 1_000_000_000  # 2001
-    os.utime(tmp_path / "f", ns=(old, old))
-    index = FileIndex(tmp_path, state)
-    digest = index.digest("f")
+def test_index_takes_ids_from_git_and_looks_again_once_a_hook_runs(git_repo: GitRepo) -> None:
+    content.forget()
+    index_module.forget()
+    old = 1_000_000_000 * 1_000_000_000  # 2001: settled, git's word stands
+    git_repo.write("f", "aaaa")
+    git_repo.write("g", "x")
+    git_repo.commit("init", "f", "g")
+    for name in ("f", "g"):
+        os.utime(git_repo.path / name, ns=(old, old))
+    index = FileIndex(git_repo.path)
+    blob = git_repo.git("rev-parse", "HEAD:f").strip()
+    assert index.digest("f") == f"{blob}:f"
     assert index.tags("f") >= {"file", "text"}
-    index.save()
-    reread = FileIndex(tmp_path, state)
-    assert reread.digest("f") == digest
-    (tmp_path / "f").unlink()
-    assert reread.digest("f") is None
+    # Rewritten, same size and times: before any hook ran, the run's first look stands.
+    (git_repo.path / "f").write_bytes(b"bbbb")
+    os.utime(git_repo.path / "f", ns=(old, old))
+    assert index.digest("f") == f"{blob}:f"
+    index.hook_runs()
+    # From now on every lookup looks: the change time gives it away, the bytes are read.
+    assert index.digest("f") == f"{content.blob_id(b'bbbb')}:f"
+    os.chmod(git_repo.path / "g", 0o755)
+    assert index.digest("g") == f"{content.blob_id(b'x')}:x"
+    (git_repo.path / "g").unlink()
+    assert index.digest("g") is None
+    # Once any hook ran, every index of the process looks (a project's hook may write
+    # another project's files).
+    assert FileIndex(git_repo.path).digest("f") == f"{content.blob_id(b'bbbb')}:f"
+    index_module.forget()

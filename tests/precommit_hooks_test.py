@@ -169,10 +169,13 @@ repos:
     hooks:
     -   id: sleepy
         files: \\.txt$
+        huskycat_own_files_only: true
     -   id: sleepy
         files: \\.py$
+        huskycat_own_files_only: true
     -   id: sleepy
         files: ^a\\.txt$
+        huskycat_own_files_only: true
 """
     root = _project(tmp_path, config)
     code, data, _ = _run(root, cache_home, "--all-files", "--no-cache", "-j", "3")
@@ -203,3 +206,102 @@ repos:
     code, data, output = _run(root, cache_home, "--all-files", ci=True)
     assert code == 1 and _status(data) == {"pyhook": "failed"}
     assert "huskycat install-hooks" in output
+
+
+def test_hook_writing_a_file_it_was_not_given_fails_as_in_pre_commit(
+    tmp_path: Path, cache_home: Path
+) -> None:
+    """pre-commit diffs the whole tree around each hook: a hook given a.txt that writes
+    b.txt fails, and the next hook sees b.txt as changed. Compared with pre-commit itself;
+    the hook may write anywhere (not known to write only its own files), so it ran alone."""
+    config = """\
+repos:
+-   repo: local
+    hooks:
+    -   id: sneaky
+        name: sneaky
+        entry: python3 -c "open('b.txt', 'a').write('more\\\\n')"
+        language: system
+        files: ^a\\.txt$
+    -   id: reads
+        name: reads
+        entry: grep -q more
+        language: system
+        files: ^b\\.txt$
+"""
+    root = _project(tmp_path, config)
+    (root / "a.txt").write_text("a\n")
+    (root / "b.txt").write_text("b\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid"]
+    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-qm", "files", "--no-verify"], cwd=root, check=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "VIRTUAL_ENV")}
+    env["PRE_COMMIT_HOME"] = str(tmp_path / "pre-commit-home")
+    theirs = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "pre-commit"), "run", "--all-files"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    their_bytes = (root / "b.txt").read_bytes()
+    subprocess.run(["git", "checkout", "-q", "--", "."], cwd=root, check=True)
+    code, data, output = _run(root, cache_home, "--all-files", "--no-cache", "-j", "2")
+    assert their_bytes == (root / "b.txt").read_bytes() == b"b\nmore\n"
+    assert theirs.returncode == code == 1, output
+    assert "sneaky" in theirs.stdout and "Failed" in theirs.stdout.split("sneaky")[1]
+    assert "Passed" in theirs.stdout.split("reads")[-1]
+    assert _status(data) == {"sneaky": "failed", "reads": "success"}, output
+    sneaky = next(r for r in data["results"] if r["tool_name"] == "sneaky")
+    assert sneaky["metadata"]["modified_files"] == ["b.txt"]
+
+
+def test_cluster_runs_are_refused_at_once_with_one_line_tools_and_graph_show_hooks(
+    tmp_path: Path, cache_home: Path
+) -> None:
+    config = """\
+repos:
+-   repo: local
+    hooks:
+    -   id: ok
+        name: ok
+        entry: "true"
+        language: system
+"""
+    root = _project(tmp_path, config)
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "VIRTUAL_ENV")}
+    env["XDG_CACHE_HOME"] = str(cache_home)
+    proc = subprocess.run(
+        [sys.executable, "-m", "huskycat", "run", "--all-files", "--cluster", "local:1"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        "huskycat: error: --cluster: the hooks of .pre-commit-config.yaml run only locally;"
+        " run without --cluster\n"
+    )
+    tools = subprocess.run(
+        [sys.executable, "-m", "huskycat", "tools"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tools.returncode == 0, tools.stderr
+    assert tools.stdout.startswith("ok ") and "4 files" in tools.stdout
+    graph = subprocess.run(
+        [sys.executable, "-m", "huskycat", "graph", "--format", "dot"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert graph.returncode == 0 and '"ok"' in graph.stdout, graph.stdout + graph.stderr

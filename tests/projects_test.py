@@ -131,3 +131,49 @@ def test_fixes_are_named_from_the_root_and_staged(mono: Path) -> None:
         check=True,
     ).stdout.split()
     assert "a/pkg/x.py" in staged and "c/z.py" in staged
+
+
+def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "huskycat", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={k: v for k, v in os.environ.items() if k != "CI"},
+    )
+
+
+def test_tools_and_graph_show_every_projects_tools_and_hooks(mono: Path) -> None:
+    tools = _cli(mono, "tools")
+    assert tools.returncode == 0, tools.stderr
+    names = {line.split(" ")[0] for line in tools.stdout.splitlines()}
+    assert {"ruff", "a:", "a/inner:", "b:"} <= names
+    assert any(
+        line.startswith("b: where") and "1 file" in line for line in tools.stdout.splitlines()
+    )
+    assert any(line.startswith("a: show ") for line in tools.stdout.splitlines())
+    graph = _cli(mono, "graph", "--format", "mermaid")
+    assert graph.returncode == 0, graph.stderr
+    assert "b: where" in graph.stdout and "a/inner: show" in graph.stdout
+
+
+def test_a_projects_require_tools_and_pins_count(mono: Path) -> None:
+    # chapel-format is not installed here (nor anywhere pip reaches).
+    (mono / "d").mkdir()
+    (mono / "d/huskycat.toml").write_text("require_tools = true\n")
+    (mono / "d/q.chpl").write_text("writeln(1);\n")
+    (mono / "e").mkdir()
+    (mono / "e/huskycat.toml").write_text("")
+    (mono / "e/q.chpl").write_text("writeln(1);\n")
+    subprocess.run(["git", "add", "-A"], cwd=mono, check=True)
+    code, results, output = _run(mono, "--tools", "chapel-format,where")
+    assert results["d: chapel-format"]["status"] == "failed", output
+    assert "required" in results["d: chapel-format"]["error_message"]
+    assert results["e: chapel-format"]["status"] == "skipped"  # e does not require it
+    assert code == 1
+    # install-hooks reads every project's pins, not only the root's.
+    (mono / "d/huskycat.toml").write_text('[tools.helm-lint]\nversion = "3.0.0"\n')
+    proc = _cli(mono, "install-hooks")
+    assert proc.returncode == 1
+    assert "huskycat: d: tools.helm-lint.version:" in proc.stderr

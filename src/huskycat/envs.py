@@ -196,6 +196,9 @@ def remove_all() -> int:
                     shutil.rmtree(entry, ignore_errors=True)
                 count += 1
         shutil.rmtree(folder, ignore_errors=True)
+    from huskycat.cache import user_cache_dir
+
+    shutil.rmtree(user_cache_dir() / "yaml", ignore_errors=True)  # parsed configurations
     return count
 
 

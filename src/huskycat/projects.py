@@ -74,6 +74,12 @@ def display(project: str, tool: str) -> str:
     return f"{project}: {tool}" if project else tool
 
 
+def project_of(name: str) -> str:
+    """The project of a merged plan's tool named ``name`` ("" for the root's)."""
+    project, sep, _ = name.partition(": ")
+    return project if sep else ""
+
+
 def merge_plans(root: Path, plans: dict[str, Plan]) -> Plan:
     """One plan of every project's tools: names prefixed with the project's folder, each
     tool still run by its own project's plan (its folder as working directory), its

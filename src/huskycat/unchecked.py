@@ -2,7 +2,8 @@
 installed, its environment failed to install) is never a quiet pass.
 
 - ``CI`` set (to anything but "", "0", "false", "no"), ``--require-tools`` or
-  ``require_tools = true``: such a tool FAILS, its result naming what installs it;
+  ``require_tools = true`` (in a monorepo, a project's own ``require_tools`` covers that
+  project's tools): such a tool FAILS, its result naming what installs it;
 - otherwise it is SKIPPED, and the run says on stderr how many applicable tools did not
   run; a run in which nothing ran at all because of that fails (exit 1);
 - a run where no tool applies to the files passes and says "nothing to check".
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -30,9 +31,10 @@ def tools_required(flag: bool, configured: bool, environ: Mapping[str, str] = os
     return flag or configured or ci
 
 
-def unavailable_fail(plan: Plan) -> Plan:
-    """The plan with every applicable tool that cannot run turned into a failure that
-    says how to install it."""
+def unavailable_fail(plan: Plan, only: Callable[[str], bool] | None = None) -> Plan:
+    """The plan with every applicable tool that cannot run (of those ``only`` accepts:
+    a monorepo's projects that require their tools) turned into a failure that says how
+    to install it."""
     from dataclasses import replace
 
     from huskycat.core.results import OUTCOME_ERROR, ToolResult, ToolStatus
@@ -40,6 +42,8 @@ def unavailable_fail(plan: Plan) -> Plan:
     tools = dict(plan.tools)
     for name, tool in plan.tools.items():
         if tool.unavailable is None or tool.skip_reason is None:
+            continue
+        if only is not None and not only(name):
             continue
         how = "" if tool.unavailable in tool.skip_reason else f"; install it: {tool.unavailable}"
         message = f"{tool.skip_reason}{how} (required: CI, --require-tools or require_tools)"

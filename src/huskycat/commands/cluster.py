@@ -58,7 +58,10 @@ class Cluster:
 def on_cluster(
     args: argparse.Namespace, config: Config, root: Path, files: Sequence[str]
 ) -> Iterator[Cluster | None]:
-    """The run's cluster with its files in place (checked or shipped), or None."""
+    """The run's cluster with its files in place (checked or shipped), or None. A
+    repository (or project) whose tools are pre-commit hooks is a usage error: hooks
+    run only locally."""
+    from huskycat.commands.common import load_config
     from huskycat.distributed.cluster import choose
 
     spec = choose(getattr(args, "cluster", None), config.cluster)
@@ -70,6 +73,16 @@ def on_cluster(
             raise UsageError(f"--cluster-files {mode} needs a cluster: give --cluster too")
         yield None
         return
+    from huskycat.precommit.plan import hooks_project
+
+    with_hooks = hooks_project(root, load_config)
+    if with_hooks is not None:  # before a cluster is opened: nothing to wait for
+        from huskycat.commands.common import UsageError
+
+        raise UsageError(
+            f"--cluster: the hooks of {with_hooks}.pre-commit-config.yaml run only locally;"
+            " run without --cluster"
+        )
     from huskycat.distributed.cluster import ClusterSetupError, check_shared, opened, require_dask
 
     require_dask(spec)

@@ -94,18 +94,16 @@ def make_plan(
     from huskycat.precommit import plan as precommit
 
     if config.source is None and precommit.config_path(root) is not None:
-        from huskycat import git
-
-        in_repo = git.find_root(root) is not None
+        tracked = precommit.tracked_lister(root)  # one `git ls-files`, when needed
         return precommit.build_plan(
             root,
-            precommit.candidates_for(root, mode, files, args),
+            precommit.candidates_for(root, mode, files, args, tracked),
             only=args.tools,
             skip=args.skip,
             timeout=getattr(args, "timeout", None),
             jobs=getattr(args, "jobs", None),
             fail_fast=True if getattr(args, "fail_fast", False) else None,
-            all_tracked=(lambda: git.tracked_files(root)) if in_repo else None,
+            all_tracked=tracked,
         )
 
     return build_plan(
@@ -136,9 +134,12 @@ def workspace_plan(
         return collect_files(root, mode="all")
 
     every_tool = argparse.Namespace(**{**vars(args), "tools": [], "skip": []})
+    requiring: set[str] = set()  # nested projects whose configuration has require_tools
 
     def plan_for(folder: Path, names: list[str]) -> Plan:
         here = config if folder == root else load_config(folder)
+        if here.require_tools and folder != root:  # the root's: see commands.run
+            requiring.add(folder.relative_to(root).as_posix())
         return make_plan(every_tool, folder, here, names, mode)
 
     merged = projects.workspace_plan(
@@ -151,4 +152,10 @@ def workspace_plan(
         only=args.tools,
         skip=args.skip,
     )
+    if merged is not None and requiring:
+        from huskycat import unchecked
+
+        merged = unchecked.unavailable_fail(
+            merged, only=lambda name: projects.project_of(name) in requiring
+        )
     return merged if merged is not None else make_plan(args, root, config, files, mode)

@@ -5,33 +5,30 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from huskycat.commands.common import EXIT_FAILED, EXIT_OK, load_config, repo_root
+
+if TYPE_CHECKING:
+    from huskycat.envs import EnvSpec
 
 
 def cmd_install_hooks(args: argparse.Namespace) -> int:
     """Fetch every hook repository of ``.pre-commit-config.yaml`` and install every
-    environment its hooks (all stages) and the configuration's pinned tools need."""
-    from huskycat import envs
+    environment its hooks (all stages) and the configuration's pinned tools need, in
+    every project of the repository (:mod:`huskycat.projects`)."""
+    from huskycat import envs, projects
+    from huskycat.files import collect_files
 
     root, _ = repo_root()
-    config = load_config(root)
+    folders = projects.find_projects(root, collect_files(root, mode="all"))
     wanted: list[envs.EnvSpec] = []
-    if config.source is None:
-        from huskycat.precommit import plan as precommit
-
-        if precommit.config_path(root) is not None:
-            _, hooks = precommit.load_hooks(root)
-            wanted += [s for s in map(precommit.hook_env_spec, hooks) if s is not None]
-    from huskycat.tools.catalog import CATALOG
-
-    for name, settings in config.tools.items():
-        if settings.version is not None and name in CATALOG:
-            try:
-                wanted.append(envs.pinned_spec(CATALOG[name].executable, settings.version))
-            except LookupError as exc:
-                print(f"huskycat: tools.{name}.version: {exc}", file=sys.stderr)
-                return EXIT_FAILED
+    for folder in folders:
+        found = _wanted(root / folder if folder else root, folder)
+        if isinstance(found, int):
+            return found
+        wanted += found
     failed = 0
     for spec in dict.fromkeys(wanted):
         try:
@@ -44,6 +41,31 @@ def cmd_install_hooks(args: argparse.Namespace) -> int:
     if not wanted:
         print("huskycat: nothing to install (no python hooks, no pinned tools)")
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _wanted(folder: Path, project: str) -> list[EnvSpec] | int:
+    """The environments the project in ``folder`` needs; an exit code when it names a
+    pinned tool huskycat cannot install."""
+    from huskycat import envs
+    from huskycat.tools.catalog import CATALOG
+
+    config = load_config(folder)
+    wanted: list[envs.EnvSpec] = []
+    if config.source is None:
+        from huskycat.precommit import plan as precommit
+
+        if precommit.config_path(folder) is not None:
+            _, hooks = precommit.load_hooks(folder)
+            wanted += [s for s in map(precommit.hook_env_spec, hooks) if s is not None]
+    where = f"{project}: " if project else ""
+    for name, settings in config.tools.items():
+        if settings.version is not None and name in CATALOG:
+            try:
+                wanted.append(envs.pinned_spec(CATALOG[name].executable, settings.version))
+            except LookupError as exc:
+                print(f"huskycat: {where}tools.{name}.version: {exc}", file=sys.stderr)
+                return EXIT_FAILED
+    return wanted
 
 
 def cmd_clean(args: argparse.Namespace) -> int:

@@ -13,6 +13,13 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
     root, _ = repo_root()
     config = load_config(root)
+    from huskycat.commands.planned import planned_view
+
+    plan = planned_view(root, config)  # pre-commit hooks, or a monorepo's projects
+    if plan is not None:
+        graph = ParallelExecutor(dict(plan.requires), after=dict(plan.after))
+        print(graph.visualize_dependencies(args.format))
+        return EXIT_OK
     # Every enabled tool and every edge, whatever files this repository has.
     requires, after = configured_edges(config, select_tools(config))
     executor = ParallelExecutor(requires, after=after)

@@ -15,6 +15,12 @@ def cmd_tools(args: argparse.Namespace) -> int:
 
     root, _ = repo_root()
     config = load_config(root)
+    from huskycat.commands.planned import describe, planned_view
+
+    plan = planned_view(root, config)  # pre-commit hooks, or a monorepo's projects
+    if plan is not None:
+        print("\n".join(describe(plan)))
+        return EXIT_OK
     specs = dict(CATALOG)
     for name in config.custom_tools:
         specs[name] = custom_spec(name, config.tool(name))

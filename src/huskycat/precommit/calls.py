@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from huskycat.cache import Cache
 
 MIN_FILES_PER_SHARD = 16  # a hook is split into side-by-side batches above this many
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: files by blob id and kind
 
 
 class RepoState:
@@ -52,13 +52,9 @@ class RepoState:
         return _digest(digests(self.root, self._tracked(), self._index))
 
 
-def file_index(root: Path) -> FileIndex:
-    """The run's :class:`FileIndex`, saved when the process ends (after the run)."""
-    from huskycat import git
-    from huskycat.state import state_dir
-
-    path = state_dir(root) / "precommit-index.json" if git.find_root(root) else None
-    index = FileIndex(root, path)
+def file_index(root: Path, *, expected: int | None = None) -> FileIndex:
+    """The run's :class:`FileIndex`, its file types saved when the process ends."""
+    index = FileIndex(root, expected=expected)
     atexit.register(index.save)
     return index
 

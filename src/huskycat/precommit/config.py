@@ -3,12 +3,17 @@
 The schema is pre-commit's (``pre_commit/clientlib.py``), with one difference: a key
 pre-commit would only warn about is an error here (exit 2), named with the file, the
 hook and the key, so that a typo never silently turns a check off. One key of our own
-is accepted on a hook: ``huskycat_read_only: true`` says the hook never writes files, so
-that it may run beside hooks whose files it shares (pre-commit warns about it and runs).
+are accepted on a hook: ``huskycat_read_only: true`` says the hook never writes files, so
+that it may run beside hooks whose files it shares, and ``huskycat_own_files_only: true``
+that it writes only the files it is given, so that it may run beside hooks on other
+files (pre-commit warns about them and runs).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -98,9 +103,9 @@ MANIFEST_DEFAULTS: dict[str, Any] = {
     "minimum_pre_commit_version": "0",
 }
 _REQUIRED = ("id", "name", "entry", "language")
-HOOK_KEYS = (*_REQUIRED, *MANIFEST_DEFAULTS, "huskycat_read_only")
+HOOK_KEYS = (*_REQUIRED, *MANIFEST_DEFAULTS, "huskycat_read_only", "huskycat_own_files_only")
 _BOOLS = ("always_run", "fail_fast", "pass_filenames", "require_serial", "verbose")
-_BOOLS_OURS = ("huskycat_read_only",)
+_BOOLS_OURS = ("huskycat_read_only", "huskycat_own_files_only")
 _STRINGS = ("id", "name", "entry", "language", "alias", "description", "language_version")
 _STRING_LISTS = ("additional_dependencies", "args")
 _TAG_LISTS = ("types", "types_or", "exclude_types")
@@ -135,21 +140,81 @@ class PreCommitConfig:
 
 
 def read_yaml(path: Path) -> Any:
-    """The YAML document in ``path``; :class:`PreCommitConfigError` when unreadable."""
-    import yaml  # type: ignore[import-untyped, unused-ignore]
+    """The YAML document in ``path``; :class:`PreCommitConfigError` when unreadable.
 
+    A document whose value JSON holds exactly is remembered by its text's digest in the
+    user's cache (``yaml/``), so a run whose configuration did not change neither parses
+    it nor imports the YAML parser."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PreCommitConfigError(path, None, f"cannot read: {exc}") from exc
+    remembered = _remembered(text)
+    found = remembered.read()
+    if found is not None:
+        return found.value
+    import yaml  # type: ignore[import-untyped, unused-ignore]
+
     try:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        return yaml.load(text, Loader=loader)  # nosec B506 - CSafeLoader or SafeLoader
+        value = yaml.load(text, Loader=loader)  # nosec B506 - CSafeLoader or SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise PreCommitConfigError(path, None, f"invalid YAML: {problem}", line=line) from exc
+    remembered.write(value)
+    return value
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    value: Any
+
+
+@dataclass(frozen=True)
+class _Remembered:
+    """A parsed YAML document, stored as JSON under its text's digest."""
+
+    path: Path
+
+    def read(self) -> _Parsed | None:
+        try:
+            return _Parsed(json.loads(self.path.read_bytes()))
+        except (OSError, ValueError):
+            return None
+
+    def write(self, value: Any) -> None:
+        try:
+            data = json.dumps(value, separators=(",", ":"))
+        except (TypeError, ValueError):
+            return  # dates, sets, ...: parsed each time
+        if json.loads(data) != value or _json_types(json.loads(data)) != _json_types(value):
+            return  # keys that are not strings, ...
+        temp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temp.write_text(data, encoding="utf-8")
+            os.replace(temp, self.path)
+        except OSError:
+            return
+
+
+def _json_types(value: Any) -> Any:
+    """The shape of ``value`` with each leaf's type (1 == 1.0 == True in Python)."""
+    if isinstance(value, dict):
+        return {key: _json_types(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_types(item) for item in value]
+    return type(value).__name__
+
+
+def _remembered(text: str) -> _Remembered:
+    from huskycat.state import user_cache_dir
+
+    folder = user_cache_dir() / "yaml"
+    digest = hashlib.sha256(f"yaml-json 1\0{text}".encode()).hexdigest()
+    return _Remembered(folder / f"{digest}.json")
 
 
 def parse_version(text: str) -> tuple[int, ...] | None:

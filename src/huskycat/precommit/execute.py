@@ -1,10 +1,13 @@
 """Running one hook on its files, as pre-commit runs it, into a ToolResult.
 
-A hook fails when it exits non-zero or changes a file. huskycat hashes the files a hook
-is given before and after it runs (a hook given no file names is compared with
-``git diff``, pre-commit's own test, and with the hashes of every tracked file); hooks
-that could touch the same files never run at the same time (see :mod:`.plan`), so a
-change is always the hook's own.
+A hook fails when it exits non-zero or changes a file, as pre-commit's (which compares
+``git diff`` before and after each hook): any tracked file, not only those it is given.
+huskycat compares the content ids of the files a hook is given before and after it runs
+and, for a hook that may write files it was not given (:attr:`.repos.Hook.writes_anywhere`,
+such as any hook given no file names), of every tracked file: git's view
+of the work tree (:mod:`.index`). Such a hook runs alone and hooks that could touch the
+same files never run at the same time (see :mod:`.plan`), so a change is always the
+hook's own.
 
 Languages: ``python`` runs in its managed environment (:mod:`huskycat.envs`), ``system``
 (``unsupported``) from PATH, ``script`` (``unsupported_script``) from the hook's
@@ -45,6 +48,8 @@ class HookCall:
     env_dir: Path | None = None  # the python environment, for python hooks
     meta_output: tuple[int, str] | None = None  # a meta hook's verdict, computed in planning
     index: FileIndex | None = None  # the run's file digests, shared by its hooks
+    tracked: Callable[[], Sequence[str]] | None = None  # every tracked file, when watched
+    files: frozenset[str] = frozenset()  # all the files the hook is given (every shard's)
 
 
 def digests(
@@ -53,7 +58,7 @@ def digests(
     """Content digests of ``names`` (a symlink by its target); None when unreadable.
     Through ``index`` when given: a file whose stat signature did not change is not read."""
     if index is not None:
-        return {name: index.digest(name) for name in names}
+        return index.digests(names)
     found: dict[str, str | None] = {}
     for name in names:
         path = os.path.join(root, name)
@@ -67,16 +72,6 @@ def digests(
         except OSError:
             found[name] = None
     return found
-
-
-def git_diff(root: Path) -> bytes:
-    """``git diff`` of the work tree, pre-commit's test of "the hook changed files"."""
-    result = process.run(
-        ["git", "diff", "--no-ext-diff", "--no-textconv", "--ignore-submodules"],
-        cwd=root,
-        env={k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
-    )
-    return result.stdout.encode("utf-8", "surrogateescape")
 
 
 def hook_argv(call: HookCall) -> list[str]:
@@ -101,16 +96,29 @@ def run_on(call: HookCall, files: Sequence[str]) -> ToolResult:
     long) and judge it: exit code and modified files."""
     hook = call.hook
     started = time.monotonic()
-    watch_all = not hook.pass_filenames or hook.always_run
-    before = digests(call.root, files, call.index)
-    diff_before = git_diff(call.root) if watch_all else b""
+    runs_process = hook.language not in IN_PROCESS
+    if runs_process and call.index is not None:
+        call.index.hook_runs()
+    watched = list(files)
+    if runs_process and call.tracked is not None and hook_watches_all(hook):
+        given = call.files | set(files)
+        watched += [name for name in call.tracked() if name not in given]
+    before = digests(call.root, watched, call.index)
     arguments = list(files) if hook.pass_filenames else []
     code, output = _run_language(call, arguments)
-    after = digests(call.root, files, call.index)
-    modified = sorted(name for name in files if after[name] != before[name])
-    if watch_all and git_diff(call.root) != diff_before and not modified:
-        modified = ["(files outside its list)"]
+    after = digests(call.root, watched, call.index)
+    modified = sorted(name for name in watched if after[name] != before[name])
     return _result(call, files, code, output, modified, time.monotonic() - started)
+
+
+IN_PROCESS = frozenset({"pygrep", "fail", "meta"})  # languages that run no process
+
+
+def hook_watches_all(hook: Hook) -> bool:
+    """Whether every tracked file is compared before and after ``hook`` runs: one that
+    may write files it was not given (it runs alone, see :mod:`.plan`); not a read-only
+    one, which may run beside others and so would see their changes."""
+    return hook.writes_anywhere or (hook.always_run and not hook.read_only)
 
 
 def _result(
@@ -146,7 +154,7 @@ def _result(
             "files": len(files),
             "returncodes": [code],
             "hook_id": hook.id,
-            "modified_files": [m for m in modified if m in set(files)],
+            "modified_files": list(modified),
             "verbose": hook.verbose,
             **({"outcome": OUTCOME_FINDINGS} if failed else {}),
         },

@@ -1,127 +1,94 @@
-"""Content digests and identify tags of a repository's files, remembered between runs by
-each file's stat signature, as git's index remembers blob ids.
+"""Content digests and identify tags of a repository's files for the hooks of one run,
+from git's index where it vouches for them (:mod:`huskycat.content`, one ``git ls-files
+--stage`` snapshot per run) and the file types remembered by blob id
+(:mod:`huskycat.filetypes`).
 
-A run with nothing changed then stats its files instead of reading them: the hooks'
-cache keys (:mod:`.plan`) need every file's digest, and a few thousand files read and
-hashed for each of a dozen hooks is most of a warm run. A signature is the file's
-mode, size, inode, modification and change times in nanoseconds. An entry written in
-the same second as the file's last change is not trusted the next time (git's "racy"
-rule): the file might change again within its timestamp's granularity.
-
-Kept in ``<git dir>/huskycat/precommit-index.json`` (written atomically; unreadable is
-empty), read once per run; worker threads share one :class:`FileIndex`.
+A digest is the file's blob id and kind ("f", "x" executable, "l" symlink). Until the
+first hook runs a process (a hook that could write), a file's digest is looked up once
+and then remembered for the run: a warm run whose hooks are all replayed from the cache
+stats each file at most once, and files git listed a moment ago not at all (the
+snapshot's word stands for :data:`huskycat.content.LISTED_NS`, as in planning). Once a
+hook has run, every lookup looks at the file again (one ``lstat`` for a file git vouches
+for, a read otherwise). Worker threads share one :class:`FileIndex`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
-import os
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-from identify.identify import tags_from_path
+from huskycat import content
+from huskycat.filetypes import FileTypes
 
-FORMAT = 1
-RACY_NS = 1_000_000_000  # entries this close to the time they were saved are re-read
-
-
-Signature = tuple[int, int, int, int, int]
-Entry = tuple[Signature, str, frozenset[str]]  # signature, digest, identify tags
+_HOOK_RAN = threading.Event()
 
 
-def _signature(st: os.stat_result) -> Signature:
-    return (st.st_mode, st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+def forget() -> None:
+    """Trust first looks again (for tests and long-lived processes, between runs)."""
+    _HOOK_RAN.clear()
 
 
 class FileIndex:
     """Digests and tags of the files under ``root``, by path relative to it."""
 
-    def __init__(self, root: Path, path: Path | None) -> None:
+    def __init__(self, root: Path, *, expected: int | None = None) -> None:
         self.root = root
-        self._prefix = os.path.join(str(root), "")  # joined by hand: called per file
-        self.path = path
+        self._types = FileTypes.for_root(root, expected=expected)
+        self._identify = content.Identifier(root, expected=expected)
+        self._listed, self._executables = self._identify.listed()
+        self._until = time.monotonic_ns() + content.LISTED_NS
         self._lock = threading.Lock()
-        self._entries: dict[str, Entry] = {}
-        self._dirty = False
-        self._saved_ns = 0
-        self._fresh: set[str] = set()  # learned by this run: trusted while unchanged
-        if path is not None:
-            with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
-                data = json.loads(path.read_text(encoding="utf-8"))
-                if data["format"] == FORMAT and data["root"] == str(root):
-                    self._entries = {
-                        name: (tuple(sig), digest, frozenset(tags))
-                        for name, (sig, digest, tags) in data["files"].items()
-                    }
-                    self._saved_ns = int(data["saved_ns"])
+        self._memo: dict[str, str | None] = {}
 
-    def _entry(self, name: str) -> Entry | None:
-        """``[signature, digest, tags]`` for ``name`` as it is now; None when missing."""
-        full = self._prefix + name
-        try:
-            st = os.lstat(full)
-        except OSError:
-            return None
-        signature = _signature(st)
+    @property
+    def _still(self) -> bool:
+        """No hook has run a process in this process yet (in any project: a hook of one
+        project may write another's files)."""
+        return not _HOOK_RAN.is_set()
+
+    def hook_runs(self) -> None:
+        """A hook is about to run a process that could write: every index of this
+        process looks at files from now on."""
+        _HOOK_RAN.set()
         with self._lock:
-            known = self._entries.get(name)
-            fresh = name in self._fresh
-        if (
-            known is not None
-            and known[0] == signature
-            and (
-                fresh
-                or st.st_mtime_ns < self._saved_ns - RACY_NS
-                and st.st_ctime_ns < self._saved_ns - RACY_NS
-            )
-        ):
-            return known
-        try:
-            if os.path.islink(full):
-                data = os.readlink(full).encode()
-            elif os.path.isfile(full):
-                with open(full, "rb") as stream:
-                    data = stream.read()
-            else:
-                return None
-            tags = frozenset(tags_from_path(full))
-        except (OSError, ValueError):
-            return None
-        entry: Entry = (signature, hashlib.blake2b(data, digest_size=16).hexdigest(), tags)
-        with self._lock:
-            self._entries[name] = entry
-            self._fresh.add(name)
-            self._dirty = True
-        return entry
+            self._memo.clear()
+
+    def _look(self, name: str) -> str | None:
+        found, kind = self._identify(name)
+        return None if found is None else f"{found}:{kind}"
 
     def digest(self, name: str) -> str | None:
-        entry = self._entry(name)
-        return entry[1] if entry is not None else None
+        """``"<blob id>:<kind>"`` of ``name``; None when it is not a readable file."""
+        if not self._still or time.monotonic_ns() > self._until:
+            return self._look(name)
+        known = self._memo.get(name, "")
+        if known != "":
+            return known
+        listed = self._listed.get(name)
+        if listed is not None:
+            found: str | None = f"{listed}:{'x' if name in self._executables else 'f'}"
+        else:
+            found = self._look(name)
+        with self._lock:
+            if self._still:
+                self._memo[name] = found
+        return found
+
+    def digests(self, names: Sequence[str]) -> dict[str, str | None]:
+        """:meth:`digest` of each of ``names`` (the run's first looks, as one dict lookup
+        each, while they stand)."""
+        if self._still and time.monotonic_ns() <= self._until:
+            memo, missing = self._memo, ""
+            found = {name: memo.get(name, missing) for name in names}
+            if missing not in found.values():
+                return found
+        return {name: self.digest(name) for name in names}
 
     def tags(self, name: str) -> frozenset[str]:
-        entry = self._entry(name)
-        return entry[2] if entry is not None else frozenset()
+        return self._types.tags_of(name)
 
     def save(self) -> None:
-        """Write the index if anything was learned (atomically; errors are ignored)."""
-        if self.path is None or not self._dirty:
-            return
-        with self._lock:
-            data = {
-                "format": FORMAT,
-                "root": str(self.root),
-                "saved_ns": time.time_ns(),
-                "files": {
-                    name: [list(sig), digest, sorted(tags)]
-                    for name, (sig, digest, tags) in self._entries.items()
-                },
-            }
-            self._dirty = False
-        temp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        with contextlib.suppress(OSError):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
-            os.replace(temp, self.path)
+        """Remember the file types this run found (atomically; errors are ignored)."""
+        self._types.save()

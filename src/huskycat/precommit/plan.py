@@ -3,9 +3,12 @@
 
 Order: pre-commit runs hooks one after another, each seeing the changes of the ones
 before. Here a hook waits ("after" edges) for every earlier hook that could write a file
-it reads or read a file it writes: their file lists overlap (a hook given no file names,
-or one that always runs, overlaps every hook) and they are not both read-only. Hooks on
-disjoint files, and read-only hooks among themselves, run at the same time. A hook with
+it reads or read a file it writes: they are not both read-only, and their file lists
+overlap (a hook given no file names, or one that always runs, overlaps every hook) or
+one of them may write files it was not given (:attr:`~.repos.Hook.writes_anywhere`: any
+hook that may write, unless it is known to write only its own files), which therefore
+runs alone. Hooks on disjoint files that write only their own, and read-only hooks among
+themselves, run at the same time. A hook with
 ``fail_fast`` (or the top-level ``fail_fast``) makes every later hook require it to pass,
 as pre-commit stops there.
 
@@ -45,10 +48,26 @@ def config_path(root: Path) -> Path | None:
     return path if path.is_file() else None
 
 
+def hooks_project(root: Path, load: Callable[[Path], Any]) -> str | None:
+    """The first project of the repository at ``root`` whose tools are the hooks of its
+    ``.pre-commit-config.yaml`` (no huskycat configuration; ``load`` reads one), as a
+    prefix ("" for the root, "web/" for web); None when none is."""
+    from huskycat import projects
+    from huskycat.files import collect_files
+
+    for folder in projects.find_projects(root, collect_files(root, mode="all")):
+        where = root / folder if folder else root
+        if config_path(where) is not None and load(where).source is None:
+            return f"{folder}/" if folder else ""
+    return None
+
+
 def _overlap(a: tuple[Hook, set[str] | None], b: tuple[Hook, set[str] | None]) -> bool:
     (hook_a, files_a), (hook_b, files_b) = a, b
     if hook_a.read_only and hook_b.read_only:
         return False
+    if hook_a.writes_anywhere or hook_b.writes_anywhere:
+        return True  # it could write the other's files: never side by side
     if files_a is None or files_b is None:
         return True
     return not files_a.isdisjoint(files_b)
@@ -129,12 +148,13 @@ def build_plan(
     timeout: float | None = None,
     jobs: int | None = None,
     fail_fast: bool | None = None,
-    all_tracked: Callable[[], Sequence[str]] | None = None,
+    all_tracked: Callable[[], Sequence[str] | None] | None = None,
 ) -> Plan:
     """The hooks of ``root``'s ``.pre-commit-config.yaml`` over ``candidates``.
 
     ``only`` and ``skip`` take hook ids or aliases (result names work too);
-    ``all_tracked`` lists every tracked file, for meta hooks and whole-repository keys.
+    ``all_tracked`` lists every tracked file (None: not a repository), for meta hooks,
+    whole-repository keys and hooks whose whole tree is watched.
     """
     from huskycat.planning import PlanError
 
@@ -155,7 +175,7 @@ def build_plan(
         check_language(config.source, f"{hook.where} ({hook.id})", hook.language)
     skipped_by_env = {s.strip() for s in os.environ.get("SKIP", "").split(",") if s.strip()}
     files = run_files(root, candidates, config)
-    index = file_index(root)
+    index = file_index(root, expected=len(files))
     tags = functools.cache(index.tags)  # no file changes while the run is planned
     per_hook = {name: hook_files(hook, files, tags) for name, hook in selected}
     running = [
@@ -164,7 +184,12 @@ def build_plan(
         if (per_hook[n] or h.always_run) and not {h.id, h.alias} & skipped_by_env
     ]
     envs = install_envs([h for _, h in running], jobs=jobs or 2)
-    tracked = functools.cache(lambda: list(all_tracked()) if all_tracked else list(files))
+
+    @functools.cache
+    def tracked() -> list[str]:
+        listed = all_tracked() if all_tracked is not None else None
+        return list(listed) if listed is not None else list(files)
+
     base_env = tool_env()
     repo_state = RepoState(root, tracked, index)
     tools: dict[str, PlannedTool] = {}
@@ -204,6 +229,8 @@ def build_plan(
             env_dir=env_dir,
             meta_output=meta,
             index=index,
+            tracked=tracked,
+            files=frozenset(per_hook[name]),
         )
         tools[name] = PlannedTool(
             files=tuple(per_hook[name]),
@@ -247,20 +274,41 @@ def _spec(name: str, hook: Hook) -> ToolSpec:
     )
 
 
-def candidates_for(root: Path, mode: str, collected: Sequence[str], args: Any) -> list[str]:
+def tracked_lister(root: Path) -> Callable[[], list[str] | None]:
+    """Every tracked file of the repository at ``root`` that exists, listed by one ``git
+    ls-files`` when first asked for; None outside a repository."""
+
+    @functools.cache
+    def listed() -> list[str] | None:
+        from huskycat import git
+
+        try:
+            return git.tracked_files(root)
+        except git.GitError:
+            return None
+
+    return listed
+
+
+def candidates_for(
+    root: Path,
+    mode: str,
+    collected: Sequence[str],
+    args: Any,
+    tracked: Callable[[], list[str] | None] | None = None,
+) -> list[str]:
     """The run's files as pre-commit lists them for ``mode``, among those huskycat
     ``collected`` (relative to ``root``, a project's folder): with ``--all-files`` the
     files git tracks (not untracked ones), with ``--changed-since REF`` the files
     changed between REF's merge base and HEAD (``--from-ref REF --to-ref HEAD``); the
-    staged files and ``--files`` as collected."""
-    from huskycat import git
+    staged files and ``--files`` as collected. ``tracked``: a :func:`tracked_lister`."""
     from huskycat.core import process
 
-    if mode == "all files" and git.find_root(root) is not None:
-        listed = process.run(["git", "ls-files", "-z"], cwd=root, env=_git_env())
-        if listed.returncode == 0:
-            tracked = set(listed.stdout.split("\0"))
-            return [name for name in collected if name in tracked]
+    if mode == "all files":
+        listed = (tracked or tracked_lister(root))()
+        if listed is not None:
+            known = set(listed)
+            return [name for name in collected if name in known]
     if mode.startswith("changed since"):
         proc = process.run(
             [

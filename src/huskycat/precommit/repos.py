@@ -60,6 +60,23 @@ KNOWN_READ_ONLY = frozenset(
     }
 )
 READ_ONLY_LANGUAGES = frozenset({"pygrep", "fail", "meta"})
+# Hooks of pre-commit/pre-commit-hooks that write only the files they are given: they may
+# run beside hooks on other files. Any other hook that may write could write anywhere, so
+# it runs alone (see :mod:`.plan`). A user marks more with ``huskycat_own_files_only: true``.
+KNOWN_OWN_FILES_ONLY = frozenset(
+    {
+        "double-quote-string-fixer",
+        "end-of-file-fixer",
+        "file-contents-sorter",
+        "fix-byte-order-marker",
+        "fix-encoding-pragma",
+        "mixed-line-ending",
+        "pretty-format-json",
+        "requirements-txt-fixer",
+        "sort-simple-yaml",
+        "trailing-whitespace",
+    }
+)
 _META: dict[str, dict[str, Any]] = {
     "check-hooks-apply": {
         "name": "Check hooks apply to the repository",
@@ -106,6 +123,12 @@ class Hook:
     rev: str | None
     prefix: Path  # where a script entry is found: the clone, or the project root
     where: str  # "repos[0].hooks[2]", for messages
+    own_files_only: bool = False  # writes no file but those it is given
+
+    @property
+    def writes_anywhere(self) -> bool:
+        """May write files it was not given: it runs alone and the whole tree is watched."""
+        return not self.read_only and (not self.own_files_only or not self.pass_filenames)
 
     def definition(self) -> dict[str, Any]:
         """Everything that decides what the hook does, for cache and environment keys."""
@@ -273,6 +296,10 @@ def _hook(
         or language in READ_ONLY_LANGUAGES
         or (repo.repo not in ("local", "meta") and merged["id"] in KNOWN_READ_ONLY)
     )
+    own_files_only = bool(
+        merged.get("huskycat_own_files_only")
+        or (repo.repo not in ("local", "meta") and merged["id"] in KNOWN_OWN_FILES_ONLY)
+    )
     return Hook(
         id=merged["id"],
         name=merged["name"],
@@ -299,6 +326,7 @@ def _hook(
         rev=repo.rev,
         prefix=Path(prefix),
         where=where,
+        own_files_only=own_files_only,
     )
 
 
