@@ -152,7 +152,8 @@ def main() -> None:
             f" {r['bytes_per_entry']:>12.0f}"
         )
         print(
-            f"{'':28} {'':>11} {r['warm_digests']:>7.2f}s of the warm run taking content ids (git's listings, an lstat per file)"
+            f"{'':28} {'':>11} {r['warm_digests']:>7.2f}s of the warm run taking content ids"
+            " (git's listings, an lstat per file)"
         )
         if r["warm_hits"] != n * len(TOOLS):
             print(f"{'':28} warm run hit {r['warm_hits']:.0f} of {n * len(TOOLS)} file lookups")

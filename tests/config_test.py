@@ -273,7 +273,8 @@ def test_invalid_value_in_pyproject_has_the_full_dotted_key(
 def test_error_message_is_one_exact_line(tmp_path: Path) -> None:
     error = _error(tmp_path, "[tool.huskycat.tools.mypy]\ntimeout = -1\n", "pyproject.toml")
     assert str(error) == (
-        "pyproject.toml: tool.huskycat.tools.mypy.timeout: expected seconds from 0.001 to 604800 (a week), got -1"
+        "pyproject.toml: tool.huskycat.tools.mypy.timeout: expected seconds from 0.001 to"
+        " 604800 (a week), got -1"
     )
 
 

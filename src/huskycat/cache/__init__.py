@@ -21,9 +21,9 @@ signature, the ``site-packages`` folders beside it, the configuration files the 
 reads (``spec.config_files``, in the root and every folder above it, and for file-local
 tools in the folders down to each file; a missing file counts too), the environment
 variables named after it, what :mod:`.keys` says it reads (variables, user configuration
-files, the Python environment it runs in, search paths), its parser's name, the signature (names, sizes, modification
-times) of huskycat's own source files, huskycat's version, this module's
-:data:`FORMAT_VERSION` and the root folder. Then:
+files, the Python environment it runs in, search paths), its parser's name, the
+signature (names, sizes, modification times) of huskycat's own source files, huskycat's
+version, this module's :data:`FORMAT_VERSION` and the root folder. Then:
 
 - file-local catalog tools (``scope == "file"``, file arguments, no target mapping) are
   cached per file, keyed by the file's name and content: a file's diagnostics and

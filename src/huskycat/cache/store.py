@@ -62,6 +62,9 @@ _CHUNK = 30000  # host parameters per query (SQLite allows 32766)
 
 Warn = Callable[[str], object]
 
+# Formatted with "?" placeholders only; the keys themselves are bound parameters.
+_SELECT_KEYS = "SELECT key, value, used FROM entries WHERE key IN ({})"
+
 
 def clear(root: Path | str) -> int:
     """Remove the cache of the repository at ``root``; the number of entries removed."""
@@ -146,7 +149,7 @@ class Cache:
                     for start in range(0, len(rest), _CHUNK):
                         chunk = rest[start : start + _CHUNK]
                         marks = ",".join("?" * len(chunk))
-                        query = f"SELECT key, value, used FROM entries WHERE key IN ({marks})"
+                        query = _SELECT_KEYS.format(marks)  # nosec B608 - "?" marks only
                         for short, value, used in db.execute(query, chunk):
                             if short not in wanted:
                                 continue  # a damaged index; the key is no answer

@@ -39,7 +39,7 @@ import asyncio
 import itertools
 import logging
 import os
-import pickle
+import pickle  # nosec B403 - only between huskycat's own client and its workers
 import queue
 import threading
 import time
@@ -471,7 +471,8 @@ class DaskBackend:
                 LOCAL.pop(key, None)
             if call is None or call.abandoned:
                 continue
-            returned: Returned = pickle.loads(item) if isinstance(item, bytes) else item
+            # nosec: pickled by huskycat's own lane on a worker of this cluster
+            returned: Returned = pickle.loads(item) if isinstance(item, bytes) else item  # nosec
             returned = returned._replace(notes=tuple(call.notes))
             if call.finish is not None and returned.error is None:
                 self._client_side.submit(self._finish, call, returned)
@@ -532,7 +533,8 @@ class DaskBackend:
         if finished:
             try:
                 # "skip": a task abandoned (cancelled) since it finished is left out.
-                values = self.client.gather(finished, errors="skip")  # type: ignore[no-untyped-call]
+                gather = self.client.gather
+                values = gather(finished, errors="skip")  # type: ignore[no-untyped-call]
             except Exception as exc:  # noqa: BLE001 - gathering needs the scheduler
                 self._lose(f"{type(exc).__name__}: {exc}")
                 return
@@ -655,7 +657,8 @@ class DaskBackend:
                 self._cancel_in_lanes(keys)
             elif keys and self._lost is None:
                 try:
-                    self.client.cancel([self._task_of(k) for k in keys if self._task_of(k)])  # type: ignore[no-untyped-call]
+                    tasks = [self._task_of(k) for k in keys if self._task_of(k)]
+                    self.client.cancel(tasks)  # type: ignore[no-untyped-call]
                     self.client.run(cancel_keys, keys, on_error="ignore")
                 except Exception:  # lost scheduler: nothing left to tell
                     logger.debug("cancelling %d Dask tasks failed", len(keys), exc_info=True)

@@ -25,7 +25,7 @@ import contextlib
 import functools
 import heapq
 import itertools
-import pickle
+import pickle  # nosec B403 - only between huskycat's own client and its workers
 import threading
 import time
 import traceback

@@ -36,8 +36,8 @@ from huskycat.core.scheduler import Scheduler, Task
 from huskycat.core.sharding import ShardedTool
 from huskycat.core.tool_options import ToolOptions, split_options
 
-__all__ = [
-    "TOOL_DEPENDENCIES",  # noqa: F822 - provided by the module's __getattr__, below
+__all__ = [  # noqa: F822 - TOOL_DEPENDENCIES is provided by the module's __getattr__, below
+    "TOOL_DEPENDENCIES",
     "ParallelExecutor",
     "ProgressCallback",
     "ShardedTool",

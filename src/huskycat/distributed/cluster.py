@@ -117,7 +117,8 @@ def opened(spec: ClusterSpec) -> Iterator[DaskBackend]:
         else:
             address = spec.text
         try:
-            client = distributed.Client(address, timeout=10, set_as_default=False)  # type: ignore[no-untyped-call]
+            connect: Any = distributed.Client  # untyped
+            client = connect(address, timeout=10, set_as_default=False)
         except (OSError, TimeoutError) as exc:
             raise ClusterSetupError(
                 f"{spec.source}: cannot reach the Dask scheduler at {spec.text!r}: {exc}"

@@ -103,8 +103,9 @@ def timeout_seconds(result: ToolResult) -> float:
 def describe(result: ToolResult) -> str:
     """The status of a finished tool in a few words, without its duration.
 
-    ``"passed"``, ``"passed (2 notes)"``, ``"failed 3 errors, 1 warning"``, ``"failed: exit code 2"``,
-    ``"skipped: not installed: pip install bandit"``, ``"timed out after 30.0s"``.
+    ``"passed"``, ``"passed (2 notes)"``, ``"failed 3 errors, 1 warning"``,
+    ``"failed: exit code 2"``, ``"skipped: not installed: pip install bandit"``,
+    ``"timed out after 30.0s"``.
     """
     status = result.status
     if status is ToolStatus.SUCCESS:
