@@ -7,7 +7,7 @@
       else: per-file hits + misses --run(misses)--> fresh --finish()--> merged, stored
 
 - :mod:`.lookup`: keys, :func:`lookup` and :func:`cached_run_tool`, the planner's entry;
-- :mod:`.sharded`: :func:`cached_sharded_tool`, a file-local tool looked up once as a
+- :mod:`.sharded`: :func:`cached_sharded_call`, a file-local tool looked up once as a
   whole, its misses run in shards;
 - :mod:`.merge`: a file-local result split by file and merged back (pure);
 - :mod:`.store`: :class:`Cache`, the entries on disk, eviction, :func:`clear`;

@@ -17,15 +17,13 @@ store with one query for the tool.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from huskycat.cache.lookup import Lookup, lookup_call
 from huskycat.cache.store import Cache
 from huskycat.core.results import ToolResult
 from huskycat.core.sharding import ShardedTool
-from huskycat.tools.base import ToolSpec
 from huskycat.tools.call import ToolCall
 from huskycat.tools.merge import merge_results
 
@@ -46,37 +44,6 @@ class MissRun:
 
     def done(self, fresh: ToolResult) -> ToolResult:
         return self.found.finish(fresh) if self.final else fresh
-
-
-def cached_sharded_tool(
-    cache: Cache | None,
-    spec: ToolSpec,
-    files: Sequence[str],
-    *,
-    root: Path,
-    min_files_per_shard: int,
-    max_shards: int,
-    fix: bool = False,
-    extra_args: Sequence[str] = (),
-    command: Sequence[str] | None = None,
-    fix_command: Sequence[str] | None = None,
-    env: Mapping[str, str] | None = None,
-) -> ShardedTool:
-    """:func:`cached_sharded_call` of the :class:`~huskycat.tools.call.ToolCall` these
-    arguments make."""
-    call = ToolCall.of(
-        spec,
-        files,
-        root=root,
-        fix=fix,
-        extra_args=extra_args,
-        command=command,
-        fix_command=fix_command,
-        env=env,
-    )
-    return cached_sharded_call(
-        cache, call, min_files_per_shard=min_files_per_shard, max_shards=max_shards
-    )
 
 
 def cached_sharded_call(
