@@ -8,13 +8,14 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from huskycat import __version__
 from huskycat.cli import main
-from tests.conftest import GitRepo, huskycat, run_in_terminal
+from tests.conftest import GitRepo, huskycat, load_report, run_in_terminal
 
 CUSTOM = '[tools.docs]\ncommand = ["true"]\ntypes = ["markdown"]\nafter = ["ruff"]\n'
 
@@ -67,7 +68,9 @@ def test_plan_shows_each_tool_with_its_files_level_and_edges(
     assert level0["black"] == "2 files"
     assert level0["yamllint"] == "1 file"
     assert level0["shellcheck"] == "skipped: no files to check"
-    assert level1["mypy"] == "2 files  (after: black, isort)"
+    # Check mode: nothing writes, so the catalog's "after" edges are left out and mypy
+    # runs beside black; a requirement and a configured "after" stay.
+    assert level0["mypy"] == "2 files"
     assert level1["ansible-lint"] == "1 file  (depends on: yamllint)"
     assert level1["docs"] == "1 file  (after: ruff)"
 
@@ -98,6 +101,35 @@ def test_plan_takes_the_same_file_selection_as_run(
     assert tool_lines(out)["ruff"] == "1 file"
 
 
+DISJOINT = (
+    CUSTOM + '[tools.black]\nfiles = ["a.py"]\n'
+    '[tools.mypy]\nfiles = ["pkg/**"]\n[tools.flake8]\nfiles = ["pkg/**"]\n'
+    '[tools.bandit]\nfiles = ["pkg/**"]\n'
+)
+
+
+def tool_times(repo: GitRepo, *args: str) -> dict[str, dict[str, float]]:
+    """When each tool of ``huskycat run ARGS`` started and ended (its JSON report)."""
+    path = repo.path.parent / f"times-{time.monotonic_ns()}.json"
+    tools = "black,mypy,flake8,bandit"
+    proc = huskycat(repo.path, "run", "--tools", tools, "-j", "4", *args, "--json", str(path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    times: dict[str, dict[str, float]] = load_report(path)["statistics"]["tool_times"]
+    return times
+
+
+def test_check_mode_runs_the_readers_beside_black_and_fix_mode_after_it(repo: GitRepo) -> None:
+    # black's file is not theirs: only the catalog's "after" edges could order them.
+    repo.write("huskycat.toml", DISJOINT)
+    repo.add()
+    check = tool_times(repo, "--no-cache")
+    for reader in ("mypy", "flake8", "bandit"):
+        assert check[reader]["start"] < check["black"]["end"], (reader, check)
+    fix = tool_times(repo, "--fix", "--no-cache")
+    for reader in ("mypy", "flake8", "bandit"):
+        assert fix[reader]["start"] >= fix["black"]["end"], (reader, fix)
+
+
 # --- graph -----------------------------------------------------------------------------
 
 
@@ -105,16 +137,33 @@ def test_graph_text_shows_levels_and_both_kinds_of_edge(
     repo: GitRepo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = command_output(repo, monkeypatch, capsys, "graph")
-    assert out.startswith("Level 0 (9 tools in parallel):\n")
-    assert "\nLevel 1 (7 tools in parallel):\n" in out
+    assert out.startswith("Level 0 (12 tools in parallel):\n")
+    assert "\nLevel 1 (4 tools in parallel):\n" in out
+    lines = out.splitlines()
     for line in (
         "  - ansible-lint (depends on: yamllint)",
         "  - gitlab-ci (depends on: yamllint)",
         "  - helm-lint (depends on: yamllint)",
+        "  - docs (after: ruff)",
+    ):
+        assert line in lines
+    level0 = out.split("\n\n")[0]
+    for name in ("black", "isort", "mypy", "flake8", "bandit"):  # side by side
+        assert re.search(rf"\b{name}\b", level0), name
+
+
+def test_graph_with_fix_orders_readers_after_the_catalog_fixers(
+    repo: GitRepo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = command_output(repo, monkeypatch, capsys, "graph", "--fix")
+    assert out.startswith("Level 0 (9 tools in parallel):\n")
+    assert "\nLevel 1 (7 tools in parallel):\n" in out
+    for line in (
         "  - mypy (after: black, isort)",
         "  - flake8 (after: black, isort)",
         "  - bandit (after: black)",
         "  - docs (after: ruff)",
+        "  - ansible-lint (depends on: yamllint)",
     ):
         assert line in out.splitlines()
 
@@ -126,7 +175,7 @@ def test_graph_mermaid_draws_requires_solid_and_after_dashed(
     lines = out.splitlines()
     assert lines[0] == "graph TD"
     assert "    yamllint[yamllint] --> ansible-lint[ansible-lint]" in lines
-    assert "    black[black] -.-> mypy[mypy]" in lines
+    assert "    black[black] -.-> mypy[mypy]" not in lines  # check mode: side by side
     assert "    ruff[ruff] -.-> docs[docs]" in lines
     assert "    hadolint[hadolint]" in lines  # a tool without edges
 
@@ -137,7 +186,7 @@ def test_graph_dot_is_a_digraph_with_every_tool_and_edge(
     out = command_output(repo, monkeypatch, capsys, "graph", "--format", "dot")
     assert out.startswith("digraph dependencies {\n") and out.endswith("}\n")
     assert '    "yamllint" -> "helm-lint";' in out
-    assert '    "isort" -> "flake8" [style=dashed];' in out
+    assert '"flake8" [style=dashed]' not in out  # check mode: flake8 waits for nothing
     assert '    "ruff" -> "docs" [style=dashed];' in out
     assert len(re.findall(r'^    "[^"]+";$', out, flags=re.MULTILINE)) == 16
 
@@ -146,7 +195,7 @@ def test_graph_leaves_out_disabled_tools(
     repo: GitRepo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     repo.write("huskycat.toml", 'disable = ["mypy", "helm-lint"]\n' + CUSTOM)
-    out = command_output(repo, monkeypatch, capsys, "graph", "--format", "dot")
+    out = command_output(repo, monkeypatch, capsys, "graph", "--format", "dot", "--fix")
     assert '"mypy"' not in out and '"helm-lint"' not in out
     assert '    "black" -> "bandit" [style=dashed];' in out
 
@@ -168,7 +217,7 @@ def test_tools_lists_every_tool_installed_or_not_with_version_files_and_edges(
         ["ruff", "--version"], capture_output=True, text=True, check=True
     ).stdout.split()[1]
     assert lines["ruff"] == f"installed {ruff_version}; files: python; fixes with --fix"
-    assert lines["mypy"].endswith("; files: pyi, python; after: black, isort")
+    assert lines["mypy"].endswith("; files: pyi, python; with --fix after: black, isort")
     assert lines["ansible-lint"].endswith(
         "; files: yaml, paths matching /\\.ya?ml$/; fixes with --fix; depends on: yamllint"
     )
@@ -199,7 +248,9 @@ def test_tools_judges_configured_commands_by_their_own_program(
     assert main(["tools"]) == 0
     lines = tool_lines(capsys.readouterr().out)
     # No version: "python3 --version" would answer with Python's, not mypy's.
-    assert lines["mypy"] == "installed; files: pyi, python; depends on: ruff; after: black, isort"
+    assert lines["mypy"] == (
+        "installed; files: pyi, python; depends on: ruff; with --fix after: black, isort"
+    )
     assert lines["lint"] == "installed; files: any file"
     assert lines["typo"] == (
         "not installed (the command 'no-such-program' of tools.typo.command); files: any file"

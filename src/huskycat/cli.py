@@ -202,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     graph = commands.add_parser("graph", help="print the dependency graph")
     graph.add_argument("--format", choices=("text", "mermaid", "dot"), default="text")
+    graph.add_argument("--fix", action="store_true", help="the graph of a --fix run")
 
     commands.add_parser("tools", help="list every tool: installed, version, files, dependencies")
 

@@ -10,7 +10,9 @@ writers touch the same file at once and no reader sees a file half rewritten. Wr
 of the same files run in catalog order (then configuration order for custom tools);
 readers run after the writers of their files. Tools on disjoint files stay parallel.
 An ordering that would close a cycle with the configured dependencies is left out: those
-two tools are already ordered the other way.
+two tools are already ordered the other way. In check mode no catalog tool writes, so
+the catalog's "after" edges are left out (:func:`configured_edges`): the tools they would
+order run side by side.
 """
 
 from __future__ import annotations
@@ -220,7 +222,8 @@ def build_plan(
         )
 
     types.save()
-    requires, after = configured_edges(config, tools)
+    writers = [n for n, t in tools.items() if fix and t.writes]
+    requires, after = configured_edges(config, tools, writers=writers)
     for name, tool in tools.items():
         if tool.skip_reason is not None:
             # Not applicable whatever its dependencies do: no edges, so that it is shown
@@ -241,20 +244,32 @@ def build_plan(
 
 
 def configured_edges(
-    config: Config, names: Collection[str]
+    config: Config, names: Collection[str], *, writers: Collection[str] = ()
 ) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
     """``(requires, after)`` among ``names``: the catalog's edges plus the configuration's
     ``depends_on`` and ``after``. Edges to tools not in ``names`` are left out; a tool
-    both required and ordered after is only required."""
+    both required and ordered after is only required.
+
+    The catalog's ``after`` edges (mypy after black, ...) keep a reader from seeing a
+    file a formatter is rewriting, so they apply only from a tool in ``writers`` (those
+    that may write in this run: the fixers of a ``--fix`` run). In check mode nothing
+    writes and they would only make the tools wait for each other. The catalog's
+    ``depends_on`` and the configuration's own edges always apply."""
     requires: dict[str, tuple[str, ...]] = {}
     after: dict[str, tuple[str, ...]] = {}
     for name in names:
         settings = config.tool(name)
         req = {*DEFAULT_DEPENDS_ON.get(name, ()), *(settings.depends_on or ())}
-        aft = {*DEFAULT_AFTER.get(name, ()), *(settings.after or ())}
+        ordering = (d for d in DEFAULT_AFTER.get(name, ()) if d in writers)
+        aft = {*ordering, *(settings.after or ())}
         requires[name] = tuple(sorted(d for d in req if d in names))
         after[name] = tuple(sorted(d for d in aft if d in names and d not in req))
     return requires, after
+
+
+def fix_writers(names: Collection[str]) -> list[str]:
+    """The catalog tools among ``names`` that rewrite files in ``--fix`` mode."""
+    return [n for n in names if n in CATALOG and CATALOG[n].writes_files]
 
 
 def _pinned(name: str, spec: ToolSpec, version: str) -> tuple[ToolSpec, str | None, str | None]:

@@ -9,7 +9,7 @@ from huskycat.commands.common import EXIT_OK, load_config, repo_root
 
 
 def cmd_tools(args: argparse.Namespace) -> int:
-    from huskycat.planning import configured_edges, custom_spec
+    from huskycat.planning import configured_edges, custom_spec, fix_writers
     from huskycat.tools.catalog import CATALOG
     from huskycat.tools.programs import find_executable, tool_version
 
@@ -25,6 +25,7 @@ def cmd_tools(args: argparse.Namespace) -> int:
     for name in config.custom_tools:
         specs[name] = custom_spec(name, config.tool(name))
     requires, after = configured_edges(config, specs)
+    _, fix_after = configured_edges(config, specs, writers=fix_writers(specs))
     for name, spec in specs.items():
         settings = config.tool(name)
         program = (settings.command or (spec.executable,))[0]
@@ -50,5 +51,7 @@ def cmd_tools(args: argparse.Namespace) -> int:
             line += f"; depends on: {', '.join(requires[name])}"
         if after[name]:
             line += f"; after: {', '.join(after[name])}"
+        if only_fixing := [d for d in fix_after[name] if d not in after[name]]:
+            line += f"; with --fix after: {', '.join(only_fixing)}"
         print(line)
     return EXIT_OK
