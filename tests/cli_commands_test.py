@@ -130,6 +130,30 @@ def test_check_mode_runs_the_readers_beside_black_and_fix_mode_after_it(repo: Gi
         assert fix[reader]["start"] >= fix["black"]["end"], (reader, fix)
 
 
+def test_plan_of_a_commit_finds_nested_projects_tracked_or_not_and_skips_ignored_ones(
+    repo: GitRepo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A commit's run lists only the configuration files (git.files_named), not every file.
+    repo.write(".gitignore", "gen/\n")
+    repo.write("web/huskycat.toml", 'disable = ["mypy"]\n')
+    repo.write("web/app.py", '"""App."""\n')
+    repo.write("gen/pyproject.toml", "[tool.huskycat]\n")
+    repo.write("gen/x.py", '"""Generated."""\n')
+    repo.git("add", ".gitignore", "web/app.py")  # web/huskycat.toml stays untracked
+    out = command_output(repo, monkeypatch, capsys, "plan", "--staged")
+    assert re.search(r"^  web: ruff +1 file$", out, flags=re.MULTILINE), out
+    assert re.search(r"^  ruff +skipped: no files to check$", out, flags=re.MULTILINE), out
+    assert "web: mypy" not in out  # the project's own configuration disables it
+    assert "gen" not in out
+
+
+def test_the_cluster_variable_is_the_one_the_cluster_module_reads() -> None:
+    from huskycat.commands.cluster import CLUSTER_VARIABLE
+    from huskycat.distributed.cluster import ENV_VAR
+
+    assert CLUSTER_VARIABLE == ENV_VAR
+
+
 # --- graph -----------------------------------------------------------------------------
 
 

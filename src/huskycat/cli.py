@@ -266,6 +266,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     module, function = _COMMANDS[args.command]
+    from huskycat.git import forget_locations
+
+    forget_locations()  # a command in this process earlier may have seen another tree
     command = getattr(importlib.import_module(f"huskycat.commands.{module}"), function)
     from huskycat.signals import interrupted_once
 

@@ -49,7 +49,6 @@ never remove one); the union must have no cycle.
 
 from __future__ import annotations
 
-import difflib
 import graphlib
 import itertools
 import json
@@ -190,6 +189,8 @@ def seconds_problem(value: object) -> str | None:
 
 
 def _suggest(word: str, options: Collection[str]) -> str:
+    import difflib  # only for a message: not imported on every commit
+
     close = difflib.get_close_matches(word, sorted(options), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 

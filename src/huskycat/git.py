@@ -155,6 +155,20 @@ def is_file(path: str) -> bool:
     return stat.S_ISREG(mode) or stat.S_ISLNK(mode)
 
 
+# Where a folder's repository is does not change during a command, and a commit's run
+# asks from several modules (files, state, cache, history): each answer found is kept
+# for the process; cli.main starts every command with forget_locations().
+_TOPS: dict[Path, Path] = {}
+_GIT_DIRS: dict[Path, Path] = {}
+
+
+def forget_locations() -> None:
+    """Forget the work trees and git directories found so far (a repository may have
+    been created, moved or removed since)."""
+    _TOPS.clear()
+    _GIT_DIRS.clear()
+
+
 def find_root(path: Path | str) -> Path | None:
     """The top level of the work tree containing ``path``, or None outside a work tree.
 
@@ -165,13 +179,16 @@ def find_root(path: Path | str) -> Path | None:
     folder = Path(path).absolute()
     while not folder.is_dir() and folder != folder.parent:
         folder = folder.parent
+    if (known := _TOPS.get(folder)) is not None:
+        return known
     try:
         # English messages, so that "not a repository" is told apart from a real failure.
         proc = _run(folder, "rev-parse", "--show-toplevel", extra_env={"LC_ALL": "C"})
     except GitError:
         return None
     if proc.returncode == 0:
-        return Path(_one_line(proc.stdout))
+        top = _TOPS[folder] = Path(_one_line(proc.stdout))
+        return top
     stderr = proc.stderr.decode("utf-8", "replace")
     if "not a git repository" in stderr or "must be run in a work tree" in stderr:
         return None
@@ -190,7 +207,10 @@ def inside_git_dir(path: Path | str) -> bool:
 
 def git_dir(root: Path | str) -> Path:
     """The absolute git directory of ``root``'s repository (a worktree's own, if one)."""
-    return Path(_one_line(_check(root, "rev-parse", "--absolute-git-dir")))
+    folder = Path(root).absolute()
+    if (known := _GIT_DIRS.get(folder)) is None:
+        known = _GIT_DIRS[folder] = Path(_one_line(_check(root, "rev-parse", "--absolute-git-dir")))
+    return known
 
 
 def git_path(root: Path | str, name: str) -> Path:
@@ -211,6 +231,17 @@ def untracked_files(root: Path | str, paths: Iterable[str] = ()) -> list[str]:
     """Files not in the index and not ignored (.gitignore, info/exclude, core.excludesFile)."""
     out = _check(root, "ls-files", "-z", "--others", "--exclude-standard", "--", *paths)
     return _existing(root, out)
+
+
+def files_named(root: Path | str, names: Iterable[str]) -> list[str]:
+    """Tracked and untracked (not ignored) files anywhere under ``root`` whose base name
+    is one of ``names``, that exist: one ``git ls-files``, where a listing that gives
+    every file's id takes several processes (:mod:`huskycat.content`)."""
+    # Filtered here: every call is --literal-pathspecs, which turns off glob magic.
+    wanted = {os.fsencode(name) for name in names}
+    out = _check(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    found = b"\0".join(n for n in out.split(b"\0") if n.rpartition(b"/")[2] in wanted)
+    return _existing(root, found)
 
 
 def staged_files(root: Path | str, paths: Iterable[str] = ()) -> list[str]:
@@ -328,7 +359,9 @@ def top_and_git_dir(root: Path | str) -> tuple[Path, Path]:
     """
     out = _check(root, "rev-parse", "--show-prefix", "--absolute-git-dir")
     if out.startswith(b"\n"):  # an empty prefix: root is the top level
-        return Path(root).absolute(), Path(_one_line(out[1:]))
+        here = Path(root).absolute()
+        _TOPS.setdefault(here, here)
+        return here, _GIT_DIRS.setdefault(here, Path(_one_line(out[1:])))
     top = find_root(root)
     if top is None:  # the repository went away between the two calls
         argv = ["git", "rev-parse", "--show-toplevel"]

@@ -63,7 +63,6 @@ import fcntl
 import hashlib
 import json
 import os
-import secrets
 import shutil
 import stat
 import time
@@ -689,7 +688,7 @@ def _put(path: Path, version: Version, data: bytes) -> None:
 def _new_temp(path: Path, version: Version, data: bytes) -> Path:
     """A new file or symlink beside ``path``, under a name nothing else uses."""
     while True:
-        temp = path.with_name(f".huskycat-{secrets.token_hex(4)}.tmp")
+        temp = path.with_name(f".huskycat-{os.urandom(4).hex()}.tmp")
         try:
             if version.kind == "symlink":
                 os.symlink(os.fsdecode(data), temp)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from huskycat.planning import Plan
 
 SHARED, SHIP = "shared", "ship"
+CLUSTER_VARIABLE = "HUSKYCAT_CLUSTER"  # huskycat.distributed.cluster.ENV_VAR
 
 
 @dataclass(frozen=True)
@@ -61,11 +63,16 @@ def on_cluster(
     """The run's cluster with its files in place (checked or shipped), or None. A
     repository (or project) whose tools are pre-commit hooks is a usage error: hooks
     run only locally."""
+    mode = getattr(args, "cluster_files", None) or SHARED
+    option = getattr(args, "cluster", None)
+    asked = option is not None or config.cluster or os.environ.get(CLUSTER_VARIABLE)
+    if not asked and mode == SHARED:  # no cluster: a commit's run imports nothing of Dask's
+        yield None
+        return
     from huskycat.commands.common import load_config
     from huskycat.distributed.cluster import choose
 
-    spec = choose(getattr(args, "cluster", None), config.cluster)
-    mode = getattr(args, "cluster_files", None) or SHARED
+    spec = choose(option, config.cluster)
     if spec is None:
         if mode != SHARED:
             from huskycat.commands.common import UsageError

@@ -91,20 +91,22 @@ def make_plan(
     """The catalog's tools over ``files``; or, in a repository with no huskycat
     configuration but a ``.pre-commit-config.yaml``, its hooks (:mod:`huskycat.precommit`)."""
     from huskycat.planning import build_plan
-    from huskycat.precommit import plan as precommit
 
-    if config.source is None and precommit.config_path(root) is not None:
-        tracked = precommit.tracked_lister(root)  # one `git ls-files`, when needed
-        return precommit.build_plan(
-            root,
-            precommit.candidates_for(root, mode, files, args, tracked),
-            only=args.tools,
-            skip=args.skip,
-            timeout=getattr(args, "timeout", None),
-            jobs=getattr(args, "jobs", None),
-            fail_fast=True if getattr(args, "fail_fast", False) else None,
-            all_tracked=tracked,
-        )
+    if config.source is None:  # else a huskycat configuration: no import of precommit
+        from huskycat.precommit import plan as precommit
+
+        if precommit.config_path(root) is not None:
+            tracked = precommit.tracked_lister(root)  # one `git ls-files`, when needed
+            return precommit.build_plan(
+                root,
+                precommit.candidates_for(root, mode, files, args, tracked),
+                only=args.tools,
+                skip=args.skip,
+                timeout=getattr(args, "timeout", None),
+                jobs=getattr(args, "jobs", None),
+                fail_fast=True if getattr(args, "fail_fast", False) else None,
+                all_tracked=tracked,
+            )
 
     return build_plan(
         root,
@@ -124,14 +126,19 @@ def workspace_plan(
 ) -> Plan:
     """One plan for every project the run covers (:mod:`huskycat.projects`), or the
     repository's own when it has no nested project."""
-    from huskycat import projects
+    from huskycat import git, projects
 
     def all_files() -> list[str]:
+        """The files that tell where projects are (all of them, when at hand)."""
         if mode == "all files" and not args.paths:
             return files
-        from huskycat.files import collect_files
+        if git.find_root(root) is None:
+            from huskycat.files import collect_files
 
-        return collect_files(root, mode="all")
+            return collect_files(root, mode="all")
+        # A commit's run: only the files that can make a folder a project, which one
+        # `git ls-files` lists, not every file (a snapshot takes five git processes).
+        return git.files_named(root, (*projects.MARKERS, "pyproject.toml"))
 
     every_tool = argparse.Namespace(**{**vars(args), "tools": [], "skip": []})
     requiring: set[str] = set()  # nested projects whose configuration has require_tools
