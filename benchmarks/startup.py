@@ -1,5 +1,7 @@
-"""Start-up time of the two commands a git hook meets: ``huskycat --version`` and
-``huskycat run --staged`` with nothing staged.
+"""Start-up time of the commands a git hook meets: ``huskycat --version``, ``huskycat
+run --staged`` with nothing staged, and a commit's run whose results are all cached (one
+Python module staged, checked by an untimed run before: every tool replayed, none run,
+so the whole run is huskycat's own work, issue 7's one-file commit less its tools).
 
 Each command runs as a subprocess, in a fresh temporary git repository with one commit,
 ``--repeats`` times, interleaved with the baseline ``python -c pass`` on the same
@@ -8,7 +10,12 @@ minimum in milliseconds, the cost over the baseline, the git processes the comma
 starts (counted with ``GIT_TRACE``), and ``python -X importtime``'s top offenders for the
 ``run --staged`` path: the modules it imports beyond what ``python -c pass`` imports.
 
-    python benchmarks/startup.py [--repeats 30] [--top 15]
+    python benchmarks/startup.py [--repeats 30] [--top 15] [--compare CHECKOUT]
+
+``--compare`` adds rows for another checkout of huskycat (its ``src`` put first on
+``PYTHONPATH``, the same interpreter and tools), each in a repository of its own: the
+result caches of two versions are not shared. Every row shows CPU seconds too (the
+command and every process it started), which a busy machine disturbs less than wall.
 
 Rows: the console script installed next to the interpreter (what ``huskycat`` on PATH
 runs in a virtual environment), and ``python -m huskycat`` (what the installed pre-commit
@@ -27,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -42,10 +50,10 @@ TARGET_MS = 150.0
 _GIT_IDENTITY = ("-c", "user.name=bench", "-c", "user.email=bench@example.invalid")
 
 
-def make_repo(folder: Path) -> Path:
+def make_repo(folder: Path, name: str = "repo") -> Path:
     """A git repository with one commit of a few files (a huskycat configuration among
     them, so that it is read and checked) and nothing staged."""
-    repo = folder / "repo"
+    repo = folder / name
     repo.mkdir()
     (repo / "app.py").write_text("def main() -> int:\n    return 0\n")
     (repo / "config.yaml").write_text("key: value\n")
@@ -61,6 +69,17 @@ def make_repo(folder: Path) -> Path:
     return repo
 
 
+def make_cached_commit(folder: Path, name: str, env: dict[str, str]) -> Path:
+    """A repository like :func:`make_repo`'s with one module changed and staged, checked
+    once by ``python -m huskycat run --staged`` (in ``env``), so that a run replays it."""
+    repo = make_repo(folder, name)
+    with open(repo / "app.py", "a") as stream:
+        stream.write("\n\ndef other() -> int:\n    return 1\n")
+    subprocess.run(["git", "add", "app.py"], cwd=repo, check=True, stdin=subprocess.DEVNULL)
+    time_once([sys.executable, "-m", "huskycat", "run", "--staged"], repo, env)
+    return repo
+
+
 def console_script() -> str:
     """The ``huskycat`` script installed beside this interpreter, else the one on PATH."""
     beside = Path(sysconfig.get_path("scripts")) / "huskycat"
@@ -72,16 +91,22 @@ def console_script() -> str:
     return found
 
 
-def time_once(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> float:
-    """Wall time of one run in seconds; the command must succeed."""
-    start = time.perf_counter()
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_once(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one run (the CPU of the process and of every process it
+    started and waited for); the command must succeed."""
+    cpu, start = children_cpu(), time.perf_counter()
     proc = subprocess.run(
         argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=False
     )
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, children_cpu() - cpu
     if proc.returncode != 0:
         sys.exit(f"{' '.join(argv)} exited {proc.returncode}: {proc.stderr.decode()[-2000:]}")
-    return elapsed
+    return elapsed, cpu
 
 
 def git_processes(argv: Sequence[str], cwd: Path, env: dict[str, str], scratch: Path) -> int:
@@ -149,37 +174,50 @@ class Row:
     label: str
     argv: list[str]
     counts_git: bool = True  # whether to count the git processes it starts
+    cwd: Path | None = None  # where it runs, when not in the common repository
+    env: tuple[tuple[str, str], ...] = ()  # variables set for it (PYTHONPATH)
 
 
 def measure(
     rows: Sequence[Row], repo: Path, env: dict[str, str], repeats: int
-) -> dict[str, list[float]]:
-    """Milliseconds per row, ``repeats`` rounds of every row in turn after one untimed
-    round (page cache, bytecode)."""
-    samples: dict[str, list[float]] = {row.label: [] for row in rows}
+) -> dict[str, list[tuple[float, float]]]:
+    """(wall, CPU) milliseconds per row, ``repeats`` rounds of every row in turn after
+    one untimed round (page cache, bytecode)."""
+    samples: dict[str, list[tuple[float, float]]] = {row.label: [] for row in rows}
     for row in rows:
-        time_once(row.argv, repo, env)
+        time_once(row.argv, row.cwd or repo, {**env, **dict(row.env)})
     for _ in range(repeats):
         for row in rows:
-            samples[row.label].append(time_once(row.argv, repo, env) * 1000)
+            wall, cpu = time_once(row.argv, row.cwd or repo, {**env, **dict(row.env)})
+            samples[row.label].append((wall * 1000, cpu * 1000))
     return samples
 
 
 def print_table(
-    rows: Sequence[Row], samples: dict[str, list[float]], repo: Path, env: dict[str, str]
+    rows: Sequence[Row],
+    samples: dict[str, list[tuple[float, float]]],
+    repo: Path,
+    env: dict[str, str],
 ) -> float:
-    """Print the figures; return the slowest huskycat median in ms."""
-    base = statistics.median(samples[rows[0].label])
-    print(f"{'command':<44} {'median':>8} {'min':>8} {'over base':>10} {'git':>4}")
+    """Print the figures; return the slowest huskycat median in ms (the start-up rows:
+    not a cached commit's, which does a run's work)."""
+    base = statistics.median(w for w, _ in samples[rows[0].label])
+    print(f"{'command':<56} {'median':>8} {'min':>8} {'over base':>10} {'CPU':>8} {'git':>4}")
     for row in rows:
-        values = samples[row.label]
-        median = statistics.median(values)
-        git = str(git_processes(row.argv, repo, env, repo.parent)) if row.counts_git else ""
+        walls = [w for w, _ in samples[row.label]]
+        cpu = statistics.median(c for _, c in samples[row.label])
+        median = statistics.median(walls)
+        where, row_env = row.cwd or repo, {**env, **dict(row.env)}
+        git = str(git_processes(row.argv, where, row_env, repo.parent)) if row.counts_git else ""
         print(
-            f"{row.label:<44} {median:>6.1f}ms {min(values):>6.1f}ms "
-            f"{median - base:>+8.1f}ms {git:>4}"
+            f"{row.label:<56} {median:>6.1f}ms {min(walls):>6.1f}ms "
+            f"{median - base:>+8.1f}ms {cpu:>6.1f}ms {git:>4}"
         )
-    return max(statistics.median(samples[r.label]) for r in rows if r.label.startswith(_HC))
+    return max(
+        statistics.median(w for w, _ in samples[r.label])
+        for r in rows
+        if r.label.startswith(_HC) and r.cwd is None and not r.env
+    )
 
 
 _HC = ("huskycat", "python -m huskycat")
@@ -189,6 +227,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--top", type=int, default=15, help="import offenders to list")
+    parser.add_argument("--compare", type=Path, help="another checkout of huskycat")
     args = parser.parse_args()
 
     python = sys.executable
@@ -220,6 +259,27 @@ def main() -> None:
         cached = {k: v for k, v in as_is.items() if k != "PYTHONDONTWRITEBYTECODE"}
         cached["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
         envs = [("with bytecode cached (as after an install)", cached)]
+        commit = [python, "-m", "huskycat", "run", "--staged"]
+        rows.append(
+            Row(
+                "python -m huskycat run --staged, cached commit",
+                commit,
+                True,
+                make_cached_commit(scratch, "commit", cached),
+            )
+        )
+        if args.compare is not None:
+            other = (("PYTHONPATH", str(args.compare.absolute() / "src")),)
+            rows.append(Row(f"{args.compare}: run --staged", commit, True, None, other))
+            rows.append(
+                Row(
+                    f"{args.compare}: run --staged, cached commit",
+                    commit,
+                    True,
+                    make_cached_commit(scratch, "commit-other", {**cached, **dict(other)}),
+                    other,
+                )
+            )
         if as_is.get("PYTHONDONTWRITEBYTECODE"):
             what = "this environment as is: PYTHONDONTWRITEBYTECODE is set, so huskycat's"
             envs.append((f"{what} modules are compiled on every start", as_is))

@@ -183,11 +183,22 @@ def find_root(path: Path | str) -> Path | None:
         return known
     try:
         # English messages, so that "not a repository" is told apart from a real failure.
-        proc = _run(folder, "rev-parse", "--show-toplevel", extra_env={"LC_ALL": "C"})
+        # The git directory too, in the same process: state, history and cache need it.
+        proc = _run(
+            folder,
+            "rev-parse",
+            "--show-toplevel",
+            "--absolute-git-dir",
+            extra_env={"LC_ALL": "C"},
+        )
     except GitError:
         return None
     if proc.returncode == 0:
-        top = _TOPS[folder] = Path(_one_line(proc.stdout))
+        lines = proc.stdout.split(b"\n")
+        if len(lines) != 3:  # a newline in a path: the two cannot be told apart
+            return Path(_one_line(_check(folder, "rev-parse", "--show-toplevel")))
+        top = _TOPS[folder] = Path(os.fsdecode(lines[0]))
+        _GIT_DIRS.setdefault(top, Path(os.fsdecode(lines[1])))
         return top
     stderr = proc.stderr.decode("utf-8", "replace")
     if "not a git repository" in stderr or "must be run in a work tree" in stderr:
@@ -357,9 +368,11 @@ def top_and_git_dir(root: Path | str) -> tuple[Path, Path]:
 
     One git call when ``root`` is the top level (as :func:`find_root` returns it).
     """
+    here = Path(root).absolute()
+    if _TOPS.get(here) == here and here in _GIT_DIRS:  # both known (find_root)
+        return here, _GIT_DIRS[here]
     out = _check(root, "rev-parse", "--show-prefix", "--absolute-git-dir")
     if out.startswith(b"\n"):  # an empty prefix: root is the top level
-        here = Path(root).absolute()
         _TOPS.setdefault(here, here)
         return here, _GIT_DIRS.setdefault(here, Path(_one_line(out[1:])))
     top = find_root(root)
