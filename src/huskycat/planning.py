@@ -30,13 +30,14 @@ from huskycat.cache.sharded import cached_sharded_call
 from huskycat.config import Config, ToolConfig
 from huskycat.core import graph
 from huskycat.core.process import DEFAULT_TIMEOUT
-from huskycat.core.results import ToolResult, ToolStatus
+from huskycat.core.results import SKIP_NOT_APPLICABLE, ToolResult, ToolStatus
 from huskycat.core.sharding import ShardedTool
 from huskycat.errors import HuskycatError
 from huskycat.filetypes import FileTypes
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
 from huskycat.tools.call import ToolCall
 from huskycat.tools.catalog import CATALOG, DEFAULT_AFTER, DEFAULT_DEPENDS_ON
+from huskycat.tools.facts import ResultFacts
 from huskycat.tools.levels import apply_fail_on
 from huskycat.tools.parsing import says_why
 from huskycat.tools.runner import find_executable
@@ -402,7 +403,7 @@ def tool_callable(
     files those dependencies did not fail on."""
     if tool.skip_reason is not None:
         reason = tool.skip_reason
-        meta = {"unavailable": tool.unavailable} if tool.unavailable else {}
+        facts = ResultFacts(skip_reason=SKIP_NOT_APPLICABLE, unavailable=tool.unavailable or None)
 
         def skipped() -> ToolResult:
             return ToolResult(
@@ -411,7 +412,7 @@ def tool_callable(
                 0.0,
                 status=ToolStatus.SKIPPED,
                 error_message=reason,
-                metadata={"skip_reason": "not_applicable", **meta},
+                metadata=facts.to_metadata(),
             )
 
         return skipped

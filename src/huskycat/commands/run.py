@@ -34,6 +34,7 @@ from huskycat.commands.common import (
     workspace_plan,
 )
 from huskycat.signals import terminate_raises
+from huskycat.tools.facts import facts_of
 
 if TYPE_CHECKING:
     from huskycat.commands.cluster import Cluster
@@ -307,7 +308,7 @@ def _execute_on(
         r.status in (ToolStatus.FAILED, ToolStatus.TIMEOUT) or not r.success for r in results
     )
     failed = unchecked.say_unchecked(results, quiet=args.quiet) or failed
-    modified = sorted({path for r in results for path in r.metadata.get("modified_files") or ()})
+    modified = sorted({path for r in results for path in facts_of(r).modified_files or ()})
     return _Ran(failed, tuple(modified))
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from huskycat.core.results import ToolResult, ToolStatus
 from huskycat.report.describe import describe, diagnostic_line
 from huskycat.report.run_data import RunData, note_count
+from huskycat.tools.facts import facts_of
 
 MAX_LINES = 200
 MAX_BYTES = 900_000  # under GitHub's 1 MiB per step summary
@@ -52,7 +53,7 @@ def build_markdown(run: RunData) -> str:
         "| --- | --- | ---: | ---: | ---: | ---: |",
     ]
     for result in run.results:
-        cached = " (cached)" if result.metadata.get("cached") else ""
+        cached = " (cached)" if facts_of(result).cached else ""
         lines.append(
             f"| {_cell(result.tool_name)} | {_MARK.get(result.status, '')} "
             f"{_cell(describe(result))}{cached} | {result.errors} | {result.warnings} "

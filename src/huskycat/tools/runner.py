@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from huskycat import files as filesmod
 from huskycat.core import process
@@ -33,6 +34,7 @@ from huskycat.core.results import (
 )
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
 from huskycat.tools.call import ToolCall
+from huskycat.tools.facts import ResultFacts, with_facts
 from huskycat.tools.merge import merge_results
 from huskycat.tools.parsing import first_line
 from huskycat.tools.programs import (  # re-exported: where they were before the split
@@ -101,26 +103,28 @@ class _Batch:
     parsed: ParseResult
 
 
-def _skipped(spec: ToolSpec, message: str, **metadata: object) -> ToolResult:
-    return ToolResult(
+def _skipped(spec: ToolSpec, message: str, **facts: Any) -> ToolResult:
+    skipped = ToolResult(
         spec.name,
         True,
         0.0,
         status=ToolStatus.SKIPPED,
         error_message=message,
-        metadata={"skip_reason": SKIP_NOT_APPLICABLE, **metadata},
+        metadata=ResultFacts(skip_reason=SKIP_NOT_APPLICABLE).to_metadata(),
     )
+    return with_facts(skipped, **facts)
 
 
-def _error(spec: ToolSpec, message: str, **metadata: object) -> ToolResult:
-    return ToolResult(
+def _error(spec: ToolSpec, message: str, **facts: Any) -> ToolResult:
+    failed = ToolResult(
         spec.name,
         False,
         0.0,
         status=ToolStatus.FAILED,
         error_message=message,
-        metadata={"outcome": OUTCOME_ERROR, **metadata},
+        metadata=ResultFacts(outcome=OUTCOME_ERROR).to_metadata(),
     )
+    return with_facts(failed, **facts)
 
 
 def run_tool(
@@ -223,16 +227,17 @@ def run_call(
         )
         done.append(_Batch(proc, spec.parse(output)))
 
-    result = _merge(spec, done, root)
-    result.metadata.update(
-        argv=[*argv, *batches[0]],
+    result = with_facts(
+        _merge(spec, done, root),
+        argv=(*argv, *batches[0]),
         version=version,
         files=len(files),
         batches=len(batches),
     )
     if writes:
         after = _hashes(root, files)
-        result.metadata["modified_files"] = sorted(n for n in files if before[n] != after[n])
+        changed = tuple(sorted(n for n in files if before[n] != after[n]))
+        result = with_facts(result, modified_files=changed)
     return result
 
 
@@ -261,11 +266,11 @@ def _merge(spec: ToolSpec, batches: Sequence[_Batch], root: Path) -> ToolResult:
                 output=text if not text or text.endswith("\n") else text + "\n",
                 status=ToolStatus.SUCCESS if ok else ToolStatus.FAILED,
                 error_message=message,
-                metadata={
-                    "outcome": parsed.outcome,  # "ok", OUTCOME_FINDINGS or OUTCOME_ERROR
-                    "returncodes": [proc.returncode],
-                    "summary": summaries.to_json(summary),
-                },
+                metadata=ResultFacts(
+                    outcome=parsed.outcome,  # "ok", OUTCOME_FINDINGS or OUTCOME_ERROR
+                    returncodes=(proc.returncode,),
+                    summary=summary,
+                ).to_metadata(),
                 diagnostics=[
                     Diagnostic(
                         display_path(d.file, root), d.line, d.column, d.code, d.severity, d.message
@@ -276,7 +281,7 @@ def _merge(spec: ToolSpec, batches: Sequence[_Batch], root: Path) -> ToolResult:
         )
     result = merge_results(parts)
     if any(b.proc.truncated for b in batches):
-        result.metadata["output_truncated"] = True
+        result = with_facts(result, output_truncated=True)
     return result
 
 
