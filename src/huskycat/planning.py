@@ -29,11 +29,12 @@ from huskycat.cache.lookup import cached_run_call
 from huskycat.cache.sharded import cached_sharded_call
 from huskycat.config import Config, ToolConfig
 from huskycat.core import graph
-from huskycat.core.process import DEFAULT_TIMEOUT
+from huskycat.core.process import DEFAULT_TIMEOUT  # noqa: F401 - re-exported: one default
 from huskycat.core.results import SKIP_NOT_APPLICABLE, ToolResult, ToolStatus
 from huskycat.core.sharding import ShardedTool
 from huskycat.errors import HuskycatError
 from huskycat.filetypes import FileTypes
+from huskycat.run_options import RunOptions
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
 from huskycat.tools.call import ToolCall
 from huskycat.tools.catalog import CATALOG, DEFAULT_AFTER, DEFAULT_DEPENDS_ON
@@ -80,8 +81,6 @@ class Plan:
     tools: dict[str, PlannedTool]
     requires: dict[str, tuple[str, ...]]
     after: dict[str, tuple[str, ...]]
-    jobs: int | None = None
-    fail_fast: bool = False
     env: Mapping[str, str] = field(default_factory=dict)
 
     def levels(self) -> list[list[str]]:
@@ -157,11 +156,11 @@ def build_plan(
     fix: bool = False,
     only: Sequence[str] = (),
     skip: Sequence[str] = (),
-    timeout: float | None = None,
-    jobs: int | None = None,
-    fail_fast: bool | None = None,
+    options: RunOptions | None = None,
 ) -> Plan:
-    """Resolve each chosen tool's files, command, timeout and edges."""
+    """Resolve each chosen tool's files, command, timeout and edges; ``options`` are the
+    run's (default: the configuration's alone), for the tools' time limits."""
+    options = RunOptions.of(config) if options is None else options
     names = select_tools(config, only=only, skip=skip)
     if config.exclude:
         candidates = [
@@ -204,7 +203,7 @@ def build_plan(
         ):
             skip_reason = f"not installed: {spec.install_hint}"
             unavailable = spec.install_hint
-        tool_timeout = settings.timeout or timeout or config.timeout or DEFAULT_TIMEOUT
+        tool_timeout = options.tool_timeout(settings.timeout)
         tools[name] = PlannedTool(
             name=name,
             spec=(
@@ -235,8 +234,6 @@ def build_plan(
         tools=tools,
         requires=requires,
         after=after,
-        jobs=jobs if jobs is not None else config.jobs,
-        fail_fast=fail_fast if fail_fast is not None else config.fail_fast,
         env=tool_env(),
     )
 

@@ -109,8 +109,6 @@ def merge_plans(root: Path, plans: dict[str, Plan]) -> Plan:
         tools=tools,
         requires=requires,
         after=after,
-        jobs=first.jobs,
-        fail_fast=any(p.fail_fast for p in plans.values()),
         env=first.env,
     )
 
