@@ -64,8 +64,9 @@ def build_markdown(run: RunData) -> str:
         if result.status in (ToolStatus.FAILED, ToolStatus.TIMEOUT):
             lines += _details(result)
     text = "\n".join(lines) + "\n"
-    if len(text.encode("utf-8")) > MAX_BYTES:
-        cut = text.encode("utf-8")[:MAX_BYTES].decode("utf-8", "ignore")
+    data = text.encode("utf-8", "backslashreplace")  # a name that is not UTF-8: escaped
+    if len(data) > MAX_BYTES:
+        cut = data[:MAX_BYTES].decode("utf-8", "ignore")
         text = cut + "\n\n(cut: the summary is longer than GitHub shows)\n"
     return text
 
@@ -76,7 +77,7 @@ def append_step_summary(run: RunData, environ: Mapping[str, str] | None = None) 
     target = env.get(ENV_VAR)
     if not target:
         return None
-    with open(target, "a", encoding="utf-8") as stream:
+    with open(target, "a", encoding="utf-8", errors="backslashreplace") as stream:
         stream.write(build_markdown(run))
     return Path(target)
 

@@ -101,6 +101,7 @@ def _hashes(root: Path, names: Sequence[str]) -> dict[str, bytes | None]:
 class _Batch:
     proc: process.ProcessResult
     parsed: ParseResult
+    odd_name: str | None = None  # the one file of a batch of its own (see _batches)
 
 
 def _skipped(spec: ToolSpec, message: str, **facts: Any) -> ToolResult:
@@ -188,9 +189,8 @@ def run_call(
     )
 
     if spec.pass_filenames:
-        arguments = [file_argument(t) for t in targets]
         try:
-            batches = filesmod.partition(filesmod.command_length(argv), arguments)
+            batches = _batches(argv, [file_argument(t) for t in targets])
         except ValueError as exc:
             return _error(spec, str(exc), version=version, files=len(files))
     else:
@@ -225,7 +225,8 @@ def run_call(
             cwd=str(root),
             fix=call.fix,
         )
-        done.append(_Batch(proc, spec.parse(output)))
+        odd = batch[0] if len(batch) == 1 and not _utf8(batch[0]) else None
+        done.append(_Batch(proc, spec.parse(output), odd))
 
     result = with_facts(
         _merge(spec, done, root),
@@ -251,6 +252,8 @@ def _merge(spec: ToolSpec, batches: Sequence[_Batch], root: Path) -> ToolResult:
         ok = parsed.outcome == "ok"
         if parsed.outcome == "error":
             message: str | None = parsed.message or _exit_message(proc)
+            if batch.odd_name is not None:
+                message = _on_odd_name(message, batch.odd_name)
             summary: summaries.Summary = (message,) if message else ()
         else:
             message = parsed.message
@@ -283,6 +286,38 @@ def _merge(spec: ToolSpec, batches: Sequence[_Batch], root: Path) -> ToolResult:
     if any(b.proc.truncated for b in batches):
         result = with_facts(result, output_truncated=True)
     return result
+
+
+def _batches(argv: Sequence[str], arguments: Sequence[str]) -> list[list[str]]:
+    """The file arguments in batches that fit on a command line, each file whose name is
+    not UTF-8 in a batch of its own, last: tools that cannot take such a name (flake8
+    crashes printing it, ruff cannot write its cache) then fail on that file alone, not
+    on every file of its batch. Raises ``ValueError`` for a name too long to fit."""
+    plain = [a for a in arguments if _utf8(a)]
+    batches = filesmod.partition(filesmod.command_length(argv), plain) if plain else []
+    odd = [[a] for a in arguments if not _utf8(a)]
+    if odd:
+        filesmod.partition(filesmod.command_length(argv), [a for [a] in odd])  # fits?
+    return batches + odd
+
+
+def _utf8(name: str) -> bool:
+    """Whether ``name`` (as the file system decoded it) is valid UTF-8: no byte that
+    could not be decoded, kept as a lone surrogate."""
+    if name.isascii():
+        return True
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _on_odd_name(message: str | None, name: str) -> str:
+    """A tool's error on a file whose name is not UTF-8, naming that file by its bytes."""
+    shown = repr(os.fsencode(name))
+    why = f"on {shown}, a file name that is not UTF-8"
+    return f"{message} ({why})" if message else f"failed {why}"
 
 
 def _named_by_root(summary: summaries.Summary, root: Path) -> summaries.Summary:
