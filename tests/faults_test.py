@@ -746,6 +746,30 @@ def test_a_file_one_tool_chokes_on_hides_no_finding_on_other_files(git_repo: Git
         assert "good.py" in files, (name, results[name]["output"])
 
 
+def test_a_file_name_that_is_not_utf8_hides_no_finding_on_other_files(git_repo: GitRepo) -> None:
+    # flake8 crashes printing such a name, ruff cannot write its cache: run on their own,
+    # they fail on that one file, and their findings on the others are kept.
+    git_repo.write("good.py", 'import os\n\nx:int="a"\nassert x\n')
+    (git_repo.path / os.fsdecode(b"bad\xff.py")).write_bytes(b"import sys\n")
+    git_repo.commit("init")
+    report, sarif = git_repo.path.parent / "report.json", git_repo.path.parent / "report.sarif"
+    proc = huskycat(
+        git_repo.path,
+        *("run", "--no-progress", "--tools", "ruff,flake8"),
+        *("--json", str(report), "--sarif", str(sarif)),
+    )
+    assert proc.returncode == 1 and "huskycat/" not in proc.stderr, proc.stderr
+    from tests.conftest import load_report, results_by_tool
+
+    results = results_by_tool(load_report(report))
+    for name in ("ruff", "flake8"):
+        assert results[name]["status"] == "failed"
+        assert "good.py" in {d["file"] for d in results[name]["diagnostics"]}, name
+        assert "on b'bad\\xff.py', a file name that is not UTF-8" in results[name]["error_message"]
+    assert results["ruff"]["metadata"]["batches"] == 2
+    assert json.loads(sarif.read_text(encoding="utf-8"))["runs"]
+
+
 def test_sigterm_while_an_escaped_process_runs_leaves_nothing_running(
     repo: GitRepo, tmp_path: Path
 ) -> None:

@@ -309,3 +309,14 @@ def test_a_call_record_runs_as_its_keyword_arguments_do(project: Path) -> None:
         == ["a.py"]
         == [d.file for d in by_keywords.diagnostics]
     )
+
+
+def test_a_file_name_that_is_not_utf8_gets_a_batch_of_its_own_last() -> None:
+    from huskycat.tools.runner import _batches
+
+    odd = os.fsdecode(b"b\xff.py")
+    assert _batches(["ruff", "check"], ["a.py", odd, "c.py", "é.py"]) == [
+        ["a.py", "c.py", "é.py"],
+        [odd],
+    ]
+    assert _batches(["ruff"], [odd]) == [[odd]]

@@ -44,6 +44,7 @@ from pathlib import Path
 
 from huskycat.core.results import OUTCOME_ERROR, ToolResult, ToolStatus
 from huskycat.state import state_dir, write_atomic
+from huskycat.tools.facts import facts_of
 
 FORMAT_VERSION = 1
 FILE_NAME = "history.json"
@@ -121,8 +122,9 @@ class History:
             if not _ran(result):
                 continue
             name = result.tool_name
-            files = _int((file_counts or {}).get(name, result.metadata.get("files")))
-            files -= _int(result.metadata.get("cached_files"))
+            facts = facts_of(result)
+            files = _int((file_counts or {}).get(name, facts.files))
+            files -= facts.cached_files or 0
             self.add(name, max(files, 0), result.duration)
             recorded += 1
         return recorded
@@ -211,7 +213,7 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def _ran(result: ToolResult) -> bool:
-    if result.metadata.get("cached"):
+    if facts_of(result).cached:
         return False
     if result.status is ToolStatus.FAILED and result.outcome == OUTCOME_ERROR:
         return False  # a crash or a bad configuration says nothing of a normal run

@@ -31,14 +31,16 @@ from huskycat.cache.lookup import cached_run_call
 from huskycat.cache.sharded import cached_sharded_call
 from huskycat.config import Config, ToolConfig
 from huskycat.core import graph
-from huskycat.core.process import DEFAULT_TIMEOUT
-from huskycat.core.results import ToolResult, ToolStatus
+from huskycat.core.process import DEFAULT_TIMEOUT  # noqa: F401 - re-exported: one default
+from huskycat.core.results import SKIP_NOT_APPLICABLE, ToolResult, ToolStatus
 from huskycat.core.sharding import ShardedTool
 from huskycat.errors import HuskycatError
 from huskycat.filetypes import FileTypes
+from huskycat.run_options import RunOptions
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
 from huskycat.tools.call import ToolCall
 from huskycat.tools.catalog import CATALOG, DEFAULT_AFTER, DEFAULT_DEPENDS_ON
+from huskycat.tools.facts import ResultFacts
 from huskycat.tools.levels import apply_fail_on
 from huskycat.tools.parsing import says_why
 from huskycat.tools.runner import find_executable
@@ -81,8 +83,6 @@ class Plan:
     tools: dict[str, PlannedTool]
     requires: dict[str, tuple[str, ...]]
     after: dict[str, tuple[str, ...]]
-    jobs: int | None = None
-    fail_fast: bool = False
     env: Mapping[str, str] = field(default_factory=dict)
 
     def levels(self) -> list[list[str]]:
@@ -158,11 +158,11 @@ def build_plan(
     fix: bool = False,
     only: Sequence[str] = (),
     skip: Sequence[str] = (),
-    timeout: float | None = None,
-    jobs: int | None = None,
-    fail_fast: bool | None = None,
+    options: RunOptions | None = None,
 ) -> Plan:
-    """Resolve each chosen tool's files, command, timeout and edges."""
+    """Resolve each chosen tool's files, command, timeout and edges; ``options`` are the
+    run's (default: the configuration's alone), for the tools' time limits."""
+    options = RunOptions.of(config) if options is None else options
     names = select_tools(config, only=only, skip=skip)
     if config.exclude:
         candidates = [
@@ -205,7 +205,7 @@ def build_plan(
         ):
             skip_reason = f"not installed: {spec.install_hint}"
             unavailable = spec.install_hint
-        tool_timeout = settings.timeout or timeout or config.timeout or DEFAULT_TIMEOUT
+        tool_timeout = options.tool_timeout(settings.timeout)
         tools[name] = PlannedTool(
             name=name,
             spec=(
@@ -237,8 +237,6 @@ def build_plan(
         tools=tools,
         requires=requires,
         after=after,
-        jobs=jobs if jobs is not None else config.jobs,
-        fail_fast=fail_fast if fail_fast is not None else config.fail_fast,
         env=tool_env(),
     )
 
@@ -417,7 +415,7 @@ def tool_callable(
     files those dependencies did not fail on."""
     if tool.skip_reason is not None:
         reason = tool.skip_reason
-        meta = {"unavailable": tool.unavailable} if tool.unavailable else {}
+        facts = ResultFacts(skip_reason=SKIP_NOT_APPLICABLE, unavailable=tool.unavailable or None)
 
         def skipped() -> ToolResult:
             return ToolResult(
@@ -426,7 +424,7 @@ def tool_callable(
                 0.0,
                 status=ToolStatus.SKIPPED,
                 error_message=reason,
-                metadata={"skip_reason": "not_applicable", **meta},
+                metadata=facts.to_metadata(),
             )
 
         return skipped

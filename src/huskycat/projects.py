@@ -109,8 +109,6 @@ def merge_plans(root: Path, plans: dict[str, Plan]) -> Plan:
         tools=tools,
         requires=requires,
         after=after,
-        jobs=first.jobs,
-        fail_fast=any(p.fail_fast for p in plans.values()),
         env=first.env,
     )
 
@@ -135,13 +133,17 @@ def _run_in(
 
 def _rooted(value: object, prefix: str) -> object:
     from huskycat.core.results import ToolResult
+    from huskycat.tools.facts import facts_of, replace_result, with_facts
 
-    if isinstance(value, ToolResult):
-        value.diagnostics = [replace(d, file=prefix + d.file) for d in value.diagnostics]
-        modified = value.metadata.get("modified_files")
-        if modified:
-            value.metadata["modified_files"] = [prefix + m for m in modified]
-    return value
+    if not isinstance(value, ToolResult):
+        return value
+    rooted = replace_result(
+        value, diagnostics=[replace(d, file=prefix + d.file) for d in value.diagnostics]
+    )
+    modified = facts_of(value).modified_files
+    if modified:
+        rooted = with_facts(rooted, modified_files=tuple(prefix + m for m in modified))
+    return rooted
 
 
 def selected_projects(

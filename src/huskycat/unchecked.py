@@ -38,6 +38,7 @@ def unavailable_fail(plan: Plan, only: Callable[[str], bool] | None = None) -> P
     from dataclasses import replace
 
     from huskycat.core.results import OUTCOME_ERROR, ToolResult, ToolStatus
+    from huskycat.tools.facts import ResultFacts
 
     tools = dict(plan.tools)
     for name, tool in plan.tools.items():
@@ -56,7 +57,7 @@ def unavailable_fail(plan: Plan, only: Callable[[str], bool] | None = None) -> P
                 output=message,
                 status=ToolStatus.FAILED,
                 error_message=message,
-                metadata={"outcome": OUTCOME_ERROR, "unavailable": True},
+                metadata=ResultFacts(outcome=OUTCOME_ERROR, unavailable=True).to_metadata(),
             )
 
         tools[name] = replace(tool, skip_reason=None, run=failing)
@@ -67,8 +68,9 @@ def say_unchecked(results: Sequence[ToolResult], *, quiet: bool) -> bool:
     """Say how many applicable tools did not run; True when nothing ran at all because
     of that (a run that checked nothing is not a success)."""
     from huskycat.core.results import ToolStatus
+    from huskycat.tools.facts import facts_of
 
-    unrun = [r for r in results if r.status is ToolStatus.SKIPPED and r.metadata.get("unavailable")]
+    unrun = [r for r in results if r.status is ToolStatus.SKIPPED and facts_of(r).unavailable]
     ran = [r for r in results if r.status is not ToolStatus.SKIPPED]
     if unrun:
         names = ", ".join(r.tool_name for r in unrun)

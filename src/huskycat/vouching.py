@@ -33,6 +33,7 @@ from huskycat.core.results import (
     ToolStatus,
 )
 from huskycat.tools.base import ToolSpec
+from huskycat.tools.facts import ResultFacts, facts_of, replace_result, with_facts
 
 
 def per_file(spec: ToolSpec) -> bool:
@@ -124,11 +125,13 @@ def failed_files(result: ToolResult) -> frozenset[str]:
 
 def note_left_out(result: ToolResult, left_out: Mapping[str, str]) -> ToolResult:
     """``result`` saying which files were held back and by which dependency."""
-    if left_out and "left_out" not in result.metadata:  # once, however it was reached
-        result.metadata["left_out"] = dict(sorted(left_out.items()))
-        lines = [f"left out {path}: {dep!r} failed on it" for path, dep in sorted(left_out.items())]
-        result.output = "\n".join(lines) + "\n" + result.output
-    return result
+    if not left_out or facts_of(result).left_out is not None:  # once, however it was reached
+        return result
+    lines = [f"left out {path}: {dep!r} failed on it" for path, dep in sorted(left_out.items())]
+    return replace_result(
+        with_facts(result, left_out=dict(sorted(left_out.items()))),
+        output="\n".join(lines) + "\n" + result.output,
+    )
 
 
 def _blocked(name: str, message: str, dependency: str) -> ToolResult:
@@ -138,5 +141,5 @@ def _blocked(name: str, message: str, dependency: str) -> ToolResult:
         0.0,
         status=ToolStatus.SKIPPED,
         error_message=message,
-        metadata={"skip_reason": SKIP_DEPENDENCY, "blocked_by": dependency},
+        metadata=ResultFacts(skip_reason=SKIP_DEPENDENCY, blocked_by=dependency).to_metadata(),
     )

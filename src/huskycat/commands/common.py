@@ -14,6 +14,7 @@ from huskycat.errors import HuskycatError
 if TYPE_CHECKING:
     from huskycat.config import Config
     from huskycat.planning import Plan
+    from huskycat.run_options import RunOptions
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -86,38 +87,58 @@ def collect(args: argparse.Namespace, root: Path) -> tuple[list[str], str]:
 
 
 def make_plan(
-    args: argparse.Namespace, root: Path, config: Config, files: list[str], mode: str = ""
+    args: argparse.Namespace,
+    root: Path,
+    config: Config,
+    files: list[str],
+    mode: str = "",
+    options: RunOptions | None = None,
 ) -> Plan:
     """The catalog's tools over ``files``; or, in a repository with no huskycat
-    configuration but a ``.pre-commit-config.yaml``, its hooks (:mod:`huskycat.precommit`)."""
+    configuration but a ``.pre-commit-config.yaml``, its hooks (:mod:`huskycat.precommit`).
+    ``options``: the run's, resolved from ``args`` and ``config`` when not given."""
     from huskycat.planning import build_plan
 
-    if config.source is None:  # else a huskycat configuration: no import of precommit
+    options = run_options(args, config) if options is None else options
+    if uses_hooks(root, config):
         from huskycat.precommit import plan as precommit
 
-        if precommit.config_path(root) is not None:
-            tracked = precommit.tracked_lister(root)  # one `git ls-files`, when needed
-            return precommit.build_plan(
-                root,
-                precommit.candidates_for(root, mode, files, args, tracked),
-                only=args.tools,
-                skip=args.skip,
-                timeout=getattr(args, "timeout", None),
-                jobs=getattr(args, "jobs", None),
-                fail_fast=True if getattr(args, "fail_fast", False) else None,
-                all_tracked=tracked,
-            )
+        tracked = precommit.tracked_lister(root)  # one `git ls-files`, when needed
+        return precommit.build_plan(
+            root,
+            precommit.candidates_for(root, mode, files, args, tracked),
+            only=args.tools,
+            skip=args.skip,
+            timeout=options.timeout,
+            jobs=options.jobs,
+            fail_fast=options.fail_fast or None,
+            all_tracked=tracked,
+        )
 
     return build_plan(
-        root,
+        root, config, files, fix=args.fix, only=args.tools, skip=args.skip, options=options
+    )
+
+
+def uses_hooks(root: Path, config: Config) -> bool:
+    """Whether ``root`` is planned from its ``.pre-commit-config.yaml``: it has one, and
+    no huskycat configuration."""
+    if config.source is not None:  # a huskycat configuration: no import of precommit
+        return False
+    from huskycat.precommit import plan as precommit
+
+    return precommit.config_path(root) is not None
+
+
+def run_options(args: argparse.Namespace, config: Config) -> RunOptions:
+    """The options of a run of ``config``'s project, the command line's winning."""
+    from huskycat.run_options import RunOptions
+
+    return RunOptions.of(
         config,
-        files,
-        fix=args.fix,
-        only=args.tools,
-        skip=args.skip,
-        timeout=getattr(args, "timeout", None),
         jobs=getattr(args, "jobs", None),
-        fail_fast=True if getattr(args, "fail_fast", False) else None,
+        timeout=getattr(args, "timeout", None),
+        fail_fast=bool(getattr(args, "fail_fast", False)),
     )
 
 
@@ -126,7 +147,18 @@ def workspace_plan(
 ) -> Plan:
     """One plan for every project the run covers (:mod:`huskycat.projects`), or the
     repository's own when it has no nested project."""
+    return planned_run(args, root, config, files, mode)[0]
+
+
+def planned_run(
+    args: argparse.Namespace, root: Path, config: Config, files: list[str], mode: str
+) -> tuple[Plan, RunOptions]:
+    """:func:`workspace_plan` and the run's options (:mod:`huskycat.run_options`), each
+    project's resolved once from its configuration and the command line."""
+    from dataclasses import replace
+
     from huskycat import git, projects
+    from huskycat.run_options import combined
 
     def all_files() -> list[str]:
         """The files that tell where projects are (all of them, when at hand)."""
@@ -142,12 +174,19 @@ def workspace_plan(
 
     every_tool = argparse.Namespace(**{**vars(args), "tools": [], "skip": []})
     requiring: set[str] = set()  # nested projects whose configuration has require_tools
+    chosen: list[RunOptions] = []  # each project's, in planning order
+
+    def plan_one(args: argparse.Namespace, folder: Path, here: Config, names: list[str]) -> Plan:
+        options = run_options(args, here)
+        # Hooks stop at a failure by their order's edges, as pre-commit does.
+        chosen.append(replace(options, fail_fast=False) if uses_hooks(folder, here) else options)
+        return make_plan(args, folder, here, names, mode, options)
 
     def plan_for(folder: Path, names: list[str]) -> Plan:
         here = config if folder == root else load_config(folder)
         if here.require_tools and folder != root:  # the root's: see commands.run
             requiring.add(folder.relative_to(root).as_posix())
-        return make_plan(every_tool, folder, here, names, mode)
+        return plan_one(every_tool, folder, here, names)
 
     merged = projects.workspace_plan(
         root,
@@ -165,4 +204,5 @@ def workspace_plan(
         merged = unchecked.unavailable_fail(
             merged, only=lambda name: projects.project_of(name) in requiring
         )
-    return merged if merged is not None else make_plan(args, root, config, files, mode)
+    plan = merged if merged is not None else plan_one(args, root, config, files)
+    return plan, combined(chosen)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from huskycat import __version__
 from huskycat.commands.common import EXIT_FAILED, EXIT_OK, UsageError
+from huskycat.tools.facts import facts_of
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
@@ -48,7 +49,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
     failed = any(
         r.status in (ToolStatus.FAILED, ToolStatus.TIMEOUT) or not r.success for r in merged.results
     )
-    modified = any(r.metadata.get("modified_files") for r in merged.results)
+    modified = any(facts_of(r).modified_files for r in merged.results)
     return EXIT_FAILED if failed or modified else EXIT_OK
 
 

@@ -29,11 +29,12 @@ from huskycat.commands.common import (
     UsageError,
     collect,
     load_config,
+    planned_run,
     repo_root,
     silence_stdout,
-    workspace_plan,
 )
 from huskycat.signals import terminate_raises
+from huskycat.tools.facts import facts_of
 
 if TYPE_CHECKING:
     from huskycat.commands.cluster import Cluster
@@ -229,7 +230,7 @@ def _execute_on(
 
     # Orphans of the tools' processes (a double fork) come to us, not init, to be reaped.
     become_subreaper()
-    plan = workspace_plan(args, root, config, files, mode)
+    plan, options = planned_run(args, root, config, files, mode)
     if unchecked.tools_required(getattr(args, "require_tools", False), config.require_tools):
         plan = unchecked.unavailable_fail(plan)
     history = History.load(root)
@@ -256,9 +257,9 @@ def _execute_on(
     board = vouching.Board()
     executor = ParallelExecutor(
         requires,
-        max_workers=plan.jobs,
+        max_workers=options.jobs,
         timeout_per_tool=None,
-        fail_fast=plan.fail_fast,
+        fail_fast=options.fail_fast,
         after=after,
         tool_options={
             n: ToolOptions(
@@ -307,7 +308,7 @@ def _execute_on(
         r.status in (ToolStatus.FAILED, ToolStatus.TIMEOUT) or not r.success for r in results
     )
     failed = unchecked.say_unchecked(results, quiet=args.quiet) or failed
-    modified = sorted({path for r in results for path in r.metadata.get("modified_files") or ()})
+    modified = sorted({path for r in results for path in facts_of(r).modified_files or ()})
     return _Ran(failed, tuple(modified))
 
 

@@ -6,6 +6,7 @@ Workers only call the tool and hand back a :class:`Returned`; turning that into 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import traceback
 from collections.abc import Callable
@@ -79,8 +80,11 @@ def error_result(name: str, returned: Returned) -> ToolResult:
 
 def with_notes(result: ToolResult, notes: tuple[str, ...]) -> ToolResult:
     """``result`` with the backend's notes in its metadata and before its output."""
-    if notes:
-        result.metadata["backend_notes"] = list(notes)
-        lines = "".join(f"huskycat: {note}\n" for note in notes)
-        result.output = lines + result.output
-    return result
+    if not notes:
+        return result
+    lines = "".join(f"huskycat: {note}\n" for note in notes)
+    return dataclasses.replace(
+        result,
+        metadata={**result.metadata, "backend_notes": list(notes)},
+        output=lines + result.output,
+    )

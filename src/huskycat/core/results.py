@@ -8,6 +8,7 @@ of any other type is a FAILED result that says what came back.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -140,7 +141,10 @@ def coerce_result(tool_name: str, value: object, duration: float) -> ToolResult:
     if value is None:  # the common case, kept short: the scheduler calls this per tool
         return ToolResult(tool_name, True, duration)
     if isinstance(value, ToolResult):
-        result = value
+        # A copy: the tool's own result is left as it returned it.
+        result = dataclasses.replace(
+            value, metadata=dict(value.metadata), diagnostics=list(value.diagnostics)
+        )
     elif isinstance(value, bool):
         result = ToolResult(tool_name, value, duration)
         if not value:

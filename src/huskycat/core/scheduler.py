@@ -30,6 +30,7 @@ timed out, or was itself skipped because something it needed did not succeed).
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import logging
 import queue
@@ -351,9 +352,12 @@ class Scheduler:
         except Exception as exc:  # noqa: BLE001 - a failed merge is that tool's failure
             returned = Returned(None, exc, traceback.format_exc(), work)
             merged = error_result(name, returned)
-        merged.metadata.setdefault("shards", group.total)
-        merged.metadata.setdefault("wall_duration", now - group.started)
-        self._finish(name, merged, now)
+        facts = {"shards": group.total, "wall_duration": now - group.started}
+        metadata = {
+            **merged.metadata,
+            **{k: v for k, v in facts.items() if k not in merged.metadata},
+        }
+        self._finish(name, dataclasses.replace(merged, metadata=metadata), now)
 
     def _cancel_shards(self, name: str, now: float) -> None:
         """A shard timed out: its siblings stop too, keeping their slots until they return."""

@@ -251,9 +251,7 @@ def build_plan(
         fix=False,
         tools=tools,
         requires=requires,
-        after=after,
-        jobs=jobs,
-        fail_fast=False,  # fail_fast is the order's "requires" edges, as pre-commit stops
+        after=after,  # fail_fast is the order's "requires" edges, as pre-commit stops
         env=base_env,
     )
 

@@ -37,6 +37,7 @@ from huskycat.report.describe import (
     plural,
     totals_text,
 )
+from huskycat.tools.facts import facts_of
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -342,7 +343,7 @@ def render_summary(
         for r in listed
         if r.status is ToolStatus.SUCCESS
         and r.output.strip()
-        and (verbosity > 0 or r.metadata.get("verbose"))
+        and (verbosity > 0 or facts_of(r).verbose)
     ]
     shown = passed + shown
     for result in shown:

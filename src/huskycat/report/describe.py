@@ -18,6 +18,7 @@ from huskycat.core.results import (
     ToolResult,
     ToolStatus,
 )
+from huskycat.tools.facts import facts_of
 
 # Either what the executor returns (name -> result) or a plain sequence of results.
 Results: TypeAlias = Mapping[str, ToolResult] | Iterable[ToolResult]
@@ -94,9 +95,9 @@ def skip_text(result: ToolResult) -> str:
 
 def timeout_seconds(result: ToolResult) -> float:
     """The time limit a timed-out tool hit: ``metadata["timeout"]``, else its duration."""
-    limit = result.metadata.get("timeout")
-    if isinstance(limit, (int, float)) and not isinstance(limit, bool) and limit > 0:
-        return float(limit)
+    limit = facts_of(result).timeout
+    if limit is not None and limit > 0:
+        return limit
     return result.duration
 
 
@@ -127,8 +128,8 @@ def describe(result: ToolResult) -> str:
 def _left_out(result: ToolResult) -> str:
     """``"; left out 2 files 'yamllint' failed on"``: files a failed requirement held back
     (see :mod:`huskycat.vouching`)."""
-    held = result.metadata.get("left_out")
-    if not isinstance(held, dict) or not held:
+    held = facts_of(result).left_out
+    if not held:
         return ""
     owners = ", ".join(repr(str(d)) for d in sorted(set(held.values())))
     return f"; left out {plural(len(held), 'file')} {owners} failed on"
@@ -147,14 +148,9 @@ def diagnostic_line(diagnostic: Diagnostic) -> str:
 
 def is_cached(result: ToolResult) -> bool:
     """Whether the result was replayed from the cache rather than run."""
-    return bool(result.metadata.get("cached"))
+    return bool(facts_of(result).cached)
 
 
 def modified_files(result: ToolResult) -> list[str]:
     """The files a fixer changed, from ``metadata["modified_files"]`` (may be absent)."""
-    files = result.metadata.get("modified_files")
-    if not files:
-        return []
-    if isinstance(files, str):
-        return [files]
-    return [str(f) for f in files]
+    return list(facts_of(result).modified_files or ())

@@ -90,9 +90,11 @@ def write_json(report: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
     """Write ``report`` as compact UTF-8 JSON to ``path``, atomically; returns the path.
 
     Not indented: indenting makes Python's encoder three times slower, which a report of
-    ten thousand diagnostics feels (``python -m json.tool`` or ``jq .`` pretty-print)."""
+    ten thousand diagnostics feels (``python -m json.tool`` or ``jq .`` pretty-print).
+    A file name that is not UTF-8 (a byte kept as a lone surrogate) is written as JSON's
+    escape of it (``"bad\\udcff.py"``), which reads back as the same name."""
     text = json.dumps(report, ensure_ascii=False, allow_nan=False) + "\n"
-    return write_atomic(path, text.encode("utf-8"))
+    return write_atomic(path, text.encode("utf-8", "backslashreplace"))
 
 
 def load_schema() -> dict[str, Any]:

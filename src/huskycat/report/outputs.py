@@ -70,4 +70,5 @@ def render(format: str, run: RunData) -> str:
 
 def write_report(format: str, run: RunData, path: str | os.PathLike[str]) -> Path:
     """Write ``run`` as ``format`` to ``path``, atomically; OSError when it cannot be."""
-    return write_atomic(path, render(format, run).encode("utf-8"))
+    # A name that is not UTF-8: "\udcff", as JSON (SARIF) escapes it, not a traceback.
+    return write_atomic(path, render(format, run).encode("utf-8", "backslashreplace"))

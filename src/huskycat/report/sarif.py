@@ -44,6 +44,7 @@ from huskycat.report.describe import describe, first_line
 from huskycat.report.fingerprint import LineReader, fingerprint
 from huskycat.report.rule_help import help_uri, information_uri
 from huskycat.report.run_data import RunData, ran
+from huskycat.tools.facts import facts_of
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -77,8 +78,8 @@ def _run(result: ToolResult, root: Path | None, lines: LineReader) -> dict[str, 
             _result(result.tool_name, rule_id, rules[rule_id], diagnostic, root, lines, seen)
         )
     driver: dict[str, Any] = {"name": result.tool_name, "rules": rule_list}
-    version = result.metadata.get("version")
-    if isinstance(version, str) and version:
+    version = facts_of(result).version
+    if version:
         driver["version"] = version
     home = information_uri(result.tool_name)
     if home:
@@ -149,8 +150,8 @@ def _artifact(file: str, root: Path | None) -> dict[str, Any]:
 
 def _invocation(result: ToolResult) -> dict[str, Any]:
     invocation: dict[str, Any] = {"executionSuccessful": True}
-    codes = result.metadata.get("returncodes")
-    if isinstance(codes, list) and len(codes) == 1 and isinstance(codes[0], int):
+    codes = facts_of(result).returncodes
+    if codes is not None and len(codes) == 1:
         invocation["exitCode"] = codes[0]
     failed_to_work = result.status is ToolStatus.TIMEOUT or (
         result.status is ToolStatus.FAILED and result.outcome != "findings"

@@ -30,6 +30,7 @@ from pathlib import Path
 from huskycat.core.results import ToolResult, ToolStatus
 from huskycat.report.describe import describe, diagnostic_line
 from huskycat.report.run_data import RunData, note_count
+from huskycat.tools.facts import facts_of
 
 MAX_LINES = 200
 MAX_BYTES = 900_000  # under GitHub's 1 MiB per step summary
@@ -52,7 +53,7 @@ def build_markdown(run: RunData) -> str:
         "| --- | --- | ---: | ---: | ---: | ---: |",
     ]
     for result in run.results:
-        cached = " (cached)" if result.metadata.get("cached") else ""
+        cached = " (cached)" if facts_of(result).cached else ""
         lines.append(
             f"| {_cell(result.tool_name)} | {_MARK.get(result.status, '')} "
             f"{_cell(describe(result))}{cached} | {result.errors} | {result.warnings} "
@@ -63,8 +64,9 @@ def build_markdown(run: RunData) -> str:
         if result.status in (ToolStatus.FAILED, ToolStatus.TIMEOUT):
             lines += _details(result)
     text = "\n".join(lines) + "\n"
-    if len(text.encode("utf-8")) > MAX_BYTES:
-        cut = text.encode("utf-8")[:MAX_BYTES].decode("utf-8", "ignore")
+    data = text.encode("utf-8", "backslashreplace")  # a name that is not UTF-8: escaped
+    if len(data) > MAX_BYTES:
+        cut = data[:MAX_BYTES].decode("utf-8", "ignore")
         text = cut + "\n\n(cut: the summary is longer than GitHub shows)\n"
     return text
 
@@ -75,7 +77,7 @@ def append_step_summary(run: RunData, environ: Mapping[str, str] | None = None) 
     target = env.get(ENV_VAR)
     if not target:
         return None
-    with open(target, "a", encoding="utf-8") as stream:
+    with open(target, "a", encoding="utf-8", errors="backslashreplace") as stream:
         stream.write(build_markdown(run))
     return Path(target)
 

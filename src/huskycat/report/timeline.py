@@ -22,6 +22,7 @@ from typing import Any
 from huskycat.report.describe import describe
 from huskycat.report.run_data import RunData, note_count, outcome_word
 from huskycat.report.spans import slot_count, spans
+from huskycat.tools.facts import facts_of
 
 TEMPLATE_RESOURCE = "timeline.html"
 PLACEHOLDER = "__HUSKYCAT_RUN_DATA__"
@@ -54,8 +55,8 @@ def timeline_data(run: RunData) -> dict[str, Any]:
                 "errors": result.errors if result else 0,
                 "warnings": result.warnings if result else 0,
                 "notes": note_count(result) if result else 0,
-                "files": _count(result.metadata.get("files")) if result else None,
-                "cached": bool(result and result.metadata.get("cached")),
+                "files": facts_of(result).files if result else None,
+                "cached": bool(result and facts_of(result).cached),
             }
         )
     ran = {span.tool for span in found}
@@ -91,7 +92,3 @@ def _seconds(value: Any) -> float | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
         return float(value)
     return None
-
-
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None

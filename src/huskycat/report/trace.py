@@ -21,6 +21,7 @@ from typing import Any
 from huskycat.report.describe import describe
 from huskycat.report.run_data import RunData, note_count, outcome_word
 from huskycat.report.spans import slot_count, spans
+from huskycat.tools.facts import facts_of
 
 PID = 1
 _US = 1_000_000
@@ -66,8 +67,8 @@ def build_trace(run: RunData) -> dict[str, Any]:
                 errors=result.errors,
                 warnings=result.warnings,
                 notes=note_count(result),
-                files=result.metadata.get("files"),
-                cached=bool(result.metadata.get("cached")),
+                files=facts_of(result).files,
+                cached=bool(facts_of(result).cached),
             )
         for slot in span.slots:
             events.append(

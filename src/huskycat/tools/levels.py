@@ -14,6 +14,7 @@ diagnostic to weigh ("would reformat" without file names, a custom tool's exit 1
 from __future__ import annotations
 
 from huskycat.core.results import OUTCOME_ERROR, OUTCOME_FINDINGS, ToolResult, ToolStatus
+from huskycat.tools.facts import replace_result, with_facts
 from huskycat.tools.parsing import plural
 
 # fail_on level -> the severities that fail at it
@@ -26,8 +27,8 @@ _FAILING = {
 
 def apply_fail_on(result: ToolResult, fail_on: str | None) -> ToolResult:
     """``result`` with its verdict read from its diagnostics at ``fail_on`` (see the
-    module docstring); unchanged when ``fail_on`` is None. Changes ``result`` in place
-    and returns it."""
+    module docstring): a new result, or ``result`` itself when ``fail_on`` is None or
+    there is nothing to weigh."""
     if fail_on is None or result.status not in (ToolStatus.SUCCESS, ToolStatus.FAILED):
         return result
     if result.status is ToolStatus.FAILED and result.outcome == OUTCOME_ERROR:
@@ -36,16 +37,22 @@ def apply_fail_on(result: ToolResult, fail_on: str | None) -> ToolResult:
         return result
     failing = _FAILING[fail_on]
     fails = any(d.severity in failing for d in result.diagnostics)
-    result.metadata["fail_on"] = fail_on
+    weighed = with_facts(result, fail_on=fail_on)
     if fails and result.status is ToolStatus.SUCCESS:
-        result.status, result.success = ToolStatus.FAILED, False
-        result.metadata["outcome"] = OUTCOME_FINDINGS
-        result.error_message = _counts(result)
-    elif not fails and result.status is ToolStatus.FAILED:
-        result.status, result.success = ToolStatus.SUCCESS, True
-        result.metadata["outcome"] = "ok"
-        result.error_message = None
-    return result
+        return replace_result(
+            with_facts(weighed, outcome=OUTCOME_FINDINGS),
+            status=ToolStatus.FAILED,
+            success=False,
+            error_message=_counts(result),
+        )
+    if not fails and result.status is ToolStatus.FAILED:
+        return replace_result(
+            with_facts(weighed, outcome="ok"),
+            status=ToolStatus.SUCCESS,
+            success=True,
+            error_message=None,
+        )
+    return weighed
 
 
 def _counts(result: ToolResult) -> str:

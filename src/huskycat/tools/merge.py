@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from huskycat.core import summary as summaries
 from huskycat.core.results import OUTCOME_ERROR, OUTCOME_FINDINGS, ToolResult, ToolStatus
+from huskycat.tools.facts import ResultFacts, facts_of
 
 _SEVERITY = {
     ToolStatus.TIMEOUT: 4,
@@ -24,7 +25,7 @@ _SEVERITY = {
 def summary_of(result: ToolResult) -> summaries.Summary:
     """A result's summary as data: ``metadata["summary"]`` (see
     :mod:`huskycat.core.summary`), else its ``error_message`` as one phrase."""
-    known = summaries.from_json(result.metadata.get("summary"))
+    known = facts_of(result).summary
     if known is not None:
         return known
     return (result.error_message,) if result.error_message else ()
@@ -46,13 +47,14 @@ def merge_results(results: Sequence[ToolResult]) -> ToolResult:
     worst = max(results, key=lambda r: _SEVERITY.get(r.status, 0))
     status = worst.status
     outcomes = {r.outcome for r in results if r.status is ToolStatus.FAILED}
+    parts = [facts_of(r) for r in results]
     metadata = dict(results[0].metadata)
     if status is ToolStatus.FAILED:
         metadata["outcome"] = OUTCOME_ERROR if OUTCOME_ERROR in outcomes else OUTCOME_FINDINGS
-    modified = sorted({f for r in results for f in r.metadata.get("modified_files", ())})
-    if modified or any("modified_files" in r.metadata for r in results):
+    modified = sorted({f for p in parts for f in p.modified_files or ()})
+    if modified or any(p.modified_files is not None for p in parts):
         metadata["modified_files"] = modified
-    _sum_bookkeeping(metadata, results)
+    _sum_bookkeeping(metadata, parts)
     errors = [r for r in results if r.status is ToolStatus.FAILED and r.outcome == OUTCOME_ERROR]
     if errors:  # why a part could not do its work; counts of the others would mislead
         summary: summaries.Summary = tuple(
@@ -89,27 +91,21 @@ def merge_results(results: Sequence[ToolResult]) -> ToolResult:
     )
 
 
-def _sum_bookkeeping(metadata: dict[str, object], results: Sequence[ToolResult]) -> None:
+def _sum_bookkeeping(metadata: dict[str, object], parts: Sequence[ResultFacts]) -> None:
     """The counters of the parts, added up (see :func:`merge_results`)."""
-    if all(isinstance(r.metadata.get("files"), int) for r in results):
-        metadata["files"] = sum(int(r.metadata["files"]) for r in results)
-    if any("batches" in r.metadata for r in results):
-        metadata["batches"] = sum(int(r.metadata.get("batches", 1)) for r in results)
-    codes = [c for r in results for c in r.metadata.get("returncodes") or ()]
+    counted = [p.files for p in parts]
+    if all(n is not None for n in counted):
+        metadata["files"] = sum(n or 0 for n in counted)
+    if any(p.batches is not None for p in parts):
+        metadata["batches"] = sum(1 if p.batches is None else p.batches for p in parts)
+    codes = [c for p in parts for c in p.returncodes or ()]
     if codes:
         metadata["returncodes"] = codes
     # Files replayed from the cache, in every part: the history counts only the rest.
-    cached = sum(
-        int(
-            r.metadata.get("files", 0)
-            if r.metadata.get("cached")
-            else r.metadata.get("cached_files", 0)
-        )
-        for r in results
-    )
+    cached = sum((p.files or 0) if p.cached else (p.cached_files or 0) for p in parts)
     metadata.pop("cached_files", None)
     if cached:
         metadata["cached_files"] = cached
     metadata.pop("cached", None)
-    if all(r.metadata.get("cached") for r in results):
+    if all(p.cached for p in parts):
         metadata["cached"] = True

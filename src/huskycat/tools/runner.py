@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from huskycat import files as filesmod
 from huskycat.core import process
@@ -33,6 +34,7 @@ from huskycat.core.results import (
 )
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
 from huskycat.tools.call import ToolCall
+from huskycat.tools.facts import ResultFacts, with_facts
 from huskycat.tools.merge import merge_results
 from huskycat.tools.parsing import first_line
 from huskycat.tools.programs import (  # re-exported: where they were before the split
@@ -99,28 +101,31 @@ def _hashes(root: Path, names: Sequence[str]) -> dict[str, bytes | None]:
 class _Batch:
     proc: process.ProcessResult
     parsed: ParseResult
+    odd_name: str | None = None  # the one file of a batch of its own (see _batches)
 
 
-def _skipped(spec: ToolSpec, message: str, **metadata: object) -> ToolResult:
-    return ToolResult(
+def _skipped(spec: ToolSpec, message: str, **facts: Any) -> ToolResult:
+    skipped = ToolResult(
         spec.name,
         True,
         0.0,
         status=ToolStatus.SKIPPED,
         error_message=message,
-        metadata={"skip_reason": SKIP_NOT_APPLICABLE, **metadata},
+        metadata=ResultFacts(skip_reason=SKIP_NOT_APPLICABLE).to_metadata(),
     )
+    return with_facts(skipped, **facts)
 
 
-def _error(spec: ToolSpec, message: str, **metadata: object) -> ToolResult:
-    return ToolResult(
+def _error(spec: ToolSpec, message: str, **facts: Any) -> ToolResult:
+    failed = ToolResult(
         spec.name,
         False,
         0.0,
         status=ToolStatus.FAILED,
         error_message=message,
-        metadata={"outcome": OUTCOME_ERROR, **metadata},
+        metadata=ResultFacts(outcome=OUTCOME_ERROR).to_metadata(),
     )
+    return with_facts(failed, **facts)
 
 
 def run_tool(
@@ -184,9 +189,8 @@ def run_call(
     )
 
     if spec.pass_filenames:
-        arguments = [file_argument(t) for t in targets]
         try:
-            batches = filesmod.partition(filesmod.command_length(argv), arguments)
+            batches = _batches(argv, [file_argument(t) for t in targets])
         except ValueError as exc:
             return _error(spec, str(exc), version=version, files=len(files))
     else:
@@ -221,18 +225,20 @@ def run_call(
             cwd=str(root),
             fix=call.fix,
         )
-        done.append(_Batch(proc, spec.parse(output)))
+        odd = batch[0] if len(batch) == 1 and not _utf8(batch[0]) else None
+        done.append(_Batch(proc, spec.parse(output), odd))
 
-    result = _merge(spec, done, root)
-    result.metadata.update(
-        argv=[*argv, *batches[0]],
+    result = with_facts(
+        _merge(spec, done, root),
+        argv=(*argv, *batches[0]),
         version=version,
         files=len(files),
         batches=len(batches),
     )
     if writes:
         after = _hashes(root, files)
-        result.metadata["modified_files"] = sorted(n for n in files if before[n] != after[n])
+        changed = tuple(sorted(n for n in files if before[n] != after[n]))
+        result = with_facts(result, modified_files=changed)
     return result
 
 
@@ -246,6 +252,8 @@ def _merge(spec: ToolSpec, batches: Sequence[_Batch], root: Path) -> ToolResult:
         ok = parsed.outcome == "ok"
         if parsed.outcome == "error":
             message: str | None = parsed.message or _exit_message(proc)
+            if batch.odd_name is not None:
+                message = _on_odd_name(message, batch.odd_name)
             summary: summaries.Summary = (message,) if message else ()
         else:
             message = parsed.message
@@ -261,11 +269,11 @@ def _merge(spec: ToolSpec, batches: Sequence[_Batch], root: Path) -> ToolResult:
                 output=text if not text or text.endswith("\n") else text + "\n",
                 status=ToolStatus.SUCCESS if ok else ToolStatus.FAILED,
                 error_message=message,
-                metadata={
-                    "outcome": parsed.outcome,  # "ok", OUTCOME_FINDINGS or OUTCOME_ERROR
-                    "returncodes": [proc.returncode],
-                    "summary": summaries.to_json(summary),
-                },
+                metadata=ResultFacts(
+                    outcome=parsed.outcome,  # "ok", OUTCOME_FINDINGS or OUTCOME_ERROR
+                    returncodes=(proc.returncode,),
+                    summary=summary,
+                ).to_metadata(),
                 diagnostics=[
                     Diagnostic(
                         display_path(d.file, root), d.line, d.column, d.code, d.severity, d.message
@@ -276,8 +284,40 @@ def _merge(spec: ToolSpec, batches: Sequence[_Batch], root: Path) -> ToolResult:
         )
     result = merge_results(parts)
     if any(b.proc.truncated for b in batches):
-        result.metadata["output_truncated"] = True
+        result = with_facts(result, output_truncated=True)
     return result
+
+
+def _batches(argv: Sequence[str], arguments: Sequence[str]) -> list[list[str]]:
+    """The file arguments in batches that fit on a command line, each file whose name is
+    not UTF-8 in a batch of its own, last: tools that cannot take such a name (flake8
+    crashes printing it, ruff cannot write its cache) then fail on that file alone, not
+    on every file of its batch. Raises ``ValueError`` for a name too long to fit."""
+    plain = [a for a in arguments if _utf8(a)]
+    batches = filesmod.partition(filesmod.command_length(argv), plain) if plain else []
+    odd = [[a] for a in arguments if not _utf8(a)]
+    if odd:
+        filesmod.partition(filesmod.command_length(argv), [a for [a] in odd])  # fits?
+    return batches + odd
+
+
+def _utf8(name: str) -> bool:
+    """Whether ``name`` (as the file system decoded it) is valid UTF-8: no byte that
+    could not be decoded, kept as a lone surrogate."""
+    if name.isascii():
+        return True
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _on_odd_name(message: str | None, name: str) -> str:
+    """A tool's error on a file whose name is not UTF-8, naming that file by its bytes."""
+    shown = repr(os.fsencode(name))
+    why = f"on {shown}, a file name that is not UTF-8"
+    return f"{message} ({why})" if message else f"failed {why}"
 
 
 def _named_by_root(summary: summaries.Summary, root: Path) -> summaries.Summary:
