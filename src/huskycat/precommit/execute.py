@@ -9,10 +9,10 @@ of the work tree (:mod:`.index`). Such a hook runs alone and hooks that could to
 same files never run at the same time (see :mod:`.plan`), so a change is always the
 hook's own.
 
-Languages: ``python`` runs in its managed environment (:mod:`huskycat.envs`), ``system``
-(``unsupported``) from PATH, ``script`` (``unsupported_script``) from the hook's
-repository, ``pygrep`` in-process, ``fail`` fails with its entry, ``meta`` hooks check
-the configuration.
+Languages: ``python`` and ``node`` run in their managed environments
+(:mod:`huskycat.envs`), ``system`` (``unsupported``) from PATH, ``script``
+(``unsupported_script``) from the hook's repository, ``pygrep`` in-process, ``fail``
+fails with its entry, ``meta`` hooks check the configuration.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class HookCall:
     hook: Hook
     root: Path
     env: Mapping[str, str]  # the environment the hook's processes get
-    env_dir: Path | None = None  # the python environment, for python hooks
+    env_dir: Path | None = None  # the managed environment, for python and node hooks
     meta_output: tuple[int, str] | None = None  # a meta hook's verdict, computed in planning
     index: FileIndex | None = None  # the run's file digests, shared by its hooks
     tracked: Callable[[], Sequence[str]] | None = None  # every tracked file, when watched
