@@ -214,6 +214,7 @@ def build_plan(
         return list(listed) if listed is not None else list(files)
 
     base_env = tool_env()
+    spread = jobs or _cpus()
     repo_state = RepoState(root, tracked, index)
     tools: dict[str, PlannedTool] = {}
     for name, hook in selected:
@@ -258,6 +259,7 @@ def build_plan(
             index=index,
             tracked=tracked,
             files=frozenset(per_hook[name]),
+            spread=spread,
         )
         tools[name] = PlannedTool(
             files=tuple(per_hook[name]),
@@ -283,6 +285,12 @@ def build_plan(
         fail_fast=False,  # fail_fast is the order's "requires" edges, as pre-commit stops
         env=base_env,
     )
+
+
+def _cpus() -> int:
+    from huskycat.core.parallel_executor import available_cpus
+
+    return available_cpus()
 
 
 def _spec(name: str, hook: Hook) -> ToolSpec:
