@@ -138,3 +138,25 @@ def test_a_hooks_batches_run_side_by_side_as_pre_commits_xargs_does(tmp_path: Pa
     assert result.success, result.output  # both batches were running at the same time
     assert result.metadata["returncodes"] == [0]
     assert len(list(tmp_path.glob("started.*"))) == 2
+
+
+def test_all_files_are_the_tracked_ones_with_or_without_the_snapshots_word(
+    git_repo: GitRepo,
+) -> None:
+    from huskycat.files import collect_files
+    from huskycat.precommit.plan import candidates_for, tracked_lister
+
+    git_repo.write("a.txt", "a\n")
+    git_repo.write("b/c.txt", "c\n")
+    git_repo.commit()
+    root = git_repo.path
+    # Every file clean in git's index: the snapshot says they are tracked, no git asked.
+    collected = collect_files(root, mode="all")
+    assert candidates_for(root, "all files", collected, None) == ["a.txt", "b/c.txt"]
+    # A changed tracked file and an untracked one: git lists the tracked ones.
+    git_repo.write("a.txt", "changed\n")
+    git_repo.write("new.txt", "not tracked\n")
+    collected = collect_files(root, mode="all")
+    assert "new.txt" in collected
+    found = candidates_for(root, "all files", collected, None, tracked_lister(root))
+    assert found == ["a.txt", "b/c.txt"]

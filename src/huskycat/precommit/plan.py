@@ -340,6 +340,11 @@ def candidates_for(
     from huskycat.core import process
 
     if mode == "all files":
+        from huskycat import content
+
+        taken = content.snapshot(root, take=False)  # the one collecting the files took
+        if taken is not None and all(name in taken.ids for name in collected):
+            return list(collected)  # every one is in git's index as it is: tracked
         listed = (tracked or tracked_lister(root))()
         if listed is not None:
             known = set(listed)
