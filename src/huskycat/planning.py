@@ -36,7 +36,7 @@ from huskycat.errors import HuskycatError
 from huskycat.filetypes import FileTypes
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
 from huskycat.tools.call import ToolCall
-from huskycat.tools.catalog import CATALOG, DEFAULT_AFTER, DEFAULT_DEPENDS_ON
+from huskycat.tools.defaults import DEFAULT_AFTER, DEFAULT_DEPENDS_ON, NAMES
 from huskycat.tools.levels import apply_fail_on
 from huskycat.tools.parsing import says_why
 from huskycat.tools.runner import find_executable
@@ -138,7 +138,7 @@ def select_tools(
     skip: Sequence[str] = (),
 ) -> list[str]:
     """The names of the tools to run, catalog order first, then custom tools."""
-    known = [*CATALOG, *config.custom_tools]
+    known = [*NAMES, *config.custom_tools]
     for name in [*only, *skip]:
         if name not in known:
             raise PlanError(f"unknown tool {name!r}; known tools: {', '.join(known)}")
@@ -161,6 +161,9 @@ def build_plan(
     fail_fast: bool | None = None,
 ) -> Plan:
     """Resolve each chosen tool's files, command, timeout and edges."""
+    # Here, not at the top: a run of pre-commit hooks imports this module, not the tools.
+    from huskycat.tools.catalog import CATALOG
+
     names = select_tools(config, only=only, skip=skip)
     if config.exclude:
         candidates = [
