@@ -122,11 +122,21 @@ def hook_env_spec(hook: Hook) -> EnvSpec | None:
     )
 
 
-def install_envs(hooks: Sequence[Hook], *, jobs: int = 2) -> dict[EnvSpec, Path | EnvError]:
-    """Every environment ``hooks`` need, installed (side by side) when missing."""
+def install_envs(
+    hooks: Sequence[Hook], *, jobs: int = 2, root: Path | None = None
+) -> dict[EnvSpec, Path | EnvError]:
+    """Every environment ``hooks`` need, installed (side by side) when missing; what the
+    background work started for ``root`` installed is taken as it is (:mod:`.prefetch`)."""
+    from huskycat.precommit import prefetch
+
     specs = list(dict.fromkeys(s for s in map(hook_env_spec, hooks) if s is not None))
+    done = prefetch.outcomes(root) if root is not None else {}
 
     def one(spec: EnvSpec) -> Path | EnvError:
+        earlier = done.get(spec)
+        if isinstance(earlier, EnvError):
+            _say(str(earlier))
+            return earlier
         try:
             return ensure(spec, say=_say)
         except EnvError as exc:
@@ -206,7 +216,7 @@ def build_plan(
         for n, h in selected
         if (per_hook[n] or h.always_run) and not {h.id, h.alias} & skipped_by_env
     ]
-    envs = install_envs([h for _, h in running], jobs=jobs or 2)
+    envs = install_envs([h for _, h in running], jobs=jobs or 2, root=root)
 
     @functools.cache
     def tracked() -> list[str]:
