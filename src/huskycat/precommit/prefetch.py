@@ -27,7 +27,7 @@ _OUTCOMES: dict[str, dict[EnvSpec, Path | EnvError]] = {}
 
 def start(root: Path, *, only: Sequence[str] = (), skip: Sequence[str] = ()) -> None:
     """Begin fetching and installing what ``root``'s hooks need, in a background thread
-    (once per root and process)."""
+    (one at a time per root)."""
     from huskycat.precommit.plan import config_path
 
     key = os.path.abspath(root)
@@ -48,14 +48,16 @@ def start(root: Path, *, only: Sequence[str] = (), skip: Sequence[str] = ()) -> 
 
 def outcomes(root: Path) -> dict[EnvSpec, Path | EnvError]:
     """What the background work for ``root`` installed, once it is done (waiting for
-    it); empty when none was started."""
+    it); empty when none was started. Taken once: a later run starts afresh."""
     key = os.path.abspath(root)
     with _LOCK:
         thread = _THREADS.get(key)
     if thread is None:
         return {}
     thread.join()
-    return _OUTCOMES.get(key, {})
+    with _LOCK:
+        _THREADS.pop(key, None)
+        return _OUTCOMES.pop(key, {})
 
 
 def _work(root: Path, key: str, only: tuple[str, ...], skip: tuple[str, ...]) -> None:
