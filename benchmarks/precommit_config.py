@@ -20,7 +20,7 @@ compared byte for byte.
 Targets (issue 9): huskycat cold faster than prek cold; warm ("when nothing changed")
 at most 0.1x prek's warm; the final tree identical to pre-commit's. Wall seconds depend
 on how busy the machine is; CPU seconds (the program and everything it started) are
-printed beside them.
+printed beside them, and the load average (1 minute) while each program ran.
 
     python benchmarks/precommit_config.py [--files 4000] [--this-repo]
 """
@@ -186,7 +186,7 @@ def bench(source: Path, work: Path, label: str) -> None:
             "PREK_HOME": str(home / "prek"),
             "XDG_CACHE_HOME": str(home / "xdg"),
         }
-        row = {}
+        row = {"load": os.getloadavg()[0]}
         row["cold"], row["cold cpu"], code = timed(argv, root, env)
         subprocess.run(["git", "checkout", "-q", "--", "."], cwd=root, check=True)
         if name == "huskycat":
@@ -197,23 +197,28 @@ def bench(source: Path, work: Path, label: str) -> None:
         row["again"], row["again cpu"], _ = timed(argv, root, env)
         row["warm"], row["warm cpu"], code = timed(argv, root, env)
         row["exit"] = code
+        row["load"] = (row["load"] + os.getloadavg()[0]) / 2
         figures[name] = row
         trees[name] = tree(root)
     print(
         f"\n{label}: {len(trees['pre-commit'])} files, `run --all-files`, "
         "wall seconds (CPU seconds)"
     )
-    print(f"{'program':<12}{'cold':>16}{'first':>16}{'again':>16}{'warm':>16}{'exit':>6}")
+    print(
+        f"{'program':<12}{'cold':>16}{'first':>16}{'again':>16}{'warm':>16}{'exit':>6}"
+        f"{'load':>7}"
+    )
     for name, row in figures.items():
         cells = "".join(
             f"{row[k]:>8.2f} ({row[k + ' cpu']:>5.2f})" for k in ("cold", "first", "again", "warm")
         )
-        print(f"{name:<12}{cells}{int(row['exit']):>6}")
+        print(f"{name:<12}{cells}{int(row['exit']):>6}{row['load']:>7.1f}")
     husky, prek = figures["huskycat"], figures["prek"]
     same = trees["huskycat"] == trees["pre-commit"]
     print(
         f"targets: cold {husky['cold']:.2f} s vs prek {prek['cold']:.2f} s "
-        f"({'met' if husky['cold'] < prek['cold'] else 'NOT met'}: faster than prek); "
+        f"({'met' if husky['cold'] < prek['cold'] else 'NOT met'}: faster than prek; "
+        f"CPU {husky['cold cpu']:.2f} s vs {prek['cold cpu']:.2f} s); "
         f"first run with environments ready {husky['first']:.2f} s vs prek {prek['first']:.2f} s; "
         f"again after the fixes {husky['again'] / prek['again']:.3f}x prek; "
         f"warm {husky['warm'] / prek['warm']:.3f}x prek "

@@ -178,3 +178,41 @@ def test_not_installed_tool_fails_in_ci_and_with_require_tools(
     assert _run_stub(repo, no_hadolint).returncode == 1
     (repo / "huskycat.toml").write_text("require_tools = false\n")
     assert _run_stub(repo, {**no_hadolint, "CI": "false"}).returncode == 0
+
+
+_PREFETCH_CONFIG = """\
+repos:
+-   repo: local
+    hooks:
+    -   id: nothing-to-check
+        name: nothing to check
+        entry: python -c "raise SystemExit(3)"
+        language: python
+        files: \\.nomatch$
+    -   id: no-todo
+        name: no todo
+        entry: TODO
+        language: pygrep
+        files: \\.txt$
+"""
+
+
+def test_a_hook_run_installs_every_hooks_environment_as_pre_commit_does(
+    repo: Path, env: dict[str, str]
+) -> None:
+    # Installed in the background while the files are listed (huskycat.precommit.prefetch),
+    # also for a hook with no files this time; not for one SKIP names.
+    (repo / ".pre-commit-config.yaml").write_text(_PREFETCH_CONFIG)
+    (repo / "a.txt").write_text("fine\n")
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    skipped = _run(
+        repo, "run", "--all-files", "--no-progress", env={**env, "SKIP": "nothing-to-check"}
+    )
+    assert skipped.returncode == 0, skipped.stdout + skipped.stderr
+    assert "installing" not in skipped.stderr
+    proc = _run(repo, "run", "--all-files", "--no-progress", env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stderr.count("installing local hooks") == 1
+    assert proc.stderr.count("installed local hooks") == 1
+    again = _run(repo, "run", "--all-files", "--no-progress", env=env)
+    assert "install" not in again.stderr

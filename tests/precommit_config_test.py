@@ -70,11 +70,11 @@ def _huskycat(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_other_language_is_exit_2_naming_hook_and_language(tmp_path: Path) -> None:
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
-    _write(tmp_path, LOCAL.format(extra="").replace("system", "node"))
+    _write(tmp_path, LOCAL.format(extra="").replace("system", "rust"))
     (tmp_path / "a.txt").write_text("x\n")
     proc = _huskycat(tmp_path, "run", "--no-progress")
     assert proc.returncode == 2
-    assert "repos[0].hooks[0] (one).language: language 'node' is not supported" in proc.stderr
+    assert "repos[0].hooks[0] (one).language: language 'rust' is not supported" in proc.stderr
     assert proc.stderr.count("\n") == 1
 
 

@@ -38,6 +38,11 @@ repos:
         name: no todo
         entry: TODO
         language: pygrep
+    -   id: prettier
+        name: prettier
+        entry: prettier --check
+        language: node
+        additional_dependencies: [prettier@3.3.3]
 """
 
 
@@ -77,6 +82,8 @@ def test_migrate_writes_a_configuration_huskycat_accepts(tmp_path: Path) -> None
     assert config.tool("pytest-collect").command == ("pytest", "--collect-only", "-q")
     assert config.tool("pytest-collect").pass_filenames is False
     assert config.tool("pytest-collect").types == frozenset({"python"})
+    assert config.tool("prettier").command == ("prettier", "--check")
+    assert "prettier: install prettier@3.3.3 yourself" in printed.stdout
     assert "mypy" in config.disable and "black" not in config.disable
     # Once configured, huskycat refuses to overwrite the configuration.
     again = _migrate(tmp_path, "--write")

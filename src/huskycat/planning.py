@@ -39,7 +39,7 @@ from huskycat.filetypes import FileTypes
 from huskycat.run_options import RunOptions
 from huskycat.tools.base import ParseResult, ToolOutput, ToolSpec
 from huskycat.tools.call import ToolCall
-from huskycat.tools.catalog import CATALOG, DEFAULT_AFTER, DEFAULT_DEPENDS_ON
+from huskycat.tools.defaults import DEFAULT_AFTER, DEFAULT_DEPENDS_ON, NAMES
 from huskycat.tools.facts import ResultFacts
 from huskycat.tools.levels import apply_fail_on
 from huskycat.tools.parsing import says_why
@@ -140,7 +140,7 @@ def select_tools(
     skip: Sequence[str] = (),
 ) -> list[str]:
     """The names of the tools to run, catalog order first, then custom tools."""
-    known = [*CATALOG, *config.custom_tools]
+    known = [*NAMES, *config.custom_tools]
     for name in [*only, *skip]:
         if name not in known:
             raise PlanError(f"unknown tool {name!r}; known tools: {', '.join(known)}")
@@ -162,6 +162,9 @@ def build_plan(
 ) -> Plan:
     """Resolve each chosen tool's files, command, timeout and edges; ``options`` are the
     run's (default: the configuration's alone), for the tools' time limits."""
+    # Here, not at the top: a run of pre-commit hooks imports this module, not the tools.
+    from huskycat.tools.catalog import CATALOG
+
     options = RunOptions.of(config) if options is None else options
     names = select_tools(config, only=only, skip=skip)
     if config.exclude:
@@ -267,6 +270,8 @@ def configured_edges(
 
 def fix_writers(names: Collection[str]) -> list[str]:
     """The catalog tools among ``names`` that rewrite files in ``--fix`` mode."""
+    from huskycat.tools.catalog import CATALOG
+
     return [n for n in names if n in CATALOG and CATALOG[n].writes_files]
 
 

@@ -110,10 +110,19 @@ def state_dir(root: Path | str) -> Path:
     ``<git dir>/huskycat``; outside a repository, the user's cache folder
     (``$XDG_CACHE_HOME/huskycat``, by default ``~/.cache/huskycat``).
     """
-    try:
-        return git.git_dir(root) / "huskycat"
-    except git.GitError:
-        return user_cache_dir()
+    # Asked by the cache, the history and the file types of one run: one git process.
+    key = (os.path.abspath(root), os.environ.get("GIT_DIR"), os.environ.get("XDG_CACHE_HOME"))
+    found = _STATE_DIRS.get(key)
+    if found is None or not found.parent.is_dir():
+        try:
+            found = git.git_dir(root) / "huskycat"
+        except git.GitError:
+            return user_cache_dir()
+        _STATE_DIRS[key] = found
+    return found
+
+
+_STATE_DIRS: dict[tuple[str, str | None, str | None], Path] = {}
 
 
 def user_cache_dir() -> Path:

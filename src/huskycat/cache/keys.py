@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any
 
 from huskycat.cache import fingerprint
 from huskycat.tools.base import ToolSpec
-from huskycat.tools.catalog import CATALOG
 
 if TYPE_CHECKING:
     from huskycat.config import ToolConfig
@@ -116,6 +115,8 @@ def with_cache_settings(spec: ToolSpec, settings: ToolConfig) -> ToolSpec:
 
 def is_custom(spec: ToolSpec) -> bool:
     """Whether ``spec`` is a tool the configuration declared, not a catalog tool."""
+    from huskycat.tools.catalog import CATALOG  # not on a hook run's start-up
+
     return spec.name not in CATALOG
 
 

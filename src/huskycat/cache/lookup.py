@@ -23,7 +23,6 @@ from huskycat.core.results import OUTCOME_ERROR, Diagnostic, ToolResult, ToolSta
 from huskycat.tools import runner
 from huskycat.tools.base import ToolSpec
 from huskycat.tools.call import ToolCall
-from huskycat.tools.catalog import CATALOG
 
 # Name -> normal name, for the life of the process: every tool of a run asks for the
 # same files, several times each.
@@ -52,6 +51,8 @@ def _file_key(tool_key: str, normal: str, content: str, chain: str) -> str:
 def is_file_local(spec: ToolSpec) -> bool:
     """Whether ``spec``'s results are per file: a catalog tool of scope "file" given its
     files as arguments. A custom tool's reach is unknown, so it never is."""
+    from huskycat.tools.catalog import CATALOG  # not on a hook run's start-up
+
     listed = CATALOG.get(spec.name)
     return (
         listed is not None

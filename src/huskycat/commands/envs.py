@@ -39,7 +39,7 @@ def cmd_install_hooks(args: argparse.Namespace) -> int:
         else:
             print(f"{spec.label or ' '.join(spec.requirements)}: {path}")
     if not wanted:
-        print("huskycat: nothing to install (no python hooks, no pinned tools)")
+        print("huskycat: nothing to install (no python or node hooks, no pinned tools)")
     return EXIT_FAILED if failed else EXIT_OK
 
 

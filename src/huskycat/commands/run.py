@@ -83,6 +83,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.staged:
         if in_repo:
             _refuse_while_set_aside(root)
+            if config.source is None and not getattr(args, "cluster", None):
+                _prefetch_hooks(root, args)
         files, mode = collect(args, root)
         ran = _execute(args, root, config, files, mode)
         staged_fixes = _stage_fixes(root, ran.modified) if args.stage_fixes else ()
@@ -155,6 +157,14 @@ def _as_pre_commit_would(root: Path, patch: bytes) -> None:
             "does, every fix was rolled back",
             file=sys.stderr,
         )
+
+
+def _prefetch_hooks(root: Path, args: argparse.Namespace) -> None:
+    """A repository run from .pre-commit-config.yaml: its hook repositories fetched and
+    environments installed while the files are listed (huskycat.precommit.prefetch)."""
+    from huskycat.precommit import prefetch
+
+    prefetch.start(root, only=args.tools, skip=args.skip)
 
 
 def _refuse_while_set_aside(root: Path) -> None:

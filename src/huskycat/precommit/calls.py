@@ -68,7 +68,10 @@ def hook_callable(
 ) -> Callable[[Cache | None], Callable[[], object]]:
     """What runs the hook, given the run's cache: a callable, or a ShardedTool whose
     shards each take a slice of the files (pre-commit's xargs runs slices side by side
-    too, unless ``require_serial``). Each slice is cached as a whole."""
+    too, unless ``require_serial``). Each slice is cached as a whole. A run splits its
+    files further into batches that run at once (:attr:`HookCall.spread` processes, less
+    the shards beside it): a hook started while the other cores were busy still uses
+    them once they are free, as pre-commit's xargs does."""
     return functools.partial(_make_callable, call, files, state, env_spec)
 
 
@@ -96,7 +99,7 @@ def _make_callable(
             }
         )
 
-    def run(part: Sequence[str]) -> ToolResult:
+    def run(part: Sequence[str], spread: int) -> ToolResult:
         key = key_for(part) if cache is not None else None
         if cache is not None and key is not None:
             stored = cache.get(key)
@@ -104,7 +107,7 @@ def _make_callable(
                 replayed = _replay(stored, call.name)
                 if replayed is not None:
                     return replayed
-        result = run_on(call, part)
+        result = run_on(call, part, spread=spread)
         modified = result.metadata.get("modified_files")
         # Stored only when nothing changed while it ran (its key is the same after).
         if cache is not None and key is not None and not modified and key_for(part) == key:
@@ -118,11 +121,13 @@ def _make_callable(
         and len(files) >= 2 * MIN_FILES_PER_SHARD
     )
     if not shardable:
-        return functools.partial(run, files)
+        return functools.partial(run, files, call.spread)
 
     def split(wanted: int) -> list[Callable[[], ToolResult]]:
         count = max(1, min(wanted, len(files) // MIN_FILES_PER_SHARD))
-        return [functools.partial(run, files[i::count]) for i in range(count)]
+        # The cores the other shards leave each shard: pre-commit's xargs -P in all.
+        spread = max(1, call.spread // count)
+        return [functools.partial(run, files[i::count], spread) for i in range(count)]
 
     def merge(results: list[ToolResult]) -> ToolResult:
         merged = merge_results(results)

@@ -45,7 +45,7 @@ LEGACY_STAGES = {"commit": "pre-commit", "merge-commit": "pre-merge-commit", "pu
 # Languages huskycat runs, by pre-commit's current name (system and script are the old
 # names of unsupported and unsupported_script, still the common spelling).
 LANGUAGE_ALIASES = {"system": "unsupported", "script": "unsupported_script"}
-SUPPORTED_LANGUAGES = ("python", "unsupported", "unsupported_script", "pygrep", "fail")
+SUPPORTED_LANGUAGES = ("python", "node", "unsupported", "unsupported_script", "pygrep", "fail")
 # pre-commit's other languages: valid there, refused here by name.
 OTHER_LANGUAGES = (
     "conda",
@@ -58,14 +58,13 @@ OTHER_LANGUAGES = (
     "haskell",
     "julia",
     "lua",
-    "node",
     "perl",
     "r",
     "ruby",
     "rust",
     "swift",
 )
-LANGUAGES_WITH_ENV = ("python",)
+LANGUAGES_WITH_ENV = ("python", "node")
 
 META_HOOKS = ("check-hooks-apply", "check-useless-excludes", "identity")
 
@@ -343,8 +342,8 @@ def check_language(source: Path, where: str, language: str) -> None:
         raise PreCommitConfigError(
             source,
             f"{where}.language",
-            f"language {language!r} is not supported by huskycat (it runs python, system, "
-            "script, pygrep and fail hooks); run this hook with pre-commit",
+            f"language {language!r} is not supported by huskycat (it runs python, node, "
+            "system, script, pygrep and fail hooks); run this hook with pre-commit",
         )
 
 

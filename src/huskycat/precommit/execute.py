@@ -9,14 +9,15 @@ of the work tree (:mod:`.index`). Such a hook runs alone and hooks that could to
 same files never run at the same time (see :mod:`.plan`), so a change is always the
 hook's own.
 
-Languages: ``python`` runs in its managed environment (:mod:`huskycat.envs`), ``system``
-(``unsupported``) from PATH, ``script`` (``unsupported_script``) from the hook's
-repository, ``pygrep`` in-process, ``fail`` fails with its entry, ``meta`` hooks check
-the configuration.
+Languages: ``python`` and ``node`` run in their managed environments
+(:mod:`huskycat.envs`), ``system`` (``unsupported``) from PATH, ``script``
+(``unsupported_script``) from the hook's repository, ``pygrep`` in-process, ``fail``
+fails with its entry, ``meta`` hooks check the configuration.
 """
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import io
 import os
@@ -25,6 +26,7 @@ import shlex
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,11 +47,12 @@ class HookCall:
     hook: Hook
     root: Path
     env: Mapping[str, str]  # the environment the hook's processes get
-    env_dir: Path | None = None  # the python environment, for python hooks
+    env_dir: Path | None = None  # the managed environment, for python and node hooks
     meta_output: tuple[int, str] | None = None  # a meta hook's verdict, computed in planning
     index: FileIndex | None = None  # the run's file digests, shared by its hooks
     tracked: Callable[[], Sequence[str]] | None = None  # every tracked file, when watched
     files: frozenset[str] = frozenset()  # all the files the hook is given (every shard's)
+    spread: int = 1  # processes a run of the hook may start at once (pre-commit's xargs -P)
 
 
 def digests(
@@ -91,9 +94,10 @@ def hook_argv(call: HookCall) -> list[str]:
     return argv
 
 
-def run_on(call: HookCall, files: Sequence[str]) -> ToolResult:
+def run_on(call: HookCall, files: Sequence[str], *, spread: int | None = None) -> ToolResult:
     """Run ``call``'s hook once over ``files`` (batched when the command line is too
-    long) and judge it: exit code and modified files."""
+    long, and split into up to ``spread`` batches run at once, as pre-commit's xargs
+    does, unless ``require_serial``) and judge it: exit code and modified files."""
     hook = call.hook
     started = time.monotonic()
     runs_process = hook.language not in IN_PROCESS
@@ -105,7 +109,7 @@ def run_on(call: HookCall, files: Sequence[str]) -> ToolResult:
         watched += [name for name in call.tracked() if name not in given]
     before = digests(call.root, watched, call.index)
     arguments = list(files) if hook.pass_filenames else []
-    code, output = _run_language(call, arguments)
+    code, output = _run_language(call, arguments, call.spread if spread is None else spread)
     after = digests(call.root, watched, call.index)
     modified = sorted(name for name in watched if after[name] != before[name])
     return _result(call, files, code, output, modified, time.monotonic() - started)
@@ -161,7 +165,7 @@ def _result(
     )
 
 
-def _run_language(call: HookCall, files: list[str]) -> tuple[int, str]:
+def _run_language(call: HookCall, files: list[str], spread: int = 1) -> tuple[int, str]:
     hook = call.hook
     if hook.language == "meta":
         if hook.id == "identity":
@@ -172,28 +176,65 @@ def _run_language(call: HookCall, files: list[str]) -> tuple[int, str]:
         return 1, f"{hook.entry}\n\n" + "".join(f"{name}\n" for name in files)
     if hook.language == "pygrep":
         return pygrep(call.root, hook.entry, hook.args, files)
-    return _run_command(call, hook_argv(call), files)
+    return _run_command(call, hook_argv(call), files, spread)
 
 
-def _run_command(call: HookCall, argv: list[str], files: list[str]) -> tuple[int, str]:
-    batches = partition(command_length(argv), [file_argument(f) for f in files]) or [[]]
-    code, out = 0, []
-    for batch in batches:
+MIN_FILES_PER_BATCH = 16  # files of one batch run beside others; fewer: one process
+
+
+def spread_batches(files: Sequence[str], spread: int) -> list[list[str]]:
+    """``files`` in up to ``spread`` consecutive slices of at least
+    :data:`MIN_FILES_PER_BATCH` files (one slice when there are too few)."""
+    count = max(1, min(spread, len(files) // MIN_FILES_PER_BATCH))
+    if count == 1:
+        return [list(files)]
+    size = -(-len(files) // count)
+    return [list(files[i : i + size]) for i in range(0, len(files), size)]
+
+
+def _run_command(
+    call: HookCall, argv: list[str], files: list[str], spread: int = 1
+) -> tuple[int, str]:
+    prefix = command_length(argv)
+    slices = [files] if call.hook.require_serial else spread_batches(files, spread)
+    batches = [
+        batch
+        for part in slices
+        for batch in (partition(prefix, [file_argument(f) for f in part]) or [[]])
+    ]
+
+    def one(batch: list[str]) -> tuple[int, str]:
         try:
             proc = process.run([*argv, *batch], cwd=call.root, env=call.env)
+        except FileNotFoundError as exc:
+            raise _NotRun(f"Executable `{argv[0]}` not found") from exc
         except OSError as exc:
-            return 1, (
-                f"Executable `{argv[0]}` not found"
-                if isinstance(exc, FileNotFoundError)
-                else str(exc)
-            )
+            raise _NotRun(str(exc)) from exc
         if proc.timed_out:
             raise TimeoutError(f"{call.name} timed out")
         if proc.cancelled:
             raise process.Cancelled()
-        code = max(code, proc.returncode) if proc.returncode >= 0 else proc.returncode
-        out.append(proc.stdout + proc.stderr)
-    return code, "".join(out)
+        return proc.returncode, proc.stdout + proc.stderr
+
+    try:
+        if len(slices) > 1:
+            # Side by side, each in a copy of this thread's context: the tool's deadline
+            # and cancellation (huskycat.core.process) reach every batch's process.
+            with ThreadPoolExecutor(max_workers=len(slices)) as pool:
+                futures = [pool.submit(contextvars.copy_context().run, one, b) for b in batches]
+                done = [future.result() for future in futures]
+        else:
+            done = [one(batch) for batch in batches]
+    except _NotRun as exc:
+        return 1, str(exc)
+    code = 0
+    for returncode, _ in done:
+        code = max(code, returncode) if returncode >= 0 else returncode
+    return code, "".join(out for _, out in done)
+
+
+class _NotRun(Exception):
+    """A batch whose program could not be started (the hook's verdict: exit 1)."""
 
 
 def pygrep(root: Path, pattern: str, args: Sequence[str], files: Sequence[str]) -> tuple[int, str]:

@@ -2,10 +2,11 @@
 
 Hooks that are huskycat catalog tools (black, ruff, mypy, ...) become those tools, with
 their ``args`` and, when the hook repository's rev is a version tag, that version pinned
-(installed by huskycat, :mod:`huskycat.envs`). ``system`` and ``script`` hooks of
-``repo: local`` become custom tools running the same command. Catalog tools no hook
+(installed by huskycat, :mod:`huskycat.envs`). ``system``, ``script``, ``python`` and
+``node`` hooks of ``repo: local`` become custom tools running the same command (their
+additional dependencies are noted, for the user to install). Catalog tools no hook
 asks for are disabled, so that the same checks run. What has no equivalent (pygrep,
-fail, meta hooks, other repositories' python hooks, regex filters) is listed in
+fail, meta hooks, other repositories' python and node hooks, regex filters) is listed in
 comments, not dropped silently.
 """
 
@@ -82,6 +83,7 @@ def migrate(config: PreCommitConfig, catalog: Iterable[str]) -> str:
                 "script",
                 "unsupported_script",
                 "python",
+                "node",
             ):
                 name = hook_id if hook_id not in custom else f"{hook_id}-{len(custom)}"
                 command = [*shlex.split(hook["entry"]), *hook.get("args", [])]

@@ -12,7 +12,7 @@ themselves, run at the same time. A hook with
 ``fail_fast`` (or the top-level ``fail_fast``) makes every later hook require it to pass,
 as pre-commit stops there.
 
-Environments of python hooks are installed while the run is planned, before any hook
+Environments of python and node hooks are installed while the run is planned, before any hook
 starts, each announced with the time it took (:mod:`huskycat.envs`).
 """
 
@@ -28,7 +28,7 @@ from typing import Any
 
 from huskycat.config import ToolConfig
 from huskycat.core.process import DEFAULT_TIMEOUT
-from huskycat.envs import EnvError, EnvSpec, bin_dir, ensure
+from huskycat.envs import EnvError, EnvSpec, bin_dir, ensure, node_env
 from huskycat.planning import Plan, PlannedTool, parse_exit_code, tool_env
 from huskycat.precommit import CONFIG_FILE
 from huskycat.precommit.calls import RepoState, file_index, hook_callable
@@ -96,23 +96,47 @@ def _say(line: str) -> None:
 
 
 def hook_env_spec(hook: Hook) -> EnvSpec | None:
-    """What a python hook's environment holds: its repository (unless local) and its
-    additional dependencies."""
-    if hook.language != "python":
+    """What a python or node hook's environment holds: its repository (unless local; for
+    node, as npm fetches it: ``git+file://`` of the clone, when it has a package.json)
+    and its additional dependencies."""
+    if hook.language not in ("python", "node"):
         return None
-    own = () if hook.repo in ("local", "meta") else (str(hook.prefix),)
+    remote = hook.repo not in ("local", "meta")
+    if hook.language == "node":
+        own: tuple[str, ...] = (
+            (f"git+file://{hook.prefix}",)
+            if remote and (hook.prefix / "package.json").is_file()
+            else ()
+        )
+    else:
+        own = (str(hook.prefix),) if remote else ()
     where = "local hooks" if hook.repo == "local" else f"{hook.repo} at {hook.rev}"
     extra = (
         f" with {', '.join(hook.additional_dependencies)}" if hook.additional_dependencies else ""
     )
-    return EnvSpec((*own, *hook.additional_dependencies), hook.language_version, f"{where}{extra}")
+    return EnvSpec(
+        (*own, *hook.additional_dependencies),
+        hook.language_version,
+        f"{where}{extra}",
+        language=hook.language,
+    )
 
 
-def install_envs(hooks: Sequence[Hook], *, jobs: int = 2) -> dict[EnvSpec, Path | EnvError]:
-    """Every environment ``hooks`` need, installed (side by side) when missing."""
+def install_envs(
+    hooks: Sequence[Hook], *, jobs: int = 2, root: Path | None = None
+) -> dict[EnvSpec, Path | EnvError]:
+    """Every environment ``hooks`` need, installed (side by side) when missing; what the
+    background work started for ``root`` installed is taken as it is (:mod:`.prefetch`)."""
+    from huskycat.precommit import prefetch
+
     specs = list(dict.fromkeys(s for s in map(hook_env_spec, hooks) if s is not None))
+    done = prefetch.outcomes(root) if root is not None else {}
 
     def one(spec: EnvSpec) -> Path | EnvError:
+        earlier = done.get(spec)
+        if isinstance(earlier, EnvError):
+            _say(str(earlier))
+            return earlier
         try:
             return ensure(spec, say=_say)
         except EnvError as exc:
@@ -123,9 +147,18 @@ def install_envs(hooks: Sequence[Hook], *, jobs: int = 2) -> dict[EnvSpec, Path 
         return dict(zip(specs, pool.map(one, specs), strict=True))
 
 
-def _hook_env(base: Mapping[str, str], env_dir: Path | None) -> dict[str, str]:
+def _hook_env(
+    base: Mapping[str, str], env_dir: Path | None, language: str = "python"
+) -> dict[str, str]:
     env = {**base, "PRE_COMMIT": "1"}
-    if env_dir is not None:
+    if env_dir is not None and language == "node":
+        for name, value in node_env(env_dir).items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
+        env["PATH"] = os.pathsep.join([str(bin_dir(env_dir)), base.get("PATH", os.defpath)])
+    elif env_dir is not None:
         env.pop("PYTHONHOME", None)
         env["VIRTUAL_ENV"] = str(env_dir)
         env["PATH"] = os.pathsep.join([str(bin_dir(env_dir)), base.get("PATH", os.defpath)])
@@ -183,7 +216,7 @@ def build_plan(
         for n, h in selected
         if (per_hook[n] or h.always_run) and not {h.id, h.alias} & skipped_by_env
     ]
-    envs = install_envs([h for _, h in running], jobs=jobs or 2)
+    envs = install_envs([h for _, h in running], jobs=jobs or 2, root=root)
 
     @functools.cache
     def tracked() -> list[str]:
@@ -191,6 +224,7 @@ def build_plan(
         return list(listed) if listed is not None else list(files)
 
     base_env = tool_env()
+    spread = jobs or _cpus()
     repo_state = RepoState(root, tracked, index)
     tools: dict[str, PlannedTool] = {}
     for name, hook in selected:
@@ -216,7 +250,11 @@ def build_plan(
             tools[name] = PlannedTool(
                 files=tuple(per_hook[name]),
                 skip_reason=f"environment failed: {env_dir}",
-                unavailable=f"huskycat install-hooks ({env_dir.message})",
+                unavailable=(
+                    f"{env_dir.hint}, then huskycat install-hooks"
+                    if env_dir.hint
+                    else f"huskycat install-hooks ({env_dir.message})"
+                ),
                 **common,
             )
             continue
@@ -225,12 +263,13 @@ def build_plan(
             name=name,
             hook=hook,
             root=root,
-            env=_hook_env(base_env, env_dir),
+            env=_hook_env(base_env, env_dir, hook.language),
             env_dir=env_dir,
             meta_output=meta,
             index=index,
             tracked=tracked,
             files=frozenset(per_hook[name]),
+            spread=spread,
         )
         tools[name] = PlannedTool(
             files=tuple(per_hook[name]),
@@ -254,6 +293,12 @@ def build_plan(
         after=after,  # fail_fast is the order's "requires" edges, as pre-commit stops
         env=base_env,
     )
+
+
+def _cpus() -> int:
+    from huskycat.core.parallel_executor import available_cpus
+
+    return available_cpus()
 
 
 def _spec(name: str, hook: Hook) -> ToolSpec:
@@ -303,6 +348,11 @@ def candidates_for(
     from huskycat.core import process
 
     if mode == "all files":
+        from huskycat import content
+
+        taken = content.snapshot(root, take=False)  # the one collecting the files took
+        if taken is not None and all(name in taken.ids for name in collected):
+            return list(collected)  # every one is in git's index as it is: tracked
         listed = (tracked or tracked_lister(root))()
         if listed is not None:
             known = set(listed)
