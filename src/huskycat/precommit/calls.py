@@ -27,6 +27,7 @@ from huskycat.core.sharding import ShardedTool
 from huskycat.envs import EnvSpec
 from huskycat.precommit.execute import HookCall, digests, run_on
 from huskycat.precommit.index import FileIndex
+from huskycat.tools.facts import facts_of, replace_result, with_facts
 from huskycat.tools.merge import merge_results
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ def _make_callable(
                 if replayed is not None:
                     return replayed
         result = run_on(call, part, spread=spread)
-        modified = result.metadata.get("modified_files")
+        modified = facts_of(result).modified_files
         # Stored only when nothing changed while it ran (its key is the same after).
         if cache is not None and key is not None and not modified and key_for(part) == key:
             cache.put(key, {"result": result.to_dict()})
@@ -130,18 +131,15 @@ def _make_callable(
         return [functools.partial(run, files[i::count], spread) for i in range(count)]
 
     def merge(results: list[ToolResult]) -> ToolResult:
-        merged = merge_results(results)
-        merged.tool_name = call.name
-        merged.metadata["files"] = len(files)
-        merged.metadata["modified_files"] = sorted(
-            {m for r in results for m in r.metadata.get("modified_files") or ()}
+        parts = [facts_of(r) for r in results]
+        merged = replace_result(merge_results(results), tool_name=call.name)
+        return with_facts(
+            merged,
+            files=len(files),
+            modified_files=sorted({m for f in parts for m in f.modified_files or ()}),
+            returncodes=[c for f in parts for c in f.returncodes or ()],
+            **({"cached": True} if all(f.cached for f in parts) else {}),
         )
-        merged.metadata["returncodes"] = [
-            c for r in results for c in r.metadata.get("returncodes") or ()
-        ]
-        if all(r.metadata.get("cached") for r in results):
-            merged.metadata["cached"] = True
-        return merged
 
     return ShardedTool(split, merge, max_shards=min(8, len(files) // MIN_FILES_PER_SHARD))
 
@@ -174,5 +172,4 @@ def _replay(stored: Mapping[str, Any], name: str) -> ToolResult | None:
         )
     except (KeyError, TypeError, ValueError):
         return None
-    result.metadata["cached"] = True
-    return result
+    return with_facts(result, cached=True)
