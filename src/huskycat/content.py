@@ -157,6 +157,7 @@ def _snapshot(folder: str, started: int, outputs: list[bytes], *, vouch: bool) -
     ids: dict[str, str] = {}
     executables: set[str] = set()
     files: list[str] = []
+    repeated = False  # whether a name may be listed twice (an unmerged file's stages)
     # One decode for the whole listing: as os.fsdecode would each name, far cheaper.
     for record in _decode(staged).split("\0"):
         # "<tag> <mode> <id> <stage>\t<path>": fixed widths up to the id's end.
@@ -176,6 +177,7 @@ def _snapshot(folder: str, started: int, outputs: list[bytes], *, vouch: bool) -
             # Changed, a symlink, unmerged (once per stage), or an entry git does not
             # look at in the work tree (assume-unchanged, skip-worktree).
             files.append(name)
+            repeated = repeated or stage != "0"
     # The id's width tells the hash: 40 hex digits for SHA-1, 64 for SHA-256.
     width = staged.find(b" ", staged.find(b" ", 2) + 1) - staged.find(b" ", 2) - 1
     algorithm = "sha256" if width == 64 else "sha1" if staged else object_format(folder)
@@ -200,7 +202,8 @@ def _snapshot(folder: str, started: int, outputs: list[bytes], *, vouch: bool) -
         started_ns=started,
         algorithm=algorithm,
         ids=ids,
-        files=tuple(sorted({*files, *new})),
+        # Sorted (git's order already, mostly); no set unless a name may be repeated.
+        files=tuple(sorted(dict.fromkeys([*files, *new]) if repeated else [*files, *new])),
         executables=frozenset(executables).intersection(ids),
     )
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from huskycat import __version__
 from huskycat.cache import fingerprint, keys
@@ -24,6 +25,9 @@ from huskycat.tools import runner
 from huskycat.tools.base import ToolSpec
 from huskycat.tools.call import ToolCall
 from huskycat.tools.catalog import CATALOG
+
+if TYPE_CHECKING:
+    from huskycat.planning import Plan
 
 # Name -> normal name, for the life of the process: every tool of a run asks for the
 # same files, several times each.
@@ -66,10 +70,15 @@ class Lookup:
     """What the cache knows of one run of a tool; made by :func:`lookup`.
 
     ``result`` is the stored result when nothing changed. Otherwise, if ``run_needed``,
-    run ``misses`` with :meth:`run` (all at once, or split into shards whose results are
-    merged), then hand the fresh result to :meth:`finish`, which merges in the files
-    found in the cache and stores what may be stored. With no cache, ``misses`` are all
-    the files and :meth:`finish` returns the fresh result unchanged.
+    run ``misses`` with :meth:`run` (all at once, or split into parts whose results are
+    handed to :meth:`part_done` as each ends and then merged), then hand the fresh
+    result to :meth:`finish`, which merges in the files found in the cache and stores
+    what may be stored. With no cache, ``misses`` are all the files and :meth:`finish`
+    returns the fresh result unchanged.
+
+    A file-local tool's files are stored as their parts end, so that a part's rows are
+    made while other parts still run; their keys are taken in a background thread when
+    the store holds nothing of the tool (a first run), while the tool runs.
     """
 
     def __init__(self, cache: Cache | None, call: ToolCall) -> None:
@@ -86,18 +95,64 @@ class Lookup:
         self._before: dict[str, str | None] = {}
         self._file_keys: dict[str, str] = {}
         self._run_key: str | None = None
+        self._tool_key = ""
         self._project: object | None = None
         self._metadata: dict[str, Any] = {}
         self._normals: dict[str, str] = {}  # name -> normal name, of the readable files
+        self._chains: dict[str, str] = {}  # folder -> digest of its configuration chain
+        self._keying: threading.Thread | None = None  # takes _file_keys in the background
+        self._lock = threading.Lock()
+        self._parts = 0  # parts whose files were stored (part_done)
+        self._unchanged = 0  # files of those parts found unchanged after the tool ran
+        self._whole_ok = True  # every part could be stored: the whole run may be too
 
     def run(self, files: Sequence[str]) -> ToolResult:
         """:func:`runner.run_call` of this call over ``files``."""
         version_of = self.cache.version_of if self.cache is not None else runner.tool_version
         return runner.run_call(self.call.on(files), version_of=version_of)
 
+    def part_done(self, files: Sequence[str], fresh: ToolResult) -> None:
+        """Store the rows of ``files``, a part of the misses that ``fresh`` ran over, as
+        soon as it ends (called from the part's own thread). The files changed since
+        they were looked up are left out."""
+        cache = self.cache
+        if cache is None or not self._per_file:
+            return
+        stored = fresh.status in (ToolStatus.SUCCESS, ToolStatus.FAILED)
+        states = (
+            file_states(fresh, [self._normals.get(f) or _normal(f) for f in files])
+            if stored and fresh.outcome != OUTCOME_ERROR
+            else None
+        )
+        unchanged = 0
+        if states is not None:
+            after = fingerprint.file_digests(self.root, files)
+            keys = self._keys()
+            before = self._before
+            rows: list[tuple[str, object]] = []
+            for name in files:
+                found = after[name]
+                if found is None or found != before[name]:
+                    continue
+                unchanged += 1
+                # A file whose verdict alone is unknown (clean None) is stored too: its
+                # diagnostics serve a replay of the whole run; it is no hit on its own.
+                key = keys.get(name)
+                state = states.get(self._normals[name]) if key is not None else None
+                if state is not None and key is not None:
+                    rows.append((key, state.to_row()))
+            if rows:
+                rows.append((_marker_key(self._tool_key), 1))  # the store knows the tool
+                cache.put_many(rows)
+        with self._lock:
+            self._parts += 1
+            self._unchanged += unchanged
+            self._whole_ok = self._whole_ok and states is not None
+
     def finish(self, fresh: ToolResult | None) -> ToolResult:
         """The tool's result: ``fresh`` (None when nothing ran) with the cached files
-        merged in. Stores what may be stored."""
+        merged in. Stores what may be stored: the files of a run not handed over in parts
+        (:meth:`part_done`), and the whole run."""
         if fresh is not None and fresh.status not in (ToolStatus.SUCCESS, ToolStatus.FAILED):
             return fresh  # skipped: not installed
         if fresh is None or self._hits:
@@ -105,26 +160,23 @@ class Lookup:
             merged.metadata["files"] = self.total
         else:
             merged = fresh
+        if fresh is not None and self._parts == 0:
+            self.part_done(self.misses, fresh)
         keyed = self._per_file or self._run_key is not None
         if self.cache is not None and keyed and (fresh is None or fresh.outcome != OUTCOME_ERROR):
             self._store(self.cache, fresh, merged)
         return merged
 
     def _store(self, cache: Cache, fresh: ToolResult | None, merged: ToolResult) -> None:
-        after = fingerprint.file_digests(self.root, self.misses)
-        unchanged = [f for f in self.misses if after[f] is not None and after[f] == self._before[f]]
-        if self._per_file and fresh is not None:
-            states = file_states(fresh, [self._normals.get(f) or _normal(f) for f in self.misses])
-            if states is None:
-                return  # not split by file: neither its files nor the run can be replayed
-            for name in unchanged:
-                # A file whose verdict alone is unknown (clean None) is stored too: its
-                # diagnostics serve a replay of the whole run; it is no hit on its own.
-                key = self._file_keys.get(name)
-                state = states.get(self._normals[name]) if key is not None else None
-                if state is not None and key is not None:
-                    cache.put(key, state.to_row())
-        if self._run_key is None or len(unchanged) < len(self.misses):
+        """Store the whole run's entry when every file it ran over was stored."""
+        if self._per_file:
+            if fresh is not None and not (self._whole_ok and self._unchanged == len(self.misses)):
+                return
+        else:
+            after = fingerprint.file_digests(self.root, self.misses)
+            if any(after[f] is None or after[f] != self._before[f] for f in self.misses):
+                return
+        if self._run_key is None:
             return
         if merged.metadata.get("modified_files"):
             return
@@ -140,70 +192,98 @@ class Lookup:
             entry["noted"] = sorted({d.file for d in merged.diagnostics})
         cache.put(self._run_key, entry)
 
+    def _keys(self) -> dict[str, str]:
+        """Every readable file's key, once the background thread (if any) took them."""
+        keying = self._keying
+        if keying is not None:
+            keying.join()
+        return self._file_keys
+
+    def _take_keys(self, names: Sequence[str]) -> None:
+        tool_key, chains, normals, before = (
+            self._tool_key,
+            self._chains,
+            self._normals,
+            self._before,
+        )
+        keys = self._file_keys
+        for name in names:
+            normal = normals.get(name)
+            content = before[name]
+            if normal is not None and content is not None:
+                keys[name] = _file_key(tool_key, normal, content, chains[normal.rpartition("/")[0]])
+
     def _look_up_files(self, cache: Cache, tool_key: str) -> None:
         self._per_file = True
+        self._tool_key = tool_key
+        names = list(self._before)
+        readable = [n for n, c in self._before.items() if c is not None]
+        ids = [c for c in self._before.values() if c is not None]
+        normals = _normals_of(readable)
+        self._normals = dict(zip(readable, normals))
         # Files in one folder share its configuration chain: taken once per folder.
         memo: dict[str, list[tuple[str, str, str | None]]] = {}
-        chains: dict[str, str] = {}
-        normals = self._normals
-        whole = hashlib.sha256(f"{tool_key}\0run\0".encode())
-        parts: list[str] = []
-        complete = True
-        for name, content in self._before.items():
-            if content is None:
-                complete = False
-                continue
-            normal = normals[name] = _normal(name)
-            folder = normal.rpartition("/")[0]
-            chain = chains.get(folder)
-            if chain is None:
-                nested = fingerprint.nested_config_digests(
-                    self.root, normal, self.spec.config_files, memo
-                )
-                chain = chains[folder] = key_of(nested)
-            parts.append(f"{normal}\0{content}\0{chain}\n")
-        if complete:
+        chains = self._chains
+        for folder in sorted({normal.rpartition("/")[0] for normal in normals}):
+            nested = fingerprint.nested_config_digests(
+                self.root, folder + "/", self.spec.config_files, memo
+            )
+            chains[folder] = key_of(nested)
+        wanted = [_marker_key(tool_key)]
+        if len(readable) == len(names):
             # The whole run's key: every file's name, content and configuration chain in
             # one digest, so that a run with nothing changed is one row, read with one
-            # query, and no per-file key or object (see _replay_whole).
-            whole.update("".join(parts).encode("utf-8", "surrogateescape"))
+            # query, and no per-file key or object (see _replay_whole). Joined rather than
+            # formatted per file: names hold no NUL, ids are hex, and each file's chain is
+            # its folder's.
+            whole = hashlib.sha256(f"{tool_key}\0run\0".encode())
+            whole.update("\0".join(normals).encode("utf-8", "surrogateescape") + b"\1")
+            whole.update("\0".join(ids).encode() + b"\1")
+            whole.update("".join(f"{f}\0{c}\0" for f, c in chains.items()).encode())
             self._run_key = whole.hexdigest()
-            if self._replay_whole(cache, tool_key, chains):
-                return
-        del parts
-        for name, normal in normals.items():
-            content = self._before[name]
-            assert content is not None  # normals holds the readable files only
-            chain = chains[normal.rpartition("/")[0]]
-            self._file_keys[name] = _file_key(tool_key, normal, content, chain)
-        stored = cache.get_many(self._file_keys.values())
+            wanted.append(self._run_key)
+        stored = cache.get_many(wanted)
+        if self._run_key in stored and self._replay_whole(cache, stored[self._run_key]):
+            return
+        if wanted[0] not in stored:
+            # The store holds nothing of this tool (a first run): every file misses, and
+            # the keys to store them under are taken while the tool runs.
+            self._keying = threading.Thread(
+                target=self._take_keys, args=(readable,), name="huskycat-cache-keys", daemon=True
+            )
+            self._keying.start()
+            cache.count(0, len(self.misses))
+            return
+        self._take_keys(readable)
+        found = cache.get_many(self._file_keys.values())
         states: dict[str, FileState] = {}
         misses = []
         for name in self.misses:
             key = self._file_keys.get(name)
-            state = FileState.from_row(normals[name], stored[key]) if key in stored else None
+            if key is None or key not in found:
+                misses.append(name)
+                continue
+            normal = self._normals[name]
+            state = FileState.from_row(normal, found[key])
             if state is None:
                 misses.append(name)
             else:
-                states[normals[name]] = state
+                states[normal] = state
         unknown = {n for n, state in states.items() if state.clean is None}
         if unknown:
-            misses += [name for name in self.misses if normals.get(name) in unknown]
+            misses += [name for name in self.misses if self._normals.get(name) in unknown]
         self._hits = {n: state for n, state in states.items() if n not in unknown}
         missed = set(misses)
         self.misses = tuple(name for name in self.misses if name in missed)
         self.run_needed = bool(misses)
         cache.count(len(self._hits), len(self.misses))
 
-    def _replay_whole(self, cache: Cache, tool_key: str, chains: Mapping[str, str]) -> bool:
-        """Replay the whole run's entry when it is stored: its diagnostics are read from
-        the rows of the files it names as having any (``noted``), the only files whose
-        keys are taken. False (nothing replayed) when the entry or one of those rows is
-        missing or does not read."""
+    def _replay_whole(self, cache: Cache, stored: object) -> bool:
+        """Replay the whole run's entry ``stored``: its diagnostics are read from the
+        rows of the files it names as having any (``noted``), the only files whose keys
+        are taken. False (nothing replayed) when one of those rows is missing or does
+        not read."""
         assert self._run_key is not None
-        stored = cache.get(self._run_key)
-        if stored is None:
-            return False
         noted = stored.get("noted") if isinstance(stored, dict) else None
         if not isinstance(noted, list) or not all(isinstance(n, str) for n in noted):
             return False
@@ -211,12 +291,13 @@ class Lookup:
             {self._normals[n]: c for n, c in self._before.items() if c is not None} if noted else {}
         )
         keys: dict[str, str] = {}
+        chains = self._chains
         for normal in noted:
             content = contents.get(normal)
             if content is None:
                 return False  # the entry names a file this run does not have
             chain = chains[normal.rpartition("/")[0]]
-            keys[normal] = _file_key(tool_key, normal, content, chain)
+            keys[normal] = _file_key(self._tool_key, normal, content, chain)
         rows = cache.get_many(keys.values()) if keys else {}
         diagnostics: list[Diagnostic] = []
         for normal, key in keys.items():
@@ -231,12 +312,8 @@ class Lookup:
             # Now and then (every few runs), the files' rows are marked as used too, so
             # that eviction keeps them while their whole run is replayed: they are what
             # a run with one file changed reads.
-            cache.mark_used(
-                _file_key(tool_key, normal, content, chains[normal.rpartition("/")[0]])
-                for normal, content in (
-                    (self._normals[n], c) for n, c in self._before.items() if c is not None
-                )
-            )
+            self._take_keys(list(self._before))
+            cache.mark_used(self._file_keys.values())
         self.result, self.misses, self.run_needed = result, (), False
         cache.count(self.total, 0)
         return True
@@ -264,6 +341,65 @@ class Lookup:
             cache.count(1, 0)
         else:
             cache.count(0, 1)
+
+
+def _marker_key(tool_key: str) -> str:
+    """The key of the row that says the store holds files of the tool ``tool_key``."""
+    return hashlib.sha256(f"{tool_key}\0stored\0".encode()).hexdigest()
+
+
+# What a name that is not normal holds, with NUL before and after each name: "." or
+# ".." as a part, an empty part (a doubled, leading or trailing "/").
+_NOT_NORMAL = (
+    "/./",
+    "/../",
+    "\0./",
+    "\0../",
+    "/.\0",
+    "/..\0",
+    "\0.\0",
+    "\0..\0",
+    "//",
+    "\0/",
+    "/\0",
+)
+
+
+def _normals_of(names: Sequence[str]) -> list[str]:
+    """:func:`_normal` of each of ``names``: the names themselves when none needs
+    normalizing (git's listings), found by a few searches over all of them at once."""
+    joined = "\0" + "\0".join(names) + "\0"
+    if os.sep == "/" and not any(part in joined for part in _NOT_NORMAL):
+        return list(names)
+    return [_normal(name) for name in names]
+
+
+def changes_no_files(plan: Plan) -> bool:
+    """Whether no tool of ``plan`` may change a file while the run goes on: catalog
+    tools run with their own commands, none of them fixing. A hook, a custom command or
+    a fixer may (then every lookup looks at the files again)."""
+    for tool in plan.tools.values():
+        if tool.skip_reason is not None:
+            continue
+        if tool.run is not None or tool.name not in CATALOG or tool.settings.command is not None:
+            return False
+        if plan.fix and tool.spec.writes_files:
+            return False
+    return True
+
+
+def _contents(cache: Cache, root: Path, names: Sequence[str]) -> dict[str, str | None]:
+    """``name -> content id`` of ``names``: from the listing the run trusts (see
+    :meth:`Cache.trust_listing`) without a look at the files, the rest as
+    :func:`fingerprint.file_digests` takes them."""
+    listed = cache.listed(root)
+    if listed is None:
+        return fingerprint.file_digests(root, names)
+    found: dict[str, str | None] = dict(zip(names, map(listed.get, names)))
+    rest = [name for name, content in found.items() if content is None]
+    if rest:
+        found.update(fingerprint.file_digests(root, rest))
+    return found
 
 
 def lookup(
@@ -325,10 +461,11 @@ def lookup_call(cache: Cache | None, call: ToolCall) -> Lookup:
         }
     )
     found._metadata = {"argv": list(resolved.argv), "version": version, "batches": 0}
-    found._before = fingerprint.file_digests(root, found.misses)
     if is_file_local(spec):
+        found._before = _contents(cache, root, found.misses)
         found._look_up_files(cache, tool_key)
     else:
+        found._before = fingerprint.file_digests(root, found.misses)
         found._look_up_project(cache, tool_key)
     return found
 
