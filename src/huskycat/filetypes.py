@@ -161,13 +161,14 @@ class FileTypes:
             kind = "x" if name in self._executables else "f"
         else:
             found, kind = self._identify(name)
-        known = self._known.get(name)
+        remembered = self._loaded if self._loaded is not None else self._known
+        known = remembered.get(name)
         if known is not None and found is not None and known[0] == found and known[1] == kind:
             tags = known[2]
         else:
             tags = tags_for(self._root + name, kind)
             if found is not None and kind != "l":
-                self._known[name] = (found, kind, tags)
+                remembered[name] = (found, kind, tags)
                 self._changed = True
         self._seen[name] = tags
         return tags

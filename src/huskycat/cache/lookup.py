@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from huskycat import __version__
 from huskycat.cache import fingerprint, keys
-from huskycat.cache.merge import FileState, file_states, merge_cached, replay
+from huskycat.cache.merge import CLEAN, FileState, file_states, merge_cached, replay
 from huskycat.cache.store import FORMAT_VERSION, Cache, key_of
 from huskycat.core.results import OUTCOME_ERROR, Diagnostic, ToolResult, ToolStatus
 from huskycat.tools import runner
@@ -140,7 +140,7 @@ class Lookup:
                 key = keys.get(name)
                 state = states.get(self._normals[name]) if key is not None else None
                 if state is not None and key is not None:
-                    rows.append((key, state.to_row()))
+                    rows.append((key, _CLEAN_ROW if state is CLEAN else state.to_row()))
             if rows:
                 rows.append((_marker_key(self._tool_key), 1))  # the store knows the tool
                 cache.put_many(rows)
@@ -341,6 +341,9 @@ class Lookup:
             cache.count(1, 0)
         else:
             cache.count(0, 1)
+
+
+_CLEAN_ROW = CLEAN.to_row()  # most files' row, made once
 
 
 def _marker_key(tool_key: str) -> str:

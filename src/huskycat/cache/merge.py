@@ -88,7 +88,7 @@ class FileState:
 
 
 _CLEAN_ROW = [1, []]
-_CLEAN = FileState(True)
+CLEAN = _CLEAN = FileState(True)  # a clean file with nothing in the summary: most files
 
 
 def _int_or_none(value: object) -> bool:
