@@ -175,6 +175,7 @@ class Bench:
                 self.forget(kept)
                 time.sleep(2.1)  # the files put back are older than the index again
                 self.git(kept, "update-index", "-q", "--refresh")
+                time.sleep(2.1)  # and the index older than a run, as usual
                 return kept
             shutil.rmtree(kept, ignore_errors=True)
         root = (self.repos or self.scratch) / name

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -207,3 +208,40 @@ def test_a_damaged_choices_file_is_ignored(repo: GitRepo) -> None:
     make_executable(repo)
     repo.commit("mode")
     assert flagged(ruff(repo)) == ["bin/tool", "pkg/b.py"]
+
+
+def test_git_tells_which_listed_files_were_written_since_the_listing(repo: GitRepo) -> None:
+    # Only about an index written well before the listing, and only that index.
+    root = repo.path
+    assert content.changed_since(content.snapshot(root, fresh=True)) is None  # just written
+    time.sleep(content.RACY_NS / 1e9 + 0.1)
+    taken = content.snapshot(root, fresh=True)
+    assert content.changed_since(taken) == frozenset()
+    repo.write("pkg/a.py", "VALUE = 2\n")
+    assert content.changed_since(taken) == {"pkg/a.py"}
+    repo.git("update-index", "--refresh", check=False)  # the index rewritten
+    assert content.changed_since(taken) is None
+
+
+def test_rows_of_listed_files_are_stored_after_git_s_look_at_them(repo: GitRepo) -> None:
+    # The index is older than the listing by the margin: one `git diff-files` tells which
+    # listed files were written while the tool ran. The one edited is not stored under
+    # its listed id; the others are, and a later run replays them.
+    root = repo.path
+    files = ["pkg/a.py", "pkg/b.py"]
+    time.sleep(content.RACY_NS / 1e9 + 0.1)
+    taken = content.snapshot(root, fresh=True)
+    with Cache.for_root(root) as cache:
+        cache.trust_listing(root)
+        repo.write("pkg/a.py", "import sys\n")
+        seen = cached_run_tool(cache, CATALOG["ruff"], files, root=root)
+        assert sorted(d.file for d in seen.diagnostics) == files
+    assert content.changed_since(taken) == {"pkg/a.py"}
+    repo.write("pkg/a.py", FILES["pkg/a.py"])
+    content.snapshot(root, fresh=True)
+    with Cache.for_root(root) as cache:
+        cache.trust_listing(root)
+        found = lookup(cache, CATALOG["ruff"], files, root=root)
+        assert found.misses == ("pkg/a.py",)  # pkg/b.py was stored, pkg/a.py not
+        again = found.finish(merge_results([found.run(found.misses)]))
+    assert [d.file for d in again.diagnostics] == ["pkg/b.py"]

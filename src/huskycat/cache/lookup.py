@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from huskycat import __version__
+from huskycat import __version__, content
 from huskycat.cache import fingerprint, keys
 from huskycat.cache.merge import CLEAN, FileState, file_states, merge_cached, replay
 from huskycat.cache.store import FORMAT_VERSION, Cache, key_of
@@ -105,6 +105,9 @@ class Lookup:
         self._parts = 0  # parts whose files were stored (part_done)
         self._unchanged = 0  # files of those parts found unchanged after the tool ran
         self._whole_ok = True  # every part could be stored: the whole run may be too
+        # Rows of files whose ids came from the listing the run trusts, (name, key, row):
+        # looked at once for all parts, when the tool ends (see _settle).
+        self._deferred: list[tuple[str, str, object]] = []
 
     def run(self, files: Sequence[str]) -> ToolResult:
         """:func:`runner.run_call` of this call over ``files``."""
@@ -125,22 +128,32 @@ class Lookup:
             else None
         )
         unchanged = 0
+        deferred: list[tuple[str, str, object]] = []
         if states is not None:
-            after = fingerprint.file_digests(self.root, files)
             keys = self._keys()
+            listing = cache.listing(self.root)
+            listed = listing.ids if listing is not None else {}
             before = self._before
             rows: list[tuple[str, object]] = []
+            now = [name for name in files if name not in listed] if listed else files
+            after = fingerprint.file_digests(self.root, now) if now else {}
             for name in files:
-                found = after[name]
-                if found is None or found != before[name]:
-                    continue
-                unchanged += 1
                 # A file whose verdict alone is unknown (clean None) is stored too: its
                 # diagnostics serve a replay of the whole run; it is no hit on its own.
                 key = keys.get(name)
                 state = states.get(self._normals[name]) if key is not None else None
+                row = None
                 if state is not None and key is not None:
-                    rows.append((key, _CLEAN_ROW if state is CLEAN else state.to_row()))
+                    row = _CLEAN_ROW if state is CLEAN else state.to_row()
+                if name in after:
+                    found = after[name]
+                    if found is None or found != before[name]:
+                        continue
+                    unchanged += 1
+                    if row is not None and key is not None:
+                        rows.append((key, row))
+                else:
+                    deferred.append((name, key or "", row))
             if rows:
                 rows.append((_marker_key(self._tool_key), 1))  # the store knows the tool
                 cache.put_many(rows)
@@ -148,6 +161,29 @@ class Lookup:
             self._parts += 1
             self._unchanged += unchanged
             self._whole_ok = self._whole_ok and states is not None
+            self._deferred.extend(deferred)
+
+    def _settle(self, cache: Cache) -> None:
+        """Store the deferred rows of the files found unchanged since the listing: by one
+        ``git diff-files`` for them all when it can tell (see
+        :func:`huskycat.content.changed_since`), else by a look at each."""
+        deferred, self._deferred = self._deferred, []
+        if not deferred:
+            return
+        listing = cache.listing(self.root)
+        changed = content.changed_since(listing) if listing is not None else None
+        if changed is None:
+            after = fingerprint.file_digests(self.root, [name for name, _, _ in deferred])
+            kept = [
+                d for d in deferred if after[d[0]] is not None and after[d[0]] == self._before[d[0]]
+            ]
+        else:
+            kept = [d for d in deferred if d[0] not in changed]
+        self._unchanged += len(kept)
+        rows = [(key, row) for _, key, row in kept if row is not None and key]
+        if rows:
+            rows.append((_marker_key(self._tool_key), 1))
+            cache.put_many(rows)
 
     def finish(self, fresh: ToolResult | None) -> ToolResult:
         """The tool's result: ``fresh`` (None when nothing ran) with the cached files
@@ -162,6 +198,8 @@ class Lookup:
             merged = fresh
         if fresh is not None and self._parts == 0:
             self.part_done(self.misses, fresh)
+        if self.cache is not None:
+            self._settle(self.cache)
         keyed = self._per_file or self._run_key is not None
         if self.cache is not None and keyed and (fresh is None or fresh.outcome != OUTCOME_ERROR):
             self._store(self.cache, fresh, merged)

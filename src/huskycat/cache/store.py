@@ -121,7 +121,7 @@ class Cache:
         self._touch: set[bytes] = set()  # read by this run and last used long ago
         self._hits = 0
         self._misses = 0
-        self._listings: dict[str, Mapping[str, str]] = {}
+        self._listings: dict[str, content.Snapshot] = {}
 
     @classmethod
     def for_root(cls, root: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Cache:
@@ -210,11 +210,16 @@ class Cache:
         found unchanged after the tool ran."""
         taken = content.snapshot(root, take=False)
         if taken is not None:
-            self._listings[taken.root] = taken.ids
+            self._listings[taken.root] = taken
+
+    def listing(self, root: Path | str) -> content.Snapshot | None:
+        """The listing :meth:`trust_listing` allowed for ``root``; None when none was."""
+        return self._listings.get(os.path.abspath(root))
 
     def listed(self, root: Path | str) -> Mapping[str, str] | None:
         """The ids :meth:`trust_listing` allowed for ``root``; None when not allowed."""
-        return self._listings.get(os.path.abspath(root))
+        taken = self.listing(root)
+        return None if taken is None else taken.ids
 
     def count(self, hits: int, misses: int) -> None:
         """Add to this run's hits and misses (shown by ``huskycat cache stats``)."""
