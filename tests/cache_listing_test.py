@@ -26,6 +26,7 @@ from huskycat.core.results import ToolResult
 from huskycat.planning import build_plan
 from huskycat.tools.catalog import CATALOG
 from huskycat.tools.merge import merge_results
+from huskycat.tools.runner import run_tool
 from tests.cli_run_test import run_json
 from tests.conftest import GitRepo
 
@@ -245,3 +246,49 @@ def test_rows_of_listed_files_are_stored_after_git_s_look_at_them(repo: GitRepo)
         assert found.misses == ("pkg/a.py",)  # pkg/b.py was stored, pkg/a.py not
         again = found.finish(merge_results([found.run(found.misses)]))
     assert [d.file for d in again.diagnostics] == ["pkg/b.py"]
+
+
+def test_a_run_with_a_few_files_changed_starts_from_the_last_whole_run(
+    git_repo: GitRepo,
+) -> None:
+    # The files of folders unchanged since the tool's last whole run are hits without a
+    # key each (a noted file's diagnostics read from its row); the changed folders' files
+    # are looked up one by one. Whatever changed, the result is a fresh run's.
+    git_repo.write("pyproject.toml", PYPROJECT)
+    names = [f"pkg/s{i // 4}/m{i % 4}.py" for i in range(16)]
+    for name in names:
+        git_repo.write(name, "import os\n" if name == "pkg/s1/m2.py" else "X = 1\n")
+    git_repo.commit("files")
+    root = git_repo.path
+
+    def once(files: list[str]) -> tuple[tuple[str, ...], list[str]]:
+        content.forget()
+        with Cache.for_root(root) as cache:
+            found = lookup(cache, CATALOG["ruff"], files, root=root)
+            if found.result is not None:
+                return (), [d.file for d in found.result.diagnostics]
+            misses = found.misses
+            fresh = found.run(misses) if found.run_needed else None
+            result = found.finish(merge_results([fresh]) if fresh is not None else None)
+        plain = run_tool(CATALOG["ruff"], files, root=root)
+        assert [d.file for d in result.diagnostics] == [d.file for d in plain.diagnostics]
+        assert (result.errors, result.status) == (plain.errors, plain.status)
+        return misses, [d.file for d in result.diagnostics]
+
+    assert once(names) == (tuple(names), ["pkg/s1/m2.py"])
+    assert once(names) == ((), ["pkg/s1/m2.py"])  # replayed whole
+    git_repo.write("pkg/s3/m0.py", "import sys\n")  # edited
+    assert once(names) == (("pkg/s3/m0.py",), ["pkg/s1/m2.py", "pkg/s3/m0.py"])
+    git_repo.write("pkg/s1/m2.py", "X = 2\n")  # the noted file fixed
+    assert once(names) == (("pkg/s1/m2.py",), ["pkg/s3/m0.py"])
+    git_repo.write("pkg/s0/new.py", "import json\n")  # added: its folder looked up
+    assert once([*names, "pkg/s0/new.py"]) == (
+        ("pkg/s0/new.py",),
+        ["pkg/s0/new.py", "pkg/s3/m0.py"],
+    )
+    (root / "pkg/s3/m0.py").rename(root / "pkg/s2/m9.py")  # moved to another folder
+    moved = [n for n in names if n != "pkg/s3/m0.py"] + ["pkg/s0/new.py", "pkg/s2/m9.py"]
+    assert once(sorted(moved)) == (("pkg/s2/m9.py",), ["pkg/s0/new.py", "pkg/s2/m9.py"])
+    git_repo.write("pkg/s1/ruff.toml", '[lint]\nselect = ["E"]\n')  # its folder's config
+    misses, _ = once(sorted(moved))
+    assert misses == tuple(n for n in sorted(moved) if n.startswith("pkg/s1/"))

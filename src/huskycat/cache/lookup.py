@@ -20,11 +20,13 @@ from huskycat import __version__, content
 from huskycat.cache import fingerprint, keys
 from huskycat.cache.merge import CLEAN, FileState, file_states, merge_cached, replay
 from huskycat.cache.store import FORMAT_VERSION, Cache, key_of
+from huskycat.core import summary as summaries
 from huskycat.core.results import OUTCOME_ERROR, Diagnostic, ToolResult, ToolStatus
 from huskycat.tools import runner
 from huskycat.tools.base import ToolSpec
 from huskycat.tools.call import ToolCall
 from huskycat.tools.catalog import CATALOG
+from huskycat.tools.merge import summary_of
 
 if TYPE_CHECKING:
     from huskycat.planning import Plan
@@ -108,6 +110,7 @@ class Lookup:
         # Rows of files whose ids came from the listing the run trusts, (name, key, row):
         # looked at once for all parts, when the tool ends (see _settle).
         self._deferred: list[tuple[str, str, object]] = []
+        self._folders: dict[str, str] | None = None  # see _folder_digests
 
     def run(self, files: Sequence[str]) -> ToolResult:
         """:func:`runner.run_call` of this call over ``files``."""
@@ -228,7 +231,85 @@ class Lookup:
             del stored["diagnostics"]  # stored once: in the files' rows, read on a replay
             # The files whose rows hold diagnostics: the only rows a replay reads.
             entry["noted"] = sorted({d.file for d in merged.diagnostics})
+            # What the next run with a few files changed starts from (_look_up_delta):
+            # each folder's files, and whether every other file's row is a clean one.
+            entry["folders"] = self._folder_digests()
+            entry["plain"] = not any(
+                isinstance(p, str) or (p.of == summaries.OF_FILES and p.files is not None)
+                for p in summary_of(merged)
+            )
+            cache.put(_marker_key(self._tool_key), {"last": self._run_key})
         cache.put(self._run_key, entry)
+
+    def _folder_digests(self) -> dict[str, str]:
+        """Folder -> a digest of its files' names and ids and its configuration chain."""
+        if self._folders is None:
+            groups: dict[str, list[str]] = {}
+            before = self._before
+            for name, normal in self._normals.items():
+                groups.setdefault(normal.rpartition("/")[0], []).append(f"{normal}\0{before[name]}")
+            chains = self._chains
+            self._folders = {
+                folder: hashlib.blake2b(
+                    f"{chains[folder]}\0{chr(1).join(files)}".encode("utf-8", "surrogateescape"),
+                    digest_size=12,
+                ).hexdigest()
+                for folder, files in groups.items()
+            }
+        return self._folders
+
+    def _look_up_delta(self, cache: Cache, last: object) -> list[str] | None:
+        """The files to look up one by one, given the tool's last whole run ``last`` (the
+        value of its marker row): those in folders whose files, ids or configuration
+        changed since. The files of the other folders are hits, as that run found them:
+        clean, or as the rows of the files it noted say. None when there is no such run
+        to start from (then every file is looked up)."""
+        previous = last.get("last") if isinstance(last, dict) else None
+        if not isinstance(previous, str) or not self._normals or self._run_key is None:
+            return None
+        entry = cache.get(previous)
+        if not isinstance(entry, dict) or entry.get("plain") is not True:
+            return None
+        folders, noted = entry.get("folders"), entry.get("noted")
+        if not isinstance(folders, dict) or not isinstance(noted, list):
+            return None
+        now = self._folder_digests()
+        kept = {folder for folder, digest in now.items() if folders.get(folder) == digest}
+        if not kept:
+            return None
+        rest = [n for n in self.misses if self._normals.get(n, "\0").rpartition("/")[0] not in kept]
+        noted_here = [n for n in noted if isinstance(n, str) and n.rpartition("/")[0] in kept]
+        # The noted files' rows: read by key, as on a replay of the whole run.
+        by_normal = {normal: name for name, normal in self._normals.items()}
+        self._take_keys([by_normal[n] for n in noted_here if n in by_normal])
+        if len(self._file_keys) < len(noted_here):
+            return None  # that run names a file this one does not have there
+        rows = cache.get_many(self._file_keys[by_normal[n]] for n in noted_here)
+        states: dict[str, FileState] = {}
+        for normal in noted_here:
+            row = rows.get(self._file_keys[by_normal[normal]])
+            state = FileState.from_row(normal, row) if row is not None else None
+            if state is None:
+                return None
+            states[normal] = state
+        self._file_keys.clear()
+        hits = dict.fromkeys(
+            (normal for name, normal in self._normals.items() if normal.rpartition("/")[0] in kept),
+            CLEAN,
+        )
+        hits.update(states)
+        unknown = [n for n, state in hits.items() if state.clean is None]
+        for normal in unknown:
+            del hits[normal]
+        if unknown:
+            again = {by_normal[n] for n in unknown}
+            rest += [n for n in self.misses if n in again]
+        self._hits = hits
+        if cache.stale(previous):
+            self._take_keys(list(self._normals))
+            cache.mark_used(self._file_keys.values())
+            self._file_keys.clear()
+        return rest
 
     def _keys(self) -> dict[str, str]:
         """Every readable file's key, once the background thread (if any) took them."""
@@ -292,11 +373,14 @@ class Lookup:
             self._keying.start()
             cache.count(0, len(self.misses))
             return
-        self._take_keys(readable)
+        rest = self._look_up_delta(cache, stored[wanted[0]])
+        if rest is None:
+            rest = list(self.misses)
+        self._take_keys([name for name in rest if name in self._normals])
         found = cache.get_many(self._file_keys.values())
-        states: dict[str, FileState] = {}
+        states: dict[str, FileState] = self._hits
         misses = []
-        for name in self.misses:
+        for name in rest:
             key = self._file_keys.get(name)
             if key is None or key not in found:
                 misses.append(name)
@@ -311,6 +395,9 @@ class Lookup:
         if unknown:
             misses += [name for name in self.misses if self._normals.get(name) in unknown]
         self._hits = {n: state for n, state in states.items() if n not in unknown}
+        for name in misses:  # the files run again are stored under their own keys
+            if name not in self._file_keys:
+                self._take_keys([name])
         missed = set(misses)
         self.misses = tuple(name for name in self.misses if name in missed)
         self.run_needed = bool(misses)
