@@ -40,6 +40,7 @@ says otherwise.
 
     python benchmarks/scale.py [--sizes 1000,10000] [--pair-size 20000] [--repeats 3]
     python benchmarks/scale.py --sizes 1000,10000,100000      # issue 7's full set
+    python benchmarks/scale.py --sizes 100000 --repos /tmp/scale-repos   # kept, reused
 
 About 3 minutes with the defaults on 2 CPUs; the 100,000-file repository adds about 5.
 """
@@ -108,8 +109,9 @@ def children_cpu() -> float:
 class Bench:
     """The scratch folder, environment and programs of one benchmark run."""
 
-    def __init__(self, scratch: Path) -> None:
+    def __init__(self, scratch: Path, repos: Path | None = None) -> None:
         self.scratch = scratch
+        self.repos = repos  # where generated repositories are kept and reused
         self.bin = Path(sys.executable).parent
         self.ruff = self._program("ruff")
         self.flake8 = self._program("flake8")
@@ -164,8 +166,19 @@ class Bench:
         )
 
     def generate(self, name: str, count: int, *, flake8: bool) -> Path:
-        """A repository of ``count`` Python modules, committed."""
-        root = self.scratch / name
+        """A repository of ``count`` Python modules, committed; with ``--repos``, the one
+        kept there by an earlier run when it has one, put back as committed."""
+        if self.repos is not None:
+            kept = self.repos / name
+            if (kept / ".git").is_dir():
+                self.git(kept, "checkout", "-q", "--", ".")
+                self.forget(kept)
+                time.sleep(2.1)  # the files put back are older than the index again
+                self.git(kept, "update-index", "-q", "--refresh")
+                time.sleep(2.1)  # and the index older than a run, as usual
+                return kept
+            shutil.rmtree(kept, ignore_errors=True)
+        root = (self.repos or self.scratch) / name
         for i in range(count):
             folder, index = divmod(i, FOLDER_SIZE)
             path = root / "pkg" / f"m{folder // 100:03d}" / f"s{folder % 100:02d}"
@@ -195,6 +208,11 @@ class Bench:
         self.git(root, "add", "-A")
         self.git(root, "commit", "-q", "--no-verify", "-m", "generated")
         return root
+
+    def discard(self, root: Path) -> None:
+        """Remove a generated repository, unless kept for the next run (``--repos``)."""
+        if self.repos is None or root.parent != self.repos:
+            shutil.rmtree(root, ignore_errors=True)  # a tool may still be removing its cache
 
     def timed(self, argv: Sequence[str], root: Path, *, ok: Sequence[int] = (0,)) -> Run:
         cpu, start = children_cpu(), time.perf_counter()
@@ -332,7 +350,7 @@ def start_up(bench: Bench, tools: Sequence[str]) -> Fixed:
         bench.forget(root)
         colds.append(bench.huskycat(root, *option))
     warm = least([bench.huskycat(root, *option) for _ in range(5)])
-    shutil.rmtree(root, ignore_errors=True)  # a tool may still be removing its cache
+    bench.discard(root)
     return Fixed(no_cache.cpu - tools_cpu, least(colds).cpu - tools_cpu, warm.cpu)
 
 
@@ -419,7 +437,7 @@ def ruff_section(bench: Bench, size: int, repeats: int, fixed: Fixed, pre_commit
     disk_row(disk, entries, size)
     if types.is_file():
         row("remembered file types on disk per file", f"{types.stat().st_size / size:.0f} B")
-    shutil.rmtree(root, ignore_errors=True)  # a tool may still be removing its cache
+    bench.discard(root)
     return own
 
 
@@ -483,7 +501,7 @@ def pair_section(bench: Bench, size: int, repeats: int, fixed: Fixed) -> None:
     disk_row(disk, entries, 2 * size)
     peak = max(r.peak_kib or 0 for r in (cold, warm, one, no_cache)) / 1024
     row("huskycat's peak memory (its own process)", f"{peak:.0f} MB")
-    shutil.rmtree(root, ignore_errors=True)  # a tool may still be removing its cache
+    bench.discard(root)
 
 
 def sizes_of(text: str) -> list[int]:
@@ -503,13 +521,18 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="runs of the warm variants")
     parser.add_argument("--pre-commit", action="store_true", help="pre-commit at every size")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--repos", type=Path, help="keep the generated repositories here and reuse them"
+    )
     args = parser.parse_args()
     sizes = sizes_of(args.sizes)
     if args.pair_size < 0 or args.repeats < 1:
         sys.exit("benchmarks/scale.py: --pair-size must be >= 0 and --repeats >= 1")
     scratch = Path(tempfile.mkdtemp(prefix="huskycat-scale-"))
     try:
-        bench = Bench(scratch)
+        if args.repos is not None:
+            args.repos.mkdir(parents=True, exist_ok=True)
+        bench = Bench(scratch, args.repos.resolve() if args.repos else None)
         print(f"load average at start: {load()}; {os.cpu_count()} CPUs")
         print(f"prek: {bench.prek or 'not installed'}; pre-commit: {bench.pre_commit or 'no'}")
         fixed = start_up(bench, ["ruff"])

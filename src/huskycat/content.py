@@ -38,6 +38,7 @@ commit of a few files) hashes them rather than list the whole repository.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import stat
@@ -74,6 +75,9 @@ class Snapshot:
     ids: Mapping[str, str]
     files: tuple[str, ...]
     executables: frozenset[str] = frozenset()
+    # The index file's (inode, size, modification and change times) when listed, when
+    # git compares files by their change time too (see unchanged_since); else None.
+    index_signature: tuple[int, int, int, int] | None = None
 
 
 def blob_id(data: bytes, algorithm: str = "sha1") -> str:
@@ -136,9 +140,60 @@ def take_snapshot(root: str | os.PathLike[str]) -> Snapshot | None:
         index = os.path.join(folder, locations[-1]) if locations else ""
         consistent = _older_than(index, started - INDEX_MARGIN_NS)
         if consistent or attempt == _ATTEMPTS - 1:
-            return _snapshot(folder, started, outputs, vouch=consistent)
+            taken = _snapshot(folder, started, outputs, vouch=consistent)
+            signature = _index_signature(index) if _stat_trusted(outputs[3]) else None
+            return dataclasses.replace(taken, index_signature=signature)
         time.sleep(INDEX_MARGIN_NS / 1e9)  # an index just written is then old enough
     raise AssertionError("unreachable")  # the last attempt returns
+
+
+def _index_signature(path: str) -> tuple[int, int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def _stat_trusted(config: bytes) -> bool:
+    """Whether git compares a file's change time with its index entry's (the defaults:
+    ``core.trustctime`` on, ``core.checkstat`` not "minimal")."""
+    settings = {}
+    for entry in config.split(b"\0"):
+        key, _, value = entry.decode("utf-8", "replace").partition("\n")
+        settings[key.lower()] = value.lower()
+    trust = settings.get("core.trustctime", "true") not in ("false", "no", "off", "0")
+    return trust and settings.get("core.checkstat", "default") != "minimal"
+
+
+def changed_since(taken: Snapshot) -> frozenset[str] | None:
+    """The tracked files git finds changed now by their stat against the index (``git
+    diff-files``, one process), when that tells which of the files ``taken`` vouches for
+    were not written since it was taken; None when it cannot tell.
+
+    It can when the index is the one listed (same inode, size and times), written more
+    than :data:`RACY_NS` before the listing started, and git compares change times. Then
+    each entry's recorded times are older than the listing by that margin, any write
+    since sets the file's change time past them (git compares it to the second), and a
+    file git does not list has not been written since: it holds the id listed.
+    """
+    if taken.index_signature is None or not taken.ids:
+        return None
+    try:
+        locations = _git(taken.root, "rev-parse", "--git-path", "index")
+        index = os.path.join(taken.root, _decode(locations).strip())
+        if _index_signature(index) != taken.index_signature:
+            return None
+        if max(taken.index_signature[2:]) >= taken.started_ns - RACY_NS:
+            return None
+        out = _git(
+            taken.root, "--no-optional-locks", "diff-files", "--name-only", "-z", "--relative"
+        )
+    except git.GitError:
+        return None
+    if _index_signature(index) != taken.index_signature:
+        return None  # rewritten meanwhile: its entries may not be the ones listed
+    return frozenset(name for name in _decode(out).split("\0") if name)
 
 
 def _older_than(path: str, moment_ns: int) -> bool:
@@ -157,6 +212,7 @@ def _snapshot(folder: str, started: int, outputs: list[bytes], *, vouch: bool) -
     ids: dict[str, str] = {}
     executables: set[str] = set()
     files: list[str] = []
+    repeated = False  # whether a name may be listed twice (an unmerged file's stages)
     # One decode for the whole listing: as os.fsdecode would each name, far cheaper.
     for record in _decode(staged).split("\0"):
         # "<tag> <mode> <id> <stage>\t<path>": fixed widths up to the id's end.
@@ -176,6 +232,7 @@ def _snapshot(folder: str, started: int, outputs: list[bytes], *, vouch: bool) -
             # Changed, a symlink, unmerged (once per stage), or an entry git does not
             # look at in the work tree (assume-unchanged, skip-worktree).
             files.append(name)
+            repeated = repeated or stage != "0"
     # The id's width tells the hash: 40 hex digits for SHA-1, 64 for SHA-256.
     width = staged.find(b" ", staged.find(b" ", 2) + 1) - staged.find(b" ", 2) - 1
     algorithm = "sha256" if width == 64 else "sha1" if staged else object_format(folder)
@@ -200,7 +257,8 @@ def _snapshot(folder: str, started: int, outputs: list[bytes], *, vouch: bool) -
         started_ns=started,
         algorithm=algorithm,
         ids=ids,
-        files=tuple(sorted({*files, *new})),
+        # Sorted (git's order already, mostly); no set unless a name may be repeated.
+        files=tuple(sorted(dict.fromkeys([*files, *new]) if repeated else [*files, *new])),
         executables=frozenset(executables).intersection(ids),
     )
 

@@ -201,7 +201,19 @@ def tags_for(path: str, kind: str) -> frozenset[str]:
     (``.py``, ``.png``): identify reads a file only when its name does not (a shebang, or
     text against binary). The name's tags are remembered (many files share a name).
     """
-    if kind not in ("f", "x"):
+    if kind == "f":
+        # A plain file's tags follow from its name alone, when they do: remembered by
+        # name, as most files share theirs with others (mod.py, __init__.py).
+        base = path.rpartition(os.sep)[2]
+        plain = _PLAIN.get(base)
+        if plain is not None:
+            return plain
+        tags = _name_tags(base)
+        if _ENCODING_TAGS.isdisjoint(tags):
+            return find_tags(path)
+        plain = _PLAIN[base] = tags | _NON_EXECUTABLE
+        return plain
+    if kind != "x":
         return find_tags(path)
     tags = _name_tags(os.path.basename(path))
     if _ENCODING_TAGS.isdisjoint(tags):
@@ -211,6 +223,7 @@ def tags_for(path: str, kind: str) -> frozenset[str]:
     return tags | (_EXECUTABLE if executable else _NON_EXECUTABLE)
 
 
+_PLAIN: dict[str, frozenset[str]] = {}  # base name -> tags of a plain file of that name
 _EXECUTABLE = frozenset({"file", "executable"})
 _NON_EXECUTABLE = frozenset({"file", "non-executable"})
 

@@ -173,15 +173,13 @@ def build_plan(
         ]
     # Remembered across runs by content: an unchanged file is not typed again.
     types = FileTypes.for_root(root, expected=len(candidates))
-    tags_of = types.tags_of
 
     tools: dict[str, PlannedTool] = {}
     for name in names:
         settings = config.tool(name)
         spec = with_cache_settings(CATALOG.get(name) or custom_spec(name, settings), settings)
-        chosen = filesmod.select_for_tool(
+        chosen = types.select(
             candidates,
-            tags_of,
             types=settings.types if settings.types is not None else spec.types,
             exclude_types=spec.exclude_types,
             files_regex=spec.files,

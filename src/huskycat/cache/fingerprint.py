@@ -78,21 +78,23 @@ def nested_config_digests(
         return found
     # As Path(name).parts would split a relative name, without building a Path.
     parts = [part for part in name.split("/")[:-1] if part and part != "."]
+    top = os.fspath(root)
     for depth in range(1, len(parts) + 1):
         relative = "/".join(parts[:depth])
-        if relative not in memo:
-            memo[relative] = _present(root / relative, names, label=relative)
-        found.extend(memo[relative])
+        known = memo.get(relative)
+        if known is None:
+            known = memo[relative] = _present(os.path.join(top, relative), names, label=relative)
+        found.extend(known)
     return found
 
 
 def _present(
-    folder: Path, names: Sequence[str], *, label: str | None = None
+    folder: Path | str, names: Sequence[str], *, label: str | None = None
 ) -> list[tuple[str, str, str | None]]:
     where = str(folder) if label is None else label
     found = []
     for config in names:
-        path = folder / config
+        path = os.path.join(folder, config)
         if os.path.lexists(path):
             found.append((where, config, file_digest(path)))
     return found

@@ -11,18 +11,24 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from huskycat import __version__
+from huskycat import __version__, content
 from huskycat.cache import fingerprint, keys
-from huskycat.cache.merge import FileState, file_states, merge_cached, replay
+from huskycat.cache.merge import CLEAN, FileState, file_states, merge_cached, replay
 from huskycat.cache.store import FORMAT_VERSION, Cache, key_of
+from huskycat.core import summary as summaries
 from huskycat.core.results import OUTCOME_ERROR, Diagnostic, ToolResult, ToolStatus
 from huskycat.tools import runner
 from huskycat.tools.base import ToolSpec
 from huskycat.tools.call import ToolCall
+from huskycat.tools.merge import summary_of
+
+if TYPE_CHECKING:
+    from huskycat.planning import Plan
 
 # Name -> normal name, for the life of the process: every tool of a run asks for the
 # same files, several times each.
@@ -67,10 +73,15 @@ class Lookup:
     """What the cache knows of one run of a tool; made by :func:`lookup`.
 
     ``result`` is the stored result when nothing changed. Otherwise, if ``run_needed``,
-    run ``misses`` with :meth:`run` (all at once, or split into shards whose results are
-    merged), then hand the fresh result to :meth:`finish`, which merges in the files
-    found in the cache and stores what may be stored. With no cache, ``misses`` are all
-    the files and :meth:`finish` returns the fresh result unchanged.
+    run ``misses`` with :meth:`run` (all at once, or split into parts whose results are
+    handed to :meth:`part_done` as each ends and then merged), then hand the fresh
+    result to :meth:`finish`, which merges in the files found in the cache and stores
+    what may be stored. With no cache, ``misses`` are all the files and :meth:`finish`
+    returns the fresh result unchanged.
+
+    A file-local tool's files are stored as their parts end, so that a part's rows are
+    made while other parts still run; their keys are taken in a background thread when
+    the store holds nothing of the tool (a first run), while the tool runs.
     """
 
     def __init__(self, cache: Cache | None, call: ToolCall) -> None:
@@ -87,18 +98,101 @@ class Lookup:
         self._before: dict[str, str | None] = {}
         self._file_keys: dict[str, str] = {}
         self._run_key: str | None = None
+        self._tool_key = ""
         self._project: object | None = None
         self._metadata: dict[str, Any] = {}
         self._normals: dict[str, str] = {}  # name -> normal name, of the readable files
+        self._chains: dict[str, str] = {}  # folder -> digest of its configuration chain
+        self._keying: threading.Thread | None = None  # takes _file_keys in the background
+        self._lock = threading.Lock()
+        self._parts = 0  # parts whose files were stored (part_done)
+        self._unchanged = 0  # files of those parts found unchanged after the tool ran
+        self._whole_ok = True  # every part could be stored: the whole run may be too
+        # Rows of files whose ids came from the listing the run trusts, (name, key, row):
+        # looked at once for all parts, when the tool ends (see _settle).
+        self._deferred: list[tuple[str, str, object]] = []
+        self._folders: dict[str, str] | None = None  # see _folder_digests
 
     def run(self, files: Sequence[str]) -> ToolResult:
         """:func:`runner.run_call` of this call over ``files``."""
         version_of = self.cache.version_of if self.cache is not None else runner.tool_version
         return runner.run_call(self.call.on(files), version_of=version_of)
 
+    def part_done(self, files: Sequence[str], fresh: ToolResult) -> None:
+        """Store the rows of ``files``, a part of the misses that ``fresh`` ran over, as
+        soon as it ends (called from the part's own thread). The files changed since
+        they were looked up are left out."""
+        cache = self.cache
+        if cache is None or not self._per_file:
+            return
+        stored = fresh.status in (ToolStatus.SUCCESS, ToolStatus.FAILED)
+        states = (
+            file_states(fresh, [self._normals.get(f) or _normal(f) for f in files])
+            if stored and fresh.outcome != OUTCOME_ERROR
+            else None
+        )
+        unchanged = 0
+        deferred: list[tuple[str, str, object]] = []
+        if states is not None:
+            keys = self._keys()
+            listing = cache.listing(self.root)
+            listed = listing.ids if listing is not None else {}
+            before = self._before
+            rows: list[tuple[str, object]] = []
+            now = [name for name in files if name not in listed] if listed else files
+            after = fingerprint.file_digests(self.root, now) if now else {}
+            for name in files:
+                # A file whose verdict alone is unknown (clean None) is stored too: its
+                # diagnostics serve a replay of the whole run; it is no hit on its own.
+                key = keys.get(name)
+                state = states.get(self._normals[name]) if key is not None else None
+                row = None
+                if state is not None and key is not None:
+                    row = _CLEAN_ROW if state is CLEAN else state.to_row()
+                if name in after:
+                    found = after[name]
+                    if found is None or found != before[name]:
+                        continue
+                    unchanged += 1
+                    if row is not None and key is not None:
+                        rows.append((key, row))
+                else:
+                    deferred.append((name, key or "", row))
+            if rows:
+                rows.append((_marker_key(self._tool_key), 1))  # the store knows the tool
+                cache.put_many(rows)
+        with self._lock:
+            self._parts += 1
+            self._unchanged += unchanged
+            self._whole_ok = self._whole_ok and states is not None
+            self._deferred.extend(deferred)
+
+    def _settle(self, cache: Cache) -> None:
+        """Store the deferred rows of the files found unchanged since the listing: by one
+        ``git diff-files`` for them all when it can tell (see
+        :func:`huskycat.content.changed_since`), else by a look at each."""
+        deferred, self._deferred = self._deferred, []
+        if not deferred:
+            return
+        listing = cache.listing(self.root)
+        changed = content.changed_since(listing) if listing is not None else None
+        if changed is None:
+            after = fingerprint.file_digests(self.root, [name for name, _, _ in deferred])
+            kept = [
+                d for d in deferred if after[d[0]] is not None and after[d[0]] == self._before[d[0]]
+            ]
+        else:
+            kept = [d for d in deferred if d[0] not in changed]
+        self._unchanged += len(kept)
+        rows = [(key, row) for _, key, row in kept if row is not None and key]
+        if rows:
+            rows.append((_marker_key(self._tool_key), 1))
+            cache.put_many(rows)
+
     def finish(self, fresh: ToolResult | None) -> ToolResult:
         """The tool's result: ``fresh`` (None when nothing ran) with the cached files
-        merged in. Stores what may be stored."""
+        merged in. Stores what may be stored: the files of a run not handed over in parts
+        (:meth:`part_done`), and the whole run."""
         if fresh is not None and fresh.status not in (ToolStatus.SUCCESS, ToolStatus.FAILED):
             return fresh  # skipped: not installed
         if fresh is None or self._hits:
@@ -106,26 +200,25 @@ class Lookup:
             merged.metadata["files"] = self.total
         else:
             merged = fresh
+        if fresh is not None and self._parts == 0:
+            self.part_done(self.misses, fresh)
+        if self.cache is not None:
+            self._settle(self.cache)
         keyed = self._per_file or self._run_key is not None
         if self.cache is not None and keyed and (fresh is None or fresh.outcome != OUTCOME_ERROR):
             self._store(self.cache, fresh, merged)
         return merged
 
     def _store(self, cache: Cache, fresh: ToolResult | None, merged: ToolResult) -> None:
-        after = fingerprint.file_digests(self.root, self.misses)
-        unchanged = [f for f in self.misses if after[f] is not None and after[f] == self._before[f]]
-        if self._per_file and fresh is not None:
-            states = file_states(fresh, [self._normals.get(f) or _normal(f) for f in self.misses])
-            if states is None:
-                return  # not split by file: neither its files nor the run can be replayed
-            for name in unchanged:
-                # A file whose verdict alone is unknown (clean None) is stored too: its
-                # diagnostics serve a replay of the whole run; it is no hit on its own.
-                key = self._file_keys.get(name)
-                state = states.get(self._normals[name]) if key is not None else None
-                if state is not None and key is not None:
-                    cache.put(key, state.to_row())
-        if self._run_key is None or len(unchanged) < len(self.misses):
+        """Store the whole run's entry when every file it ran over was stored."""
+        if self._per_file:
+            if fresh is not None and not (self._whole_ok and self._unchanged == len(self.misses)):
+                return
+        else:
+            after = fingerprint.file_digests(self.root, self.misses)
+            if any(after[f] is None or after[f] != self._before[f] for f in self.misses):
+                return
+        if self._run_key is None:
             return
         if merged.metadata.get("modified_files"):
             return
@@ -139,72 +232,184 @@ class Lookup:
             del stored["diagnostics"]  # stored once: in the files' rows, read on a replay
             # The files whose rows hold diagnostics: the only rows a replay reads.
             entry["noted"] = sorted({d.file for d in merged.diagnostics})
+            # What the next run with a few files changed starts from (_look_up_delta):
+            # each folder's files, and whether every other file's row is a clean one.
+            entry["folders"] = self._folder_digests()
+            entry["plain"] = not any(
+                isinstance(p, str) or (p.of == summaries.OF_FILES and p.files is not None)
+                for p in summary_of(merged)
+            )
+            cache.put(_marker_key(self._tool_key), {"last": self._run_key})
         cache.put(self._run_key, entry)
+
+    def _folder_digests(self) -> dict[str, str]:
+        """Folder -> a digest of its files' names and ids and its configuration chain."""
+        if self._folders is None:
+            groups: dict[str, list[str]] = {}
+            before = self._before
+            for name, normal in self._normals.items():
+                groups.setdefault(normal.rpartition("/")[0], []).append(f"{normal}\0{before[name]}")
+            chains = self._chains
+            self._folders = {
+                folder: hashlib.blake2b(
+                    f"{chains[folder]}\0{chr(1).join(files)}".encode("utf-8", "surrogateescape"),
+                    digest_size=12,
+                ).hexdigest()
+                for folder, files in groups.items()
+            }
+        return self._folders
+
+    def _look_up_delta(self, cache: Cache, last: object) -> list[str] | None:
+        """The files to look up one by one, given the tool's last whole run ``last`` (the
+        value of its marker row): those in folders whose files, ids or configuration
+        changed since. The files of the other folders are hits, as that run found them:
+        clean, or as the rows of the files it noted say. None when there is no such run
+        to start from (then every file is looked up)."""
+        previous = last.get("last") if isinstance(last, dict) else None
+        if not isinstance(previous, str) or not self._normals or self._run_key is None:
+            return None
+        entry = cache.get(previous)
+        if not isinstance(entry, dict) or entry.get("plain") is not True:
+            return None
+        folders, noted = entry.get("folders"), entry.get("noted")
+        if not isinstance(folders, dict) or not isinstance(noted, list):
+            return None
+        now = self._folder_digests()
+        kept = {folder for folder, digest in now.items() if folders.get(folder) == digest}
+        if not kept:
+            return None
+        rest = [n for n in self.misses if self._normals.get(n, "\0").rpartition("/")[0] not in kept]
+        noted_here = [n for n in noted if isinstance(n, str) and n.rpartition("/")[0] in kept]
+        # The noted files' rows: read by key, as on a replay of the whole run.
+        by_normal = {normal: name for name, normal in self._normals.items()}
+        self._take_keys([by_normal[n] for n in noted_here if n in by_normal])
+        if len(self._file_keys) < len(noted_here):
+            return None  # that run names a file this one does not have there
+        rows = cache.get_many(self._file_keys[by_normal[n]] for n in noted_here)
+        states: dict[str, FileState] = {}
+        for normal in noted_here:
+            row = rows.get(self._file_keys[by_normal[normal]])
+            state = FileState.from_row(normal, row) if row is not None else None
+            if state is None:
+                return None
+            states[normal] = state
+        self._file_keys.clear()
+        hits = dict.fromkeys(
+            (normal for name, normal in self._normals.items() if normal.rpartition("/")[0] in kept),
+            CLEAN,
+        )
+        hits.update(states)
+        unknown = [n for n, state in hits.items() if state.clean is None]
+        for normal in unknown:
+            del hits[normal]
+        if unknown:
+            again = {by_normal[n] for n in unknown}
+            rest += [n for n in self.misses if n in again]
+        self._hits = hits
+        if cache.stale(previous):
+            self._take_keys(list(self._normals))
+            cache.mark_used(self._file_keys.values())
+            self._file_keys.clear()
+        return rest
+
+    def _keys(self) -> dict[str, str]:
+        """Every readable file's key, once the background thread (if any) took them."""
+        keying = self._keying
+        if keying is not None:
+            keying.join()
+        return self._file_keys
+
+    def _take_keys(self, names: Sequence[str]) -> None:
+        tool_key, chains, normals, before = (
+            self._tool_key,
+            self._chains,
+            self._normals,
+            self._before,
+        )
+        keys = self._file_keys
+        for name in names:
+            normal = normals.get(name)
+            content = before[name]
+            if normal is not None and content is not None:
+                keys[name] = _file_key(tool_key, normal, content, chains[normal.rpartition("/")[0]])
 
     def _look_up_files(self, cache: Cache, tool_key: str) -> None:
         self._per_file = True
+        self._tool_key = tool_key
+        names = list(self._before)
+        readable = [n for n, c in self._before.items() if c is not None]
+        ids = [c for c in self._before.values() if c is not None]
+        normals = _normals_of(readable)
+        self._normals = dict(zip(readable, normals))
         # Files in one folder share its configuration chain: taken once per folder.
         memo: dict[str, list[tuple[str, str, str | None]]] = {}
-        chains: dict[str, str] = {}
-        normals = self._normals
-        whole = hashlib.sha256(f"{tool_key}\0run\0".encode())
-        parts: list[str] = []
-        complete = True
-        for name, content in self._before.items():
-            if content is None:
-                complete = False
-                continue
-            normal = normals[name] = _normal(name)
-            folder = normal.rpartition("/")[0]
-            chain = chains.get(folder)
-            if chain is None:
-                nested = fingerprint.nested_config_digests(
-                    self.root, normal, self.spec.config_files, memo
-                )
-                chain = chains[folder] = key_of(nested)
-            parts.append(f"{normal}\0{content}\0{chain}\n")
-        if complete:
+        chains = self._chains
+        for folder in sorted({normal.rpartition("/")[0] for normal in normals}):
+            nested = fingerprint.nested_config_digests(
+                self.root, folder + "/", self.spec.config_files, memo
+            )
+            chains[folder] = key_of(nested)
+        wanted = [_marker_key(tool_key)]
+        if len(readable) == len(names):
             # The whole run's key: every file's name, content and configuration chain in
             # one digest, so that a run with nothing changed is one row, read with one
-            # query, and no per-file key or object (see _replay_whole).
-            whole.update("".join(parts).encode("utf-8", "surrogateescape"))
+            # query, and no per-file key or object (see _replay_whole). Joined rather than
+            # formatted per file: names hold no NUL, ids are hex, and each file's chain is
+            # its folder's.
+            whole = hashlib.sha256(f"{tool_key}\0run\0".encode())
+            whole.update("\0".join(normals).encode("utf-8", "surrogateescape") + b"\1")
+            whole.update("\0".join(ids).encode() + b"\1")
+            whole.update("".join(f"{f}\0{c}\0" for f, c in chains.items()).encode())
             self._run_key = whole.hexdigest()
-            if self._replay_whole(cache, tool_key, chains):
-                return
-        del parts
-        for name, normal in normals.items():
-            content = self._before[name]
-            assert content is not None  # normals holds the readable files only
-            chain = chains[normal.rpartition("/")[0]]
-            self._file_keys[name] = _file_key(tool_key, normal, content, chain)
-        stored = cache.get_many(self._file_keys.values())
-        states: dict[str, FileState] = {}
+            wanted.append(self._run_key)
+        stored = cache.get_many(wanted)
+        if self._run_key in stored and self._replay_whole(cache, stored[self._run_key]):
+            return
+        if wanted[0] not in stored:
+            # The store holds nothing of this tool (a first run): every file misses, and
+            # the keys to store them under are taken while the tool runs.
+            self._keying = threading.Thread(
+                target=self._take_keys, args=(readable,), name="huskycat-cache-keys", daemon=True
+            )
+            self._keying.start()
+            cache.count(0, len(self.misses))
+            return
+        rest = self._look_up_delta(cache, stored[wanted[0]])
+        if rest is None:
+            rest = list(self.misses)
+        self._take_keys([name for name in rest if name in self._normals])
+        found = cache.get_many(self._file_keys.values())
+        states: dict[str, FileState] = self._hits
         misses = []
-        for name in self.misses:
+        for name in rest:
             key = self._file_keys.get(name)
-            state = FileState.from_row(normals[name], stored[key]) if key in stored else None
+            if key is None or key not in found:
+                misses.append(name)
+                continue
+            normal = self._normals[name]
+            state = FileState.from_row(normal, found[key])
             if state is None:
                 misses.append(name)
             else:
-                states[normals[name]] = state
+                states[normal] = state
         unknown = {n for n, state in states.items() if state.clean is None}
         if unknown:
-            misses += [name for name in self.misses if normals.get(name) in unknown]
+            misses += [name for name in self.misses if self._normals.get(name) in unknown]
         self._hits = {n: state for n, state in states.items() if n not in unknown}
+        for name in misses:  # the files run again are stored under their own keys
+            if name not in self._file_keys:
+                self._take_keys([name])
         missed = set(misses)
         self.misses = tuple(name for name in self.misses if name in missed)
         self.run_needed = bool(misses)
         cache.count(len(self._hits), len(self.misses))
 
-    def _replay_whole(self, cache: Cache, tool_key: str, chains: Mapping[str, str]) -> bool:
-        """Replay the whole run's entry when it is stored: its diagnostics are read from
-        the rows of the files it names as having any (``noted``), the only files whose
-        keys are taken. False (nothing replayed) when the entry or one of those rows is
-        missing or does not read."""
+    def _replay_whole(self, cache: Cache, stored: object) -> bool:
+        """Replay the whole run's entry ``stored``: its diagnostics are read from the
+        rows of the files it names as having any (``noted``), the only files whose keys
+        are taken. False (nothing replayed) when one of those rows is missing or does
+        not read."""
         assert self._run_key is not None
-        stored = cache.get(self._run_key)
-        if stored is None:
-            return False
         noted = stored.get("noted") if isinstance(stored, dict) else None
         if not isinstance(noted, list) or not all(isinstance(n, str) for n in noted):
             return False
@@ -212,12 +417,13 @@ class Lookup:
             {self._normals[n]: c for n, c in self._before.items() if c is not None} if noted else {}
         )
         keys: dict[str, str] = {}
+        chains = self._chains
         for normal in noted:
             content = contents.get(normal)
             if content is None:
                 return False  # the entry names a file this run does not have
             chain = chains[normal.rpartition("/")[0]]
-            keys[normal] = _file_key(tool_key, normal, content, chain)
+            keys[normal] = _file_key(self._tool_key, normal, content, chain)
         rows = cache.get_many(keys.values()) if keys else {}
         diagnostics: list[Diagnostic] = []
         for normal, key in keys.items():
@@ -232,12 +438,8 @@ class Lookup:
             # Now and then (every few runs), the files' rows are marked as used too, so
             # that eviction keeps them while their whole run is replayed: they are what
             # a run with one file changed reads.
-            cache.mark_used(
-                _file_key(tool_key, normal, content, chains[normal.rpartition("/")[0]])
-                for normal, content in (
-                    (self._normals[n], c) for n, c in self._before.items() if c is not None
-                )
-            )
+            self._take_keys(list(self._before))
+            cache.mark_used(self._file_keys.values())
         self.result, self.misses, self.run_needed = result, (), False
         cache.count(self.total, 0)
         return True
@@ -265,6 +467,70 @@ class Lookup:
             cache.count(1, 0)
         else:
             cache.count(0, 1)
+
+
+_CLEAN_ROW = CLEAN.to_row()  # most files' row, made once
+
+
+def _marker_key(tool_key: str) -> str:
+    """The key of the row that says the store holds files of the tool ``tool_key``."""
+    return hashlib.sha256(f"{tool_key}\0stored\0".encode()).hexdigest()
+
+
+# What a name that is not normal holds, with NUL before and after each name: "." or
+# ".." as a part, an empty part (a doubled, leading or trailing "/").
+_NOT_NORMAL = (
+    "/./",
+    "/../",
+    "\0./",
+    "\0../",
+    "/.\0",
+    "/..\0",
+    "\0.\0",
+    "\0..\0",
+    "//",
+    "\0/",
+    "/\0",
+)
+
+
+def _normals_of(names: Sequence[str]) -> list[str]:
+    """:func:`_normal` of each of ``names``: the names themselves when none needs
+    normalizing (git's listings), found by a few searches over all of them at once."""
+    joined = "\0" + "\0".join(names) + "\0"
+    if os.sep == "/" and not any(part in joined for part in _NOT_NORMAL):
+        return list(names)
+    return [_normal(name) for name in names]
+
+
+def changes_no_files(plan: Plan) -> bool:
+    """Whether no tool of ``plan`` may change a file while the run goes on: catalog
+    tools run with their own commands, none of them fixing. A hook, a custom command or
+    a fixer may (then every lookup looks at the files again)."""
+    from huskycat.tools.catalog import CATALOG  # not on a hook run's start-up
+
+    for tool in plan.tools.values():
+        if tool.skip_reason is not None:
+            continue
+        if tool.run is not None or tool.name not in CATALOG or tool.settings.command is not None:
+            return False
+        if plan.fix and tool.spec.writes_files:
+            return False
+    return True
+
+
+def _contents(cache: Cache, root: Path, names: Sequence[str]) -> dict[str, str | None]:
+    """``name -> content id`` of ``names``: from the listing the run trusts (see
+    :meth:`Cache.trust_listing`) without a look at the files, the rest as
+    :func:`fingerprint.file_digests` takes them."""
+    listed = cache.listed(root)
+    if listed is None:
+        return fingerprint.file_digests(root, names)
+    found: dict[str, str | None] = dict(zip(names, map(listed.get, names)))
+    rest = [name for name, content in found.items() if content is None]
+    if rest:
+        found.update(fingerprint.file_digests(root, rest))
+    return found
 
 
 def lookup(
@@ -326,10 +592,11 @@ def lookup_call(cache: Cache | None, call: ToolCall) -> Lookup:
         }
     )
     found._metadata = {"argv": list(resolved.argv), "version": version, "batches": 0}
-    found._before = fingerprint.file_digests(root, found.misses)
     if is_file_local(spec):
+        found._before = _contents(cache, root, found.misses)
         found._look_up_files(cache, tool_key)
     else:
+        found._before = fingerprint.file_digests(root, found.misses)
         found._look_up_project(cache, tool_key)
     return found
 

@@ -88,7 +88,7 @@ class FileState:
 
 
 _CLEAN_ROW = [1, []]
-_CLEAN = FileState(True)
+CLEAN = _CLEAN = FileState(True)  # a clean file with nothing in the summary: most files
 
 
 def _int_or_none(value: object) -> bool:
@@ -122,18 +122,32 @@ def file_states(result: ToolResult, names: Sequence[str]) -> dict[str, FileState
         findings = True
     else:
         return None
-    by_file: dict[str, list[Diagnostic]] = {name: [] for name in names}
+    # Only the files with diagnostics are taken one by one: the others share one state
+    # when the summary says nothing of files by name (most runs, and all clean ones).
+    listed = names if isinstance(names, (set, frozenset, dict)) else set(names)
+    by_file: dict[str, list[Diagnostic]] = {}
     for diag in result.diagnostics:
-        if diag.file not in by_file:
+        if diag.file not in listed:
             return None
-        by_file[diag.file].append(diag)
+        by_file.setdefault(diag.file, []).append(diag)
     if count(result.diagnostics) != (result.errors, result.warnings):
         return None
-    named = [name for name, diags in by_file.items() if diags]
+    named = list(by_file)
     if findings and not named:
         return None
     summary = summary_of(result)
-    states = {}
+    states: dict[str, FileState] = {}
+    by_name = any(
+        not isinstance(p, str) and p.of == summaries.OF_FILES and p.files is not None
+        for p in summary
+    )
+    if not by_name and names:
+        part = summaries.for_file(summary, names[0], {})
+        if part is None:
+            return None  # a summary not made of per-file counts: not split
+        states = dict.fromkeys(names, FileState(True, (), part) if part else _CLEAN)
+    else:
+        by_file = {name: by_file.get(name, []) for name in names}
     for name, diags in by_file.items():
         severities: dict[str, int] = {}
         for diag in diags:

@@ -5,7 +5,8 @@
     scheduler --split(n)--> lookup(all files): one key per file, one query
         replayed whole -------------------------------> [replay]        (one part)
         misses ----slices of the misses----> run(slice) ... run(slice)
-    scheduler --merge(results)--> merge_results --> Lookup.finish --> stored, merged
+        each part, as it ends --> Lookup.part_done --> its files' rows stored
+    scheduler --merge(results)--> merge_results --> Lookup.finish --> whole run stored
 
 Looking the tool up as a whole, when it starts (after the tools it runs after, which may
 have rewritten its files), rather than once per shard, keeps the whole run's entry
@@ -43,7 +44,10 @@ class MissRun:
         return self.done(self.found.run(self.files))
 
     def done(self, fresh: ToolResult) -> ToolResult:
-        return self.found.finish(fresh) if self.final else fresh
+        if self.final:
+            return self.found.finish(fresh)
+        self.found.part_done(self.files, fresh)  # stored now, while other parts run
+        return fresh
 
 
 def cached_sharded_call(

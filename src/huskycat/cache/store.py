@@ -34,12 +34,13 @@ import sys
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from huskycat import content
 from huskycat.cache import fingerprint
 from huskycat.state import state_dir
 from huskycat.tools import runner
@@ -120,6 +121,7 @@ class Cache:
         self._touch: set[bytes] = set()  # read by this run and last used long ago
         self._hits = 0
         self._misses = 0
+        self._listings: dict[str, content.Snapshot] = {}
 
     @classmethod
     def for_root(cls, root: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Cache:
@@ -191,6 +193,34 @@ class Cache:
             self._pending[_short(key)] = data
         return True
 
+    def put_many(self, items: Iterable[tuple[str, object]]) -> bool:
+        """:meth:`put` of each ``(key, value)``, under one lock."""
+        encoded = [(_short(key), _encode(value)) for key, value in items]
+        with self._lock:
+            if self._open() is None:
+                return False
+            self._pending.update(encoded)
+        return True
+
+    def trust_listing(self, root: Path | str) -> None:
+        """Let this run take the content ids of ``root``'s files from git's listing at
+        the run's start (the latest :func:`huskycat.content.snapshot`), without a look at
+        each file: for a run that changes no file itself, and whose listing was taken
+        when it started. A result computed from them is still stored only for files
+        found unchanged after the tool ran."""
+        taken = content.snapshot(root, take=False)
+        if taken is not None:
+            self._listings[taken.root] = taken
+
+    def listing(self, root: Path | str) -> content.Snapshot | None:
+        """The listing :meth:`trust_listing` allowed for ``root``; None when none was."""
+        return self._listings.get(os.path.abspath(root))
+
+    def listed(self, root: Path | str) -> Mapping[str, str] | None:
+        """The ids :meth:`trust_listing` allowed for ``root``; None when not allowed."""
+        taken = self.listing(root)
+        return None if taken is None else taken.ids
+
     def count(self, hits: int, misses: int) -> None:
         """Add to this run's hits and misses (shown by ``huskycat cache stats``)."""
         with self._lock:
@@ -226,7 +256,8 @@ class Cache:
             db.execute("BEGIN IMMEDIATE")
             db.executemany(
                 "INSERT OR REPLACE INTO entries (key, value, used) VALUES (?, ?, ?)",
-                ((k, v, self._run) for k, v in self._pending.items()),
+                # In key order: each insert lands beside the last, not anywhere in the tree.
+                ((k, self._pending[k], self._run) for k in sorted(self._pending)),
             )
             db.executemany(
                 "UPDATE entries SET used = ? WHERE key = ?", ((self._run, k) for k in touched)

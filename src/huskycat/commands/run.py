@@ -232,6 +232,7 @@ def _execute_on(
 ) -> _Ran:
     from huskycat import unchecked, vouching
     from huskycat.cache import Cache
+    from huskycat.cache.lookup import changes_no_files
     from huskycat.core.parallel_executor import ParallelExecutor, ToolOptions
     from huskycat.core.process import become_subreaper
     from huskycat.core.results import ToolStatus
@@ -284,6 +285,8 @@ def _execute_on(
         backend=cluster.backend if cluster else None,  # None: threads (no --cluster)
     )
     cache = None if args.no_cache else Cache.for_root(root)
+    if cache is not None and mode == "all files" and changes_no_files(plan):
+        cache.trust_listing(root)  # the files as git listed them when the run started
     tools = {
         name: tool_callable(plan, tool, cache=cache, board=board, vouchers=vouchers.get(name, ()))
         for name, tool in plan.tools.items()
