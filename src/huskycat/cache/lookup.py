@@ -25,6 +25,7 @@ from huskycat.core.results import OUTCOME_ERROR, Diagnostic, ToolResult, ToolSta
 from huskycat.tools import runner
 from huskycat.tools.base import ToolSpec
 from huskycat.tools.call import ToolCall
+from huskycat.tools.facts import facts_of, with_facts, without_facts
 from huskycat.tools.merge import summary_of
 
 if TYPE_CHECKING:
@@ -197,7 +198,7 @@ class Lookup:
             return fresh  # skipped: not installed
         if fresh is None or self._hits:
             merged = merge_cached(self.spec.name, fresh, self._hits, self._metadata)
-            merged.metadata["files"] = self.total
+            merged = with_facts(merged, files=self.total)
         else:
             merged = fresh
         if fresh is not None and self._parts == 0:
@@ -220,13 +221,11 @@ class Lookup:
                 return
         if self._run_key is None:
             return
-        if merged.metadata.get("modified_files"):
+        if facts_of(merged).modified_files:
             return
         if self._project is not None and self._project_state() != self._project:
             return  # something changed while the tool ran
-        stored = merged.to_dict()
-        stored["metadata"].pop("cached", None)
-        stored["metadata"].pop("cached_files", None)
+        stored = without_facts(merged, "cached", "cached_files").to_dict()
         entry: dict[str, Any] = {"result": stored}
         if self._per_file:
             del stored["diagnostics"]  # stored once: in the files' rows, read on a replay

@@ -5,13 +5,13 @@ Pure functions over :class:`~huskycat.core.results.ToolResult`: no I/O.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from huskycat.core import summary as summaries
 from huskycat.core.results import OUTCOME_ERROR, Diagnostic, Severity, ToolResult, ToolStatus
+from huskycat.tools.facts import facts_of, replace_result, with_facts, without_facts
 from huskycat.tools.merge import merge_results, summary_of
 from huskycat.tools.parsing import count
 
@@ -213,9 +213,9 @@ def merge_cached(
     )
     if fresh is None:
         return merge_results([part])
-    fresh_part = dataclasses.replace(fresh, metadata=dict(fresh.metadata))
-    fresh_part.metadata.setdefault("files", 0)
-    fresh_part.metadata.pop("cached", None)
+    fresh_part = without_facts(fresh, "cached")
+    if facts_of(fresh_part).files is None:
+        fresh_part = with_facts(fresh_part, files=0)
     return merge_results([fresh_part, part])
 
 
@@ -237,6 +237,4 @@ def replay(value: object, diagnostics: Sequence[Diagnostic] | None = None) -> To
         return None
     if result.status not in (ToolStatus.SUCCESS, ToolStatus.FAILED):
         return None
-    result.duration = 0.0
-    result.metadata["cached"] = True
-    return result
+    return with_facts(replace_result(result, duration=0.0), cached=True)
