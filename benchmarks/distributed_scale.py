@@ -68,7 +68,9 @@ def run_huskycat(
     executor = ParallelExecutor(
         deps, backend=backend, timeout_per_tool=None, expected_durations=durations
     )
-    tools = {n: functools.partial(sleep_then, d) for n, d in durations.items()}
+    # time.sleep is pickled by reference, as huskycat's own tools are (a function of
+    # this script would be pickled by value, its code sent with every message).
+    tools = {n: functools.partial(time.sleep, d) for n, d in durations.items()}
     start = time.perf_counter()
     results = executor.execute_tools(tools)
     elapsed = time.perf_counter() - start

@@ -52,15 +52,17 @@ from typing import Any, NamedTuple, TypeVar
 
 import cloudpickle  # type: ignore[import-untyped]
 import distributed
-from distributed.protocol.serialize import to_serialize
+from distributed.comm.core import connect
 
 from huskycat.core.calls import Returned
 from huskycat.core.dask_worker import (
+    LANE_OP,
     LOCAL,
     LOST_SCHEDULER,
+    Channel,
     ContextSpec,
-    Lane,
     cancel_keys,
+    install_lane_handler,
     run_local,
     run_remote,
 )
@@ -74,7 +76,6 @@ DEFAULT_RETRIES = 2  # times a call is run again after its worker died while run
 RESOURCE = "slots"  # the worker resource that holds tools' weights, when workers declare it
 _ANSWER_MARGIN = 1.0  # seconds a worker has past a call's deadline and kill grace to answer
 _FLUSH_TIMEOUT = 10.0  # seconds shutdown waits for cancellations to reach the workers
-_POLL = 1.0  # seconds a lane's poll waits on its worker for a call to end
 
 
 class ClusterError(Exception):
@@ -116,8 +117,7 @@ class _Lane:
     """The client's side of one worker's :class:`~huskycat.core.dask_worker.Lane`."""
 
     address: str
-    key: str  # the actor's key on its worker
-    future: Any  # distributed.Future: the actor lives as long as this is held
+    channel: Channel  # the lane's connection to its worker
     free: int
     calls: dict[str, _Call] = field(default_factory=dict)
     alive: bool = True
@@ -185,62 +185,41 @@ class DaskBackend:
         self._outbox: queue.SimpleQueue[_Call] = queue.SimpleQueue()
         self._pending: list[_Call] = []  # lanes: calls no worker has room for yet
         self._flush_due = False  # lanes: a _flush is scheduled on the client's event loop
-        # Lanes: messages exchanged with the workers, for benchmarks ("run", "poll").
-        self.messages = {"run": 0, "poll": 0}
+        # Lanes: messages exchanged with the workers, for benchmarks: "run" (calls sent),
+        # "done" (completions received).
+        self.messages = {"run": 0, "done": 0}
         for target, name in ((self._collect, "collector"), (self._cancel, "canceller")):
             threading.Thread(target=target, name=f"huskycat-dask-{name}", daemon=True).start()
         if lanes:
             self._lanes = self._open_lanes(list(workers), capacities)
             for lane in self._lanes:
-                self._loop().add_callback(self._poll, lane)
+                self._loop().add_callback(self._read, lane)
 
     def _open_lanes(self, addresses: list[str], capacities: list[int]) -> list[_Lane]:
-        futures = [
-            self.client.submit(
-                Lane,
-                capacity,
-                actor=True,
-                workers=[address],
-                allow_other_workers=False,
-                pure=False,
-                key=f"huskycat-lane-{self._prefix}-{index}",
-            )
-            for index, (address, capacity) in enumerate(zip(addresses, capacities, strict=True))
-        ]
         try:
-            for future in futures:
-                future.result(timeout=60)  # an Actor handle, unused: see _tell
+            self.client.run(install_lane_handler, workers=addresses)
+            lanes: list[_Lane] = self.client.sync(  # type: ignore[no-untyped-call]
+                self._connect, addresses, capacities
+            )
         except Exception as exc:
             raise ClusterError(
                 f"cannot start huskycat's lanes on the Dask cluster at {self.address}: "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
-        return [
-            _Lane(address, str(future.key), future, capacity)
-            for address, future, capacity in zip(addresses, futures, capacities, strict=True)
-        ]
+        return lanes
 
-    async def _ask(self, lane: _Lane, function: str, *args: Any) -> Any:
-        """Call a method of a lane's actor over a direct connection to its worker (not
-        through the scheduler, as ``distributed.Actor`` does unless the client was made
-        with ``direct_to_workers``). On the client's event loop."""
-        if function in self.messages:
-            self.messages[function] += 1
-        response = await self.client.rpc(lane.address).actor_execute(
-            actor=lane.key,
-            function=function,
-            args=[to_serialize(a) for a in args],  # type: ignore[no-untyped-call]
-        )
-        if response.get("status") != "OK":
-            error = response.get("exception")
-            if isinstance(error, BaseException):
-                raise error
-            raise ClusterError(f"the lane on {lane.address} failed: {error!r}")
-        return response["result"]
-
-    def _tell(self, lane: _Lane, function: str, *args: Any) -> Any:
-        """:meth:`_ask` from another thread."""
-        return self.client.sync(self._ask, lane, function, *args)  # type: ignore[no-untyped-call]
+    async def _connect(self, addresses: list[str], capacities: list[int]) -> list[_Lane]:
+        """One connection to each worker, serving a lane (``LANE_OP``); with the
+        client's security settings, straight to the worker."""
+        lanes: list[_Lane] = []
+        for address, capacity in zip(addresses, capacities, strict=True):
+            comm = await connect(  # type: ignore[no-untyped-call]
+                address, timeout=60, **self.client.connection_args
+            )
+            raw = Channel.can_be_raw(comm)
+            await comm.write({"op": LANE_OP, "threads": capacity, "raw": raw, "reply": False})
+            lanes.append(_Lane(address, Channel(comm, raw), capacity))
+        return lanes
 
     # --- what the scheduler asks -----------------------------------------------------
     def total_slots(self) -> int:
@@ -401,8 +380,8 @@ class DaskBackend:
 
     async def _send(self, lane: _Lane, calls: list[_Call]) -> None:
         """Send a lane its calls in one message, pickled together (a function pickled by
-        value once, not once per call); if they cannot be pickled or unpickled together,
-        one at a time, so that only a call that cannot be sent fails."""
+        value once, not once per call); if they cannot be pickled together, one at a
+        time, so that only a call that cannot be sent fails."""
         payload: bytes | None = None
         if not self.inprocess:
             try:
@@ -414,17 +393,21 @@ class DaskBackend:
                 else:
                     self._cannot_send(lane, calls[0], exc)
                 return
+        self.messages["run"] += 1
         try:
-            refused = await self._ask(lane, "run", [c.key for c in calls], payload)
+            # A message's bytes are queued at once: concurrent writes of several
+            # messages on one connection do not interleave.
+            await lane.channel.write(("run", [c.key for c in calls], payload))
         except Exception as exc:  # noqa: BLE001 - its worker died: retried elsewhere
             self._lane_failed(lane, exc)
-            return
-        if refused:
-            logger.debug(
-                "%s cannot unpickle %d calls at once: %s", lane.address, len(calls), refused
-            )
-            for call in calls:
-                await self._send(lane, [call])
+
+    async def _resend(self, lane: _Lane, keys: list[str], why: str) -> None:
+        """The worker could not unpickle these calls together: send them one at a time."""
+        logger.debug("%s cannot unpickle %d calls at once: %s", lane.address, len(keys), why)
+        with self._lock:
+            calls = [lane.calls[k] for k in keys if k in lane.calls]
+        for call in calls:
+            await self._send(lane, [call])
 
     def _cannot_send(self, lane: _Lane, call: _Call, exc: Exception) -> None:
         """The client works but cannot send this call (a tool that cannot be pickled):
@@ -439,14 +422,19 @@ class DaskBackend:
         _set(call, Returned(None, failure, tb, 0.0, tuple(call.notes)))
         self._kick()
 
-    async def _poll(self, lane: _Lane) -> None:
+    async def _read(self, lane: _Lane) -> None:
         """Hand back what one lane's worker finished, many at a time, until it is gone."""
         while lane.alive:
             try:
-                done = await self._ask(lane, "poll", _POLL)
+                message = await lane.channel.read()
             except Exception as exc:  # noqa: BLE001 - the worker died, or the client closed
                 self._lane_failed(lane, exc)
                 return
+            if message[0] == "refused":
+                asyncio.ensure_future(self._resend(lane, message[1], message[2]))
+                continue
+            done = message[1]
+            self.messages["done"] += 1
             if self.client.status != "running" or any(v == LOST_SCHEDULER for _, v in done):
                 self._lose(f"the client is {self.client.status}")
                 if self.client.status in ("closing", "closed"):
@@ -455,7 +443,7 @@ class DaskBackend:
             try:
                 self._resolve_lane(lane, done)
             except Exception:  # this loop must live as long as the lane
-                logger.exception("huskycat's Dask poller failed")
+                logger.exception("huskycat's Dask lane reader failed")
             if done and self._pending:
                 self._kick()  # room on this lane for a call that waits
 
@@ -673,9 +661,16 @@ class DaskBackend:
                 call = self._calls.get(key)
                 if call is not None and call.lane is not None and call.lane.alive:
                     by_lane.setdefault(call.lane, []).append(key)
+        if by_lane:
+            try:
+                self.client.sync(self._write_cancels, by_lane)  # type: ignore[no-untyped-call]
+            except Exception:
+                logger.debug("cancelling %d calls failed", len(keys), exc_info=True)
+
+    async def _write_cancels(self, by_lane: dict[_Lane, list[str]]) -> None:
         for lane, some in by_lane.items():
             try:
-                self._tell(lane, "cancel", some)
+                await lane.channel.write(("cancel", some))
             except Exception:  # noqa: BLE001 - its worker is gone: so are its calls
                 logger.debug("cancelling %d calls on %s failed", len(some), lane.address)
 
