@@ -448,8 +448,12 @@ class DaskBackend:
                 self._kick()  # room on this lane for a call that waits
 
     def _resolve_lane(self, lane: _Lane, done: list[tuple[str, Any]]) -> None:
-        for key, item in done:
-            with self._lock:
+        """Resolve a batch: first the bookkeeping and unpickling of every call, then the
+        futures one after the other, so that the scheduler's thread, woken by the first,
+        finds the whole batch (not one call per wake-up)."""
+        calls: list[_Call | None] = []
+        with self._lock:
+            for key, _ in done:
                 call = lane.calls.pop(key, None)
                 if call is not None:
                     if not call.abandoned:
@@ -457,6 +461,9 @@ class DaskBackend:
                     self._calls.pop(key, None)
                     self._by_future.pop(call.future, None)
                 LOCAL.pop(key, None)
+                calls.append(call)
+        ready: list[tuple[_Call, Returned]] = []
+        for call, (_, item) in zip(calls, done, strict=True):
             if call is None or call.abandoned:
                 continue
             # nosec: pickled by huskycat's own lane on a worker of this cluster
@@ -465,7 +472,9 @@ class DaskBackend:
             if call.finish is not None and returned.error is None:
                 self._client_side.submit(self._finish, call, returned)
             else:
-                _set(call, returned)
+                ready.append((call, returned))
+        for call, returned in ready:
+            _set(call, returned)
 
     def _lane_failed(self, lane: _Lane, exc: BaseException) -> None:
         """A lane's connection failed: its worker died (retry its calls elsewhere), or
