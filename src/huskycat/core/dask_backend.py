@@ -36,6 +36,7 @@ closures included.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import os
@@ -52,6 +53,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import cloudpickle  # type: ignore[import-untyped]
 import distributed
+from distributed.comm.addressing import get_address_host
 from distributed.comm.core import connect
 
 from huskycat.core.calls import Returned
@@ -67,6 +69,8 @@ from huskycat.core.dask_worker import (
     run_remote,
 )
 from huskycat.core.process import RunContext
+from huskycat.distributed.wire import Wire
+from huskycat.distributed.wire import connect as wire_connect
 
 T = TypeVar("T")
 
@@ -75,6 +79,8 @@ logger = logging.getLogger("huskycat")
 DEFAULT_RETRIES = 2  # times a call is run again after its worker died while running it
 RESOURCE = "slots"  # the worker resource that holds tools' weights, when workers declare it
 _ANSWER_MARGIN = 1.0  # seconds a worker has past a call's deadline and kill grace to answer
+_WIRE_TIMEOUT = 30.0  # seconds to connect to a worker's lane port
+_WIRE_POLL = 1.0  # seconds a wire's reader waits before it looks at the client's status
 _FLUSH_TIMEOUT = 10.0  # seconds shutdown waits for cancellations to reach the workers
 
 
@@ -117,8 +123,10 @@ class _Lane:
     """The client's side of one worker's :class:`~huskycat.core.dask_worker.Lane`."""
 
     address: str
-    channel: Channel  # the lane's connection to its worker
     free: int
+    channel: Channel | None = None  # its messages as Dask messages (not tcp://)...
+    wire: Wire | None = None  # ...or on a wire of its own (tcp://)
+    comm: Any = None  # the Dask connection that opened the wire
     calls: dict[str, _Call] = field(default_factory=dict)
     alive: bool = True
 
@@ -152,6 +160,7 @@ class DaskBackend:
         retries: int = DEFAULT_RETRIES,
         resource: str = RESOURCE,
         lanes: bool = True,
+        wire: bool = True,
     ) -> None:
         self.client = client
         self.retries = retries
@@ -182,9 +191,10 @@ class DaskBackend:
             max(2, os.cpu_count() or 2), thread_name_prefix="huskycat-client-side"
         )
         self._lanes: list[_Lane] = []
-        self._outbox: queue.SimpleQueue[_Call] = queue.SimpleQueue()
+        # Lanes: calls to place, and None to look again at those waiting for room.
+        self._outbox: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
         self._pending: list[_Call] = []  # lanes: calls no worker has room for yet
-        self._flush_due = False  # lanes: a _flush is scheduled on the client's event loop
+        self.wire = wire
         # Lanes: messages exchanged with the workers, for benchmarks: "run" (calls sent),
         # "done" (completions received).
         self.messages = {"run": 0, "done": 0}
@@ -193,7 +203,13 @@ class DaskBackend:
         if lanes:
             self._lanes = self._open_lanes(list(workers), capacities)
             for lane in self._lanes:
-                self._loop().add_callback(self._read, lane)
+                if lane.wire is not None:
+                    threading.Thread(
+                        target=self._read_wire, args=(lane,), name="huskycat-lane", daemon=True
+                    ).start()
+                else:
+                    self._loop().add_callback(self._read, lane)
+            threading.Thread(target=self._sender, name="huskycat-dask-sender", daemon=True).start()
 
     def _open_lanes(self, addresses: list[str], capacities: list[int]) -> list[_Lane]:
         try:
@@ -213,13 +229,55 @@ class DaskBackend:
         client's security settings, straight to the worker."""
         lanes: list[_Lane] = []
         for address, capacity in zip(addresses, capacities, strict=True):
-            comm = await connect(  # type: ignore[no-untyped-call]
-                address, timeout=60, **self.client.connection_args
-            )
-            raw = Channel.can_be_raw(comm)
-            await comm.write({"op": LANE_OP, "threads": capacity, "raw": raw, "reply": False})
-            lanes.append(_Lane(address, Channel(comm, raw), capacity))
+            lane = None
+            if self.wire and address.startswith("tcp://"):
+                lane = await self._connect_wire(address, capacity)
+            if lane is None:
+                comm = await connect(  # type: ignore[no-untyped-call]
+                    address, timeout=60, **self.client.connection_args
+                )
+                raw = Channel.can_be_raw(comm)
+                await comm.write({"op": LANE_OP, "threads": capacity, "raw": raw, "reply": False})
+                lane = _Lane(address, capacity, channel=Channel(comm, raw))
+            lanes.append(lane)
         return lanes
+
+    async def _connect_wire(self, address: str, capacity: int) -> _Lane | None:
+        """A lane on a wire of its own; None if the worker's port cannot be reached (a
+        firewall): the lane then speaks Dask messages."""
+        comm = await connect(  # type: ignore[no-untyped-call]
+            address, timeout=60, **self.client.connection_args
+        )
+        await comm.write({"op": LANE_OP, "threads": capacity, "wire": True, "reply": False})
+        offer = await comm.read()
+        host = get_address_host(address)
+        try:
+            wire = await asyncio.to_thread(
+                wire_connect, host, int(offer["port"]), offer["token"], _WIRE_TIMEOUT
+            )
+        except OSError as exc:
+            logger.warning(
+                "cannot reach the lane port %s:%s of %s (%s): its calls go as Dask messages",
+                host,
+                offer["port"],
+                address,
+                exc,
+            )
+            comm.abort()
+            return None
+        return _Lane(address, capacity, wire=wire, comm=comm)
+
+    def close(self) -> None:
+        """Close the lanes (their workers stop what is left of their calls). The client
+        stays open: it is its owner's."""
+        for lane in self._lanes:
+            lane.alive = False
+            if lane.wire is not None:
+                lane.wire.close()
+            if lane.comm is not None:
+                lane.comm.abort()
+            elif lane.channel is not None:
+                lane.channel.comm.abort()
 
     # --- what the scheduler asks -----------------------------------------------------
     def total_slots(self) -> int:
@@ -325,35 +383,41 @@ class DaskBackend:
         else:
             call.specs = tuple(_spec(a, call.key) for a in call.args)
         self._outbox.put(call)
-        self._kick()
 
     def _kick(self) -> None:
-        """Have :meth:`_flush` run soon on the client's event loop (once for many calls)."""
-        with self._lock:
-            if self._flush_due:
-                return
-            self._flush_due = True
-        self._loop().add_callback(self._flush)
+        """Have the sender look again at the calls waiting for room."""
+        self._outbox.put(None)
 
     def _loop(self) -> Any:
-        """The client's event loop, where lanes' messages are sent and received."""
+        """The client's event loop, where lanes' Dask messages are sent and received."""
         loop = self.client.loop
         if loop is None:
             raise ClusterError(f"the client of the Dask cluster at {self.address} is closed")
         return loop
 
-    async def _flush(self) -> None:
-        """Place the calls waiting on lanes with room for them, then send each lane its
-        calls in one message. Runs on the client's event loop, as do the polls: a call
-        crosses no thread of the client between the scheduler's loop and the wire."""
-        with self._lock:
-            self._flush_due = False
-        items: list[_Call] = []
+    def _sender(self) -> None:
+        """The sender thread: takes every call submitted since it last looked (one
+        wake-up for the scheduler's burst of submissions), places them, sends each lane
+        its calls in one message."""
         while True:
+            items = [self._outbox.get()]
+            while True:
+                try:
+                    items.append(self._outbox.get_nowait())
+                except queue.Empty:
+                    break
             try:
-                items.append(self._outbox.get_nowait())
-            except queue.Empty:
-                break
+                for lane, batch in self._place([c for c in items if c is not None]).items():
+                    if lane.wire is not None:
+                        self._send_wire(lane, batch)
+                    else:
+                        self._loop().add_callback(self._send, lane, batch)
+            except Exception:  # this thread must live as long as the backend
+                logger.exception("huskycat's Dask sender failed")
+
+    def _place(self, items: list[_Call]) -> dict[_Lane, list[_Call]]:
+        """Place the calls waiting on lanes with room for them (the lane with the most
+        free slots first), by lane."""
         batches: dict[_Lane, list[_Call]] = {}
         with self._lock:
             self._pending.extend(items)
@@ -375,24 +439,44 @@ class DaskBackend:
             stranded = bool(waiting) and not any(w.alive for w in self._lanes)
         if stranded:
             self._lose("no worker is left")
-        for lane, batch in batches.items():
-            asyncio.ensure_future(self._send(lane, batch))
+        return batches
+
+    def _payload(self, lane: _Lane, calls: list[_Call]) -> bytes | None | list[list[_Call]]:
+        """The calls pickled together (a function pickled by value once, not once per
+        call), None in-process; if they cannot be pickled together, the calls one by one
+        to send alone, so that only a call that cannot be sent fails."""
+        if self.inprocess:
+            return None
+        try:
+            return cloudpickle.dumps([(c.fn, c.specs) for c in calls])  # type: ignore[no-any-return]
+        except Exception as exc:  # noqa: BLE001 - that call's failure, not the others'
+            if len(calls) > 1:
+                return [[call] for call in calls]
+            self._cannot_send(lane, calls[0], exc)
+            return []
+
+    def _send_wire(self, lane: _Lane, calls: list[_Call]) -> None:
+        """Send a lane its calls in one message on its wire (from any thread)."""
+        assert lane.wire is not None
+        payload = self._payload(lane, calls)
+        if isinstance(payload, list):
+            for alone in payload:
+                self._send_wire(lane, alone)
+            return
+        self.messages["run"] += 1
+        try:
+            lane.wire.send(("run", [c.key for c in calls], payload))
+        except Exception as exc:  # noqa: BLE001 - its worker died: retried elsewhere
+            self._lane_failed(lane, exc)
 
     async def _send(self, lane: _Lane, calls: list[_Call]) -> None:
-        """Send a lane its calls in one message, pickled together (a function pickled by
-        value once, not once per call); if they cannot be pickled together, one at a
-        time, so that only a call that cannot be sent fails."""
-        payload: bytes | None = None
-        if not self.inprocess:
-            try:
-                payload = cloudpickle.dumps([(c.fn, c.specs) for c in calls])
-            except Exception as exc:  # noqa: BLE001 - that call's failure, not the others'
-                if len(calls) > 1:
-                    for call in calls:
-                        await self._send(lane, [call])
-                else:
-                    self._cannot_send(lane, calls[0], exc)
-                return
+        """Send a lane its calls in one Dask message (on the client's event loop)."""
+        assert lane.channel is not None
+        payload = self._payload(lane, calls)
+        if isinstance(payload, list):
+            for alone in payload:
+                await self._send(lane, alone)
+            return
         self.messages["run"] += 1
         try:
             # A message's bytes are queued at once: concurrent writes of several
@@ -401,12 +485,14 @@ class DaskBackend:
         except Exception as exc:  # noqa: BLE001 - its worker died: retried elsewhere
             self._lane_failed(lane, exc)
 
-    async def _resend(self, lane: _Lane, keys: list[str], why: str) -> None:
-        """The worker could not unpickle these calls together: send them one at a time."""
+    def _refused(self, lane: _Lane, keys: list[str], why: str) -> list[_Call]:
+        """The worker could not unpickle these calls together: they go one at a time."""
         logger.debug("%s cannot unpickle %d calls at once: %s", lane.address, len(keys), why)
         with self._lock:
-            calls = [lane.calls[k] for k in keys if k in lane.calls]
-        for call in calls:
+            return [lane.calls[k] for k in keys if k in lane.calls]
+
+    async def _resend(self, lane: _Lane, keys: list[str], why: str) -> None:
+        for call in self._refused(lane, keys, why):
             await self._send(lane, [call])
 
     def _cannot_send(self, lane: _Lane, call: _Call, exc: Exception) -> None:
@@ -423,7 +509,9 @@ class DaskBackend:
         self._kick()
 
     async def _read(self, lane: _Lane) -> None:
-        """Hand back what one lane's worker finished, many at a time, until it is gone."""
+        """Hand back what one lane's worker finished, many at a time, until it is gone
+        (Dask messages, on the client's event loop)."""
+        assert lane.channel is not None
         while lane.alive:
             try:
                 message = await lane.channel.read()
@@ -432,20 +520,44 @@ class DaskBackend:
                 return
             if message[0] == "refused":
                 asyncio.ensure_future(self._resend(lane, message[1], message[2]))
-                continue
-            done = message[1]
-            self.messages["done"] += 1
-            if self.client.status != "running" or any(v == LOST_SCHEDULER for _, v in done):
-                self._lose(f"the client is {self.client.status}")
-                if self.client.status in ("closing", "closed"):
-                    return
-                continue
+            elif not self._completed(lane, message[1]):
+                return
+
+    def _read_wire(self, lane: _Lane) -> None:
+        """A wire's reader thread: every message that arrived, resolved as one batch."""
+        assert lane.wire is not None
+        while lane.alive:
             try:
-                self._resolve_lane(lane, done)
-            except Exception:  # this loop must live as long as the lane
-                logger.exception("huskycat's Dask lane reader failed")
-            if done and self._pending:
-                self._kick()  # room on this lane for a call that waits
+                messages = lane.wire.receive(_WIRE_POLL)
+            except Exception as exc:  # noqa: BLE001 - the worker died, or the client closed
+                self._lane_failed(lane, exc)
+                return
+            if not messages and self.client.status in ("closing", "closed"):
+                self.close()  # its owner closed the client without closing this backend
+                return
+            done: list[tuple[str, Any]] = []
+            for message in messages:
+                if message[0] == "refused":
+                    for call in self._refused(lane, message[1], message[2]):
+                        self._send_wire(lane, [call])
+                else:
+                    done.extend(message[1])
+            if done and not self._completed(lane, done):
+                return
+
+    def _completed(self, lane: _Lane, done: list[tuple[str, Any]]) -> bool:
+        """Resolve what a lane finished; False once the client is closing."""
+        self.messages["done"] += 1
+        if self.client.status != "running" or any(v == LOST_SCHEDULER for _, v in done):
+            self._lose(f"the client is {self.client.status}")
+            return self.client.status not in ("closing", "closed")
+        try:
+            self._resolve_lane(lane, done)
+        except Exception:  # the reader must live as long as the lane
+            logger.exception("huskycat's Dask lane reader failed")
+        if done and self._pending:
+            self._kick()  # room on this lane for a call that waits
+        return True
 
     def _resolve_lane(self, lane: _Lane, done: list[tuple[str, Any]]) -> None:
         """Resolve a batch: first the bookkeeping and unpickling of every call, then the
@@ -491,6 +603,8 @@ class DaskBackend:
             for call in calls:
                 self._calls.pop(call.key, None)
                 LOCAL.pop(call.key, None)
+        if lane.wire is not None:
+            lane.wire.close()
         logger.warning("lane on %s failed: %s: %r", lane.address, type(exc).__name__, exc)
         for call in calls:
             call.lane = None
@@ -670,6 +784,9 @@ class DaskBackend:
                 call = self._calls.get(key)
                 if call is not None and call.lane is not None and call.lane.alive:
                     by_lane.setdefault(call.lane, []).append(key)
+        for lane in [w for w in by_lane if w.wire is not None]:
+            with contextlib.suppress(OSError):  # its worker is gone: so are its calls
+                lane.wire.send(("cancel", by_lane.pop(lane)))  # type: ignore[union-attr]
         if by_lane:
             try:
                 self.client.sync(self._write_cancels, by_lane)  # type: ignore[no-untyped-call]
@@ -678,6 +795,7 @@ class DaskBackend:
 
     async def _write_cancels(self, by_lane: dict[_Lane, list[str]]) -> None:
         for lane, some in by_lane.items():
+            assert lane.channel is not None
             try:
                 await lane.channel.write(("cancel", some))
             except Exception:  # noqa: BLE001 - its worker is gone: so are its calls

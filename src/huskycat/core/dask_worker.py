@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 
 import cloudpickle  # type: ignore[import-untyped]
 import distributed
+from distributed.comm.addressing import get_address_host
 from distributed.comm.core import CommClosedError
 
 from huskycat.core.backend import ThreadBackend
@@ -45,6 +46,7 @@ from huskycat.core.calls import Returned
 from huskycat.core.process import RunContext
 from huskycat.core.reaper import Reaper
 from huskycat.core.results import ToolResult, ToolStatus
+from huskycat.distributed.wire import Listener, Wire
 
 
 class ContextSpec(NamedTuple):
@@ -181,10 +183,14 @@ class _LaneServer:
     def __init__(self, worker: Any) -> None:
         self.worker = worker
 
-    async def serve(self, comm: Any, threads: int, raw: bool = False) -> None:
-        """Serve one lane until its client goes (messages: :class:`Channel`). The client
-        gone (or the connection broken), the lane's calls are cancelled: their results
-        could never arrive."""
+    async def serve(self, comm: Any, threads: int, raw: bool = False, wire: bool = False) -> None:
+        """Serve one lane until its client goes: over a :class:`~huskycat.distributed.wire.Wire`
+        if asked (``tcp://`` clusters), else over this connection (:class:`Channel`). The
+        client gone (or the connection broken), the lane's calls are cancelled: their
+        results could never arrive."""
+        if wire:
+            await self._serve_wire(comm, threads)
+            return
         channel = Channel(comm, raw)
         lane = Lane(threads, self.worker)
         writer = asyncio.ensure_future(lane.send_done(channel))
@@ -204,6 +210,29 @@ class _LaneServer:
             writer.cancel()
             lane.close("the client went away")
 
+    async def _serve_wire(self, comm: Any, threads: int) -> None:
+        listener = Listener(get_address_host(self.worker.address))
+        await comm.write({"port": listener.port, "token": listener.token})
+        try:
+            connection = await asyncio.to_thread(listener.accept)
+        except OSError:  # the client never came: nothing was started
+            return
+        loop = asyncio.get_running_loop()
+        ended = asyncio.Event()
+        lane = Lane(threads, self.worker, connection)
+        reader = threading.Thread(
+            target=lane.read_wire,
+            args=(functools.partial(loop.call_soon_threadsafe, ended.set),),
+            name="huskycat-lane-reader",
+            daemon=True,
+        )
+        reader.start()
+        try:
+            await ended.wait()
+        finally:
+            connection.close()
+            lane.close("the client went away")
+
 
 class Lane:
     """One client's lane on one worker: calls in bulk, run on ``threads`` daemon threads of
@@ -211,8 +240,9 @@ class Lane:
     while the last message was written. A call that cannot be unpickled here, or whose
     result cannot be pickled, is that call's failure."""
 
-    def __init__(self, threads: int, worker: Any = None) -> None:
+    def __init__(self, threads: int, worker: Any = None, wire: Wire | None = None) -> None:
         self._pool = ThreadBackend(threads)
+        self._wire = wire  # None: completions go out through the event loop (send_done)
         self._lock = threading.Lock()
         self._done: list[Done] = []
         self._running: dict[str, Future[Any]] = {}
@@ -249,6 +279,24 @@ class Lane:
                 self._running[key] = future
             future.add_done_callback(functools.partial(self._finished, key, local))
         return ""
+
+    def read_wire(self, ended: Callable[[], object]) -> None:
+        """The wire's reader thread: start and cancel calls until the client goes."""
+        assert self._wire is not None
+        try:
+            while True:
+                for message in self._wire.receive():
+                    if message[0] == "run":
+                        refused = self.run(message[1], message[2])
+                        if refused:
+                            self._wire.send(("refused", message[1], refused))
+                    elif message[0] == "cancel":
+                        self.cancel(message[1])
+        except OSError:  # WireClosed included: the client went away
+            pass
+        finally:
+            with contextlib.suppress(RuntimeError):  # the worker's loop closed: exiting
+                ended()
 
     async def send_done(self, channel: Channel) -> None:
         """Write what finished, many calls a message, until cancelled."""
@@ -301,9 +349,18 @@ class Lane:
             self._running.pop(key, None)
             first = not self._done
             self._done.append((key, item))
-        if first:  # the writer takes everything that came meanwhile: one wake-up for many
-            with contextlib.suppress(RuntimeError):  # the worker's loop closed: it is exiting
-                self._loop.call_soon_threadsafe(self._wake.set)
+        if not first:
+            return  # whoever found the list empty sends it, this one included
+        if self._wire is not None:
+            # This tool's thread writes the message itself: no event loop to wake.
+            with self._lock:
+                done, self._done = self._done, []
+            with contextlib.suppress(OSError):  # the client went away: the reader sees it
+                self._wire.send(("done", done))
+            return
+        # The loop's writer takes everything that came meanwhile: one wake-up for many.
+        with contextlib.suppress(RuntimeError):  # the worker's loop closed: it is exiting
+            self._loop.call_soon_threadsafe(self._wake.set)
 
 
 def _lane_call(fn: Callable[..., Any], args: tuple[Any, ...]) -> Returned:
