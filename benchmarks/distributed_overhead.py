@@ -73,22 +73,33 @@ def main() -> None:
         one_run(project.root, args.tools, False, scratch)  # warm the page cache, .pyc files
         times: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
         outcomes: dict[bool, set[int]] = {False: set(), True: set()}
-        for _ in range(args.repeats):
+        print(
+            f"{'round':>5} {'threads':>8} {'cluster':>8} {'ratio':>6}   (the run's wall time) load"
+        )
+        for round_ in range(args.repeats):
+            load = os.getloadavg()[0]
             for cluster in (False, True):
                 command, run, failed = one_run(project.root, args.tools, cluster, scratch)
                 times[cluster].append((command, run))
                 outcomes[cluster].add(failed)
+            threads, dask = times[False][-1][1], times[True][-1][1]
+            print(f"{round_ + 1:5} {threads:8.2f} {dask:8.2f} {dask / threads:5.2f}x   {load:.1f}")
     assert outcomes[False] == outcomes[True], f"different outcomes: {outcomes}"
     med = {
         c: (statistics.median(t[0] for t in v), statistics.median(t[1] for t in v))
         for c, v in times.items()
     }
+    ratios = [d[1] / t[1] for t, d in zip(times[False], times[True], strict=True)]
     print(f"{'':28} {'command':>8} {'run':>8}   (median of {args.repeats}, seconds)")
     print(f"{'threads, -j 2':28} {med[False][0]:8.2f} {med[False][1]:8.2f}")
     print(f"{'Dask local:2 (2 processes)':28} {med[True][0]:8.2f} {med[True][1]:8.2f}")
     print(
         f"{'cluster / threads':28} {med[True][0] / med[False][0]:7.2f}x "
         f"{med[True][1] / med[False][1]:7.2f}x   target: at most 1.10x"
+    )
+    print(
+        f"ratio of the runs, round by round: {', '.join(f'{r:.2f}x' for r in ratios)}; "
+        f"median {statistics.median(ratios):.2f}x"
     )
 
 

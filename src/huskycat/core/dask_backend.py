@@ -4,12 +4,22 @@ huskycat's scheduler stays on the client and owns the graph; this backend only p
 the calls it submits (ready tools) on the cluster's workers. Imported only when a
 cluster is asked for: importing ``distributed`` costs the CLI about a second.
 
-Two ways (``lanes``). By default each worker holds one long-lived actor, its lane
-(:class:`~huskycat.core.dask_worker.Lane`): the client places each call on a lane with
-room for its weight and sends a lane its calls in one message, and the lane hands back
-completions in bulk to a long poll, both over direct connections on the client's event
-loop; the scheduler does no work per call (a Dask task costs it about 1.5 ms). A
-worker that dies breaks its lane's connection: its calls are retried elsewhere. With
+Two ways (``lanes``). By default each worker serves one lane for this client
+(:class:`~huskycat.core.dask_worker.Lane`), opened through a handler that ``client.run``
+installs on the workers; the Dask scheduler does no work per call (a Dask task costs it
+about 1.5 ms)::
+
+    scheduler loop: submit --> outbox --> sender thread: places each call on the lane
+      ^                                   with the most free slots that has room for
+      |                                   its weight; one "run" message per lane
+      |                                          |  wire (tcp://): pickles on a socket
+      |                                          v  of the lane's own; else Dask messages
+      |                                   worker: the lane's reader thread starts the
+      |                                   calls on the lane's threads; each call's
+      |                                   thread writes its result ("done") itself
+    futures <-- a reader thread per lane: every message that arrived, as one batch
+
+A worker that dies breaks its lane's connection: its calls are retried elsewhere. With
 ``lanes=False``, one Dask task per call, as drawn here:
 
 ::
@@ -144,13 +154,18 @@ class DaskBackend:
         resource: when every worker declares this resource (``dask worker --resources
             "slots=4"``), a tool of weight ``w`` takes ``w`` of it; otherwise each
             worker's thread count is its capacity.
-        lanes: run calls through one long-lived actor per worker (a ``Lane``) that takes
-            calls and hands back completions in bulk, over direct connections to the
-            workers, instead of one Dask task per call: the scheduler does no work per
-            call. The client places each call on a worker with room for its weight;
-            a worker that dies is found by its lane's connection, its calls retried.
-            Off: one task per call (``pure=False``, a key naming the tool), placed by
-            Dask's scheduler with the weight as a resource.
+        lanes: run calls through one lane per worker (a ``Lane``) that takes calls and
+            hands back completions in bulk, over direct connections to the workers,
+            instead of one Dask task per call: the scheduler does no work per call. The
+            client places each call on a worker with room for its weight; a worker
+            that dies is found by its lane's connection, its calls retried. Off: one
+            task per call (``pure=False``, a key naming the tool), placed by Dask's
+            scheduler with the weight as a resource.
+        wire: on ``tcp://`` clusters, each lane's messages go on a TCP connection of
+            its own (:mod:`huskycat.distributed.wire`: a port the worker offers, with a
+            token), read and written by threads, a quarter of a Dask message's CPU and
+            no event loop in between; a worker whose port cannot be reached keeps Dask
+            messages. Off: Dask messages on every lane.
     """
 
     def __init__(

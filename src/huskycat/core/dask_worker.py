@@ -10,14 +10,17 @@ State, per worker process, shared by the tasks' threads under one lock:
 One watchdog thread per worker process (started by the first task) cancels a call at its
 deadline, tells the process's :class:`~huskycat.core.reaper.Reaper` which process groups
 to kill if the worker dies, and stops every call when the worker has lost its scheduler.
-Cancellations from the client arrive through ``client.run(cancel_keys, ...)``.
+Cancellations from the client arrive on the lane (``cancel``), or, for one Dask task per
+call, through ``client.run(cancel_keys, ...)``.
 
 :class:`Lane` is the fast path: a client opens a connection to each worker and asks for
-the :data:`LANE_OP` handler (installed by :func:`install_lane_handler`); on it, the
-worker's lane receives calls in bulk, runs them on threads of its own (as many as the
-worker's capacity) and writes completions back in bulk, many per message, so that a call
-costs the scheduler nothing and the messages are plain bytes (no Dask task, actor or
-per-message pickling by Dask).
+the :data:`LANE_OP` handler (installed by :func:`install_lane_handler`), which serves
+one lane: calls received in bulk, run on threads of its own (as many as the worker's
+capacity), completions written back as they end, so that a call costs the Dask
+scheduler nothing. On ``tcp://`` clusters the handler offers a wire of the lane's own
+(:mod:`huskycat.distributed.wire`): a reader thread starts the calls and each call's
+thread writes its result itself, no event loop in between; otherwise the lane speaks
+:class:`Channel` messages on the Dask connection.
 """
 
 from __future__ import annotations
