@@ -8,18 +8,28 @@ started by the ``dask scheduler`` and ``dask worker`` commands (``--cluster loca
 LocalCluster, whose scheduler runs in this process). Measured, in this one script, on the
 same cluster:
 
+0. threads (the baseline, in the same rounds): huskycat's thread backend, 64 threads in
+   this one process, the same graph: what the machine's load does to a run that sends
+   nothing anywhere;
 1. huskycat: ``ParallelExecutor(deps, backend=DaskBackend(client))``: huskycat's
    scheduler on the client sends each tool when its dependencies are done, through the
    workers' lanes (``--tasks``: also with one Dask task per tool);
-2. Dask alone: the same graph submitted at once with ``client.submit``, dependencies as
-   futures, which Dask's own scheduler resolves (``--skip-dask``: not measured).
+2. Dask alone: the same graph (``--dask-tools N``: its first N tools) submitted at once
+   with ``client.submit``, dependencies as futures, which Dask's own scheduler resolves
+   (``--skip-dask``: not measured).
 
-Printed: each makespan, the lower bound max(critical path, total work / slots), their
-ratio (target for huskycat: at most 1.25x), the throughput in tools per second and the
-CPU seconds of the client, the scheduler and the workers during each run.
+The tools are ``functools.partial(time.sleep, seconds)``, pickled by reference as
+huskycat's own tools are. Printed, for each run (``--repeats`` rounds of 0 and 1): the
+makespan, the lower bound max(critical path, total work / slots) and their ratio
+(target for huskycat: at most 1.25x), the throughput in tools per second, the CPU
+seconds of the client, the scheduler and the workers, the CPU the rest of the machine
+used meanwhile ("others") and the load average before the run; and the run's CPU floor:
+its own CPU seconds spread over every CPU, against the bound (above 1.0x, no schedule
+could reach the bound on this machine, however idle).
 
     python benchmarks/distributed_scale.py [--tools 10000] [--workers 4] [--threads 16]
-        [--cluster processes|local] [--tasks] [--skip-dask]
+        [--cluster processes|local] [--repeats 3] [--tasks] [--skip-dask]
+        [--dask-tools N]
 """
 
 from __future__ import annotations
@@ -219,7 +229,7 @@ def main() -> None:
     slots = args.workers * args.threads
     path, _ = graph.critical_path({n: tuple(d) for n, d in deps.items()}, durations)
     work = sum(durations.values())
-    bound = max(path, work / slots)
+    bound = lower_bound(deps, durations, slots)
     cores = os.cpu_count() or 1
     print(
         f"{args.tools} tools, {work:.1f} s of work, critical path {path:.2f} s, "
@@ -259,8 +269,14 @@ def main() -> None:
             label = "Dask alone (same graph)" if count == args.tools else f"Dask alone, {count}"
             print(f"{label} ...", flush=True)
             run = functools.partial(run_dask, client, some, {n: durations[n] for n in names})
-            rows.append(measure(label, run, cpu, count, bound * count / args.tools))
+            rows.append(measure(label, run, cpu, count, lower_bound(some, durations, slots)))
     report(rows, cores)
+
+
+def lower_bound(deps: dict[str, list[str]], durations: dict[str, float], slots: int) -> float:
+    """max(critical path, total work / slots) of the graph ``deps``."""
+    path, _ = graph.critical_path({n: tuple(d) for n, d in deps.items()}, durations)
+    return max(path, sum(durations[n] for n in deps) / slots)
 
 
 Row = tuple[str, float, float, int, dict[str, float], float]

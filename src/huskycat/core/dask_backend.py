@@ -285,14 +285,15 @@ class DaskBackend:
     def close(self) -> None:
         """Close the lanes (their workers stop what is left of their calls). The client
         stays open: it is its owner's."""
+        loop = self.client.loop
         for lane in self._lanes:
             lane.alive = False
             if lane.wire is not None:
                 lane.wire.close()
-            if lane.comm is not None:
-                lane.comm.abort()
-            elif lane.channel is not None:
-                lane.channel.comm.abort()
+            comm = lane.comm if lane.channel is None else lane.channel.comm
+            if comm is not None and loop is not None:
+                with contextlib.suppress(RuntimeError):  # the loop is closed: so is the comm
+                    loop.add_callback(comm.abort)  # comms belong to the client's loop
 
     # --- what the scheduler asks -----------------------------------------------------
     def total_slots(self) -> int:
