@@ -464,7 +464,8 @@ class DaskBackend:
         if self.inprocess:
             return None
         try:
-            return cloudpickle.dumps([(c.fn, c.specs) for c in calls])  # type: ignore[no-any-return]
+            payload: bytes = cloudpickle.dumps([(c.fn, c.specs) for c in calls])
+            return payload
         except Exception as exc:  # noqa: BLE001 - that call's failure, not the others'
             if len(calls) > 1:
                 return [[call] for call in calls]
