@@ -67,6 +67,8 @@ from distributed.comm.addressing import get_address_host
 from distributed.comm.core import connect
 
 from huskycat.core.calls import Returned
+from huskycat.core.dask_wire import Wire
+from huskycat.core.dask_wire import connect as wire_connect
 from huskycat.core.dask_worker import (
     LANE_OP,
     LOCAL,
@@ -79,8 +81,6 @@ from huskycat.core.dask_worker import (
     run_remote,
 )
 from huskycat.core.process import RunContext
-from huskycat.distributed.wire import Wire
-from huskycat.distributed.wire import connect as wire_connect
 
 T = TypeVar("T")
 
@@ -162,7 +162,7 @@ class DaskBackend:
             task per call (``pure=False``, a key naming the tool), placed by Dask's
             scheduler with the weight as a resource.
         wire: on ``tcp://`` clusters, each lane's messages go on a TCP connection of
-            its own (:mod:`huskycat.distributed.wire`: a port the worker offers, with a
+            its own (:mod:`huskycat.core.dask_wire`: a port the worker offers, with a
             token), read and written by threads, a quarter of a Dask message's CPU and
             no event loop in between; a worker whose port cannot be reached keeps Dask
             messages. Off: Dask messages on every lane.

@@ -18,7 +18,7 @@ the :data:`LANE_OP` handler (installed by :func:`install_lane_handler`), which s
 one lane: calls received in bulk, run on threads of its own (as many as the worker's
 capacity), completions written back as they end, so that a call costs the Dask
 scheduler nothing. On ``tcp://`` clusters the handler offers a wire of the lane's own
-(:mod:`huskycat.distributed.wire`): a reader thread starts the calls and each call's
+(:mod:`huskycat.core.dask_wire`): a reader thread starts the calls and each call's
 thread writes its result itself, no event loop in between; otherwise the lane speaks
 :class:`Channel` messages on the Dask connection.
 """
@@ -46,10 +46,10 @@ from distributed.comm.core import CommClosedError
 
 from huskycat.core.backend import ThreadBackend
 from huskycat.core.calls import Returned
+from huskycat.core.dask_wire import Listener, Wire
 from huskycat.core.process import RunContext
 from huskycat.core.reaper import Reaper
 from huskycat.core.results import ToolResult, ToolStatus
-from huskycat.distributed.wire import Listener, Wire
 
 
 class ContextSpec(NamedTuple):
@@ -187,7 +187,7 @@ class _LaneServer:
         self.worker = worker
 
     async def serve(self, comm: Any, threads: int, raw: bool = False, wire: bool = False) -> None:
-        """Serve one lane until its client goes: over a :class:`~huskycat.distributed.wire.Wire`
+        """Serve one lane until its client goes: over a :class:`~huskycat.core.dask_wire.Wire`
         if asked (``tcp://`` clusters), else over this connection (:class:`Channel`). The
         client gone (or the connection broken), the lane's calls are cancelled: their
         results could never arrive."""

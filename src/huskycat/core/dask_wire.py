@@ -1,5 +1,5 @@
-"""A lane's wire: length-prefixed pickles on a plain TCP connection between the client and
-one worker, written and read by threads with blocking sockets.
+"""A Dask lane's wire: length-prefixed pickles on a plain TCP connection between the
+client and one worker, written and read by threads with blocking sockets.
 
 Why not Dask's own messages for a lane's calls: on ``benchmarks/distributed_scale.py``
 a Dask message cost about 90 µs of CPU (msgpack, frames, size estimates, tornado) and

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from huskycat.distributed.wire import TOKEN_BYTES, Listener, Wire, WireClosed, connect
+from huskycat.core.dask_wire import TOKEN_BYTES, Listener, Wire, WireClosed, connect
 
 
 def _pair() -> tuple[Wire, Wire]:
