@@ -8,18 +8,28 @@ started by the ``dask scheduler`` and ``dask worker`` commands (``--cluster loca
 LocalCluster, whose scheduler runs in this process). Measured, in this one script, on the
 same cluster:
 
+0. threads (the baseline, in the same rounds): huskycat's thread backend, 64 threads in
+   this one process, the same graph: what the machine's load does to a run that sends
+   nothing anywhere;
 1. huskycat: ``ParallelExecutor(deps, backend=DaskBackend(client))``: huskycat's
    scheduler on the client sends each tool when its dependencies are done, through the
    workers' lanes (``--tasks``: also with one Dask task per tool);
-2. Dask alone: the same graph submitted at once with ``client.submit``, dependencies as
-   futures, which Dask's own scheduler resolves (``--skip-dask``: not measured).
+2. Dask alone: the same graph (``--dask-tools N``: its first N tools) submitted at once
+   with ``client.submit``, dependencies as futures, which Dask's own scheduler resolves
+   (``--skip-dask``: not measured).
 
-Printed: each makespan, the lower bound max(critical path, total work / slots), their
-ratio (target for huskycat: at most 1.25x), the throughput in tools per second and the
-CPU seconds of the client, the scheduler and the workers during each run.
+The tools are ``functools.partial(time.sleep, seconds)``, pickled by reference as
+huskycat's own tools are. Printed, for each run (``--repeats`` rounds of 0 and 1): the
+makespan, the lower bound max(critical path, total work / slots) and their ratio
+(target for huskycat: at most 1.25x), the throughput in tools per second, the CPU
+seconds of the client, the scheduler and the workers, the CPU the rest of the machine
+used meanwhile ("others") and the load average before the run; and the run's CPU floor:
+its own CPU seconds spread over every CPU, against the bound (above 1.0x, no schedule
+could reach the bound on this machine, however idle).
 
     python benchmarks/distributed_scale.py [--tools 10000] [--workers 4] [--threads 16]
-        [--cluster processes|local] [--tasks] [--skip-dask]
+        [--cluster processes|local] [--repeats 3] [--tasks] [--skip-dask]
+        [--dask-tools N]
 """
 
 from __future__ import annotations
@@ -31,10 +41,11 @@ import os
 import random
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import distributed
 import psutil
@@ -68,13 +79,28 @@ def run_huskycat(
     executor = ParallelExecutor(
         deps, backend=backend, timeout_per_tool=None, expected_durations=durations
     )
-    tools = {n: functools.partial(sleep_then, d) for n, d in durations.items()}
+    # time.sleep is pickled by reference, as huskycat's own tools are (a function of
+    # this script would be pickled by value, its code sent with every message).
+    tools = {n: functools.partial(time.sleep, d) for n, d in durations.items()}
     start = time.perf_counter()
     results = executor.execute_tools(tools)
     elapsed = time.perf_counter() - start
     assert all(r.success for r in results), [r for r in results if not r.success][:3]
     if len(deps) > 1000 and lanes:
         print(f"  huskycat's messages to the workers' lanes: {backend.messages}")
+    return elapsed
+
+
+def run_threads(slots: int, deps: dict[str, list[str]], durations: dict[str, float]) -> float:
+    """The same graph on huskycat's thread backend, ``slots`` threads in this process."""
+    executor = ParallelExecutor(
+        deps, max_workers=slots, timeout_per_tool=None, expected_durations=durations
+    )
+    tools = {n: functools.partial(time.sleep, d) for n, d in durations.items()}
+    start = time.perf_counter()
+    results = executor.execute_tools(tools)
+    elapsed = time.perf_counter() - start
+    assert all(r.success for r in results), [r for r in results if not r.success][:3]
     return elapsed
 
 
@@ -188,46 +214,142 @@ def main() -> None:
     )
     parser.add_argument("--skip-dask", action="store_true", help="measure huskycat only")
     parser.add_argument(
+        "--dask-tools",
+        type=int,
+        default=0,
+        help="Dask alone on the first N tools of the same graph (default: all; at 28 tools/s "
+        "on this machine 10,000 take minutes)",
+    )
+    parser.add_argument(
         "--tasks", action="store_true", help="also huskycat with one Dask task per tool"
     )
+    parser.add_argument("--repeats", type=int, default=3, help="rounds of the huskycat runs")
     args = parser.parse_args()
     deps, durations = random_graph(args.tools, args.seed)
     slots = args.workers * args.threads
     path, _ = graph.critical_path({n: tuple(d) for n, d in deps.items()}, durations)
     work = sum(durations.values())
-    bound = max(path, work / slots)
+    bound = lower_bound(deps, durations, slots)
+    cores = os.cpu_count() or 1
     print(
         f"{args.tools} tools, {work:.1f} s of work, critical path {path:.2f} s, "
-        f"{args.workers} worker processes x {args.threads} threads = {slots} slots"
+        f"{args.workers} worker processes x {args.threads} threads = {slots} slots, "
+        f"{cores} CPUs"
     )
     print(f"lower bound max(critical path, work / slots): {bound:.2f} s")
     start_cluster = process_cluster if args.cluster == "processes" else local_cluster
-    rows: list[tuple[str, float, dict[str, float]]] = []
+    rows: list[Row] = []
     with start_cluster(args.workers, args.threads) as (client, cpu):
         # Warm up both paths (imports on the workers, pickling caches).
         small_deps, small = random_graph(200, args.seed + 1)
         run_huskycat(client, small_deps, {n: 0.0 for n in small})
         run_dask(client, small_deps, {n: 0.0 for n in small})
-        runs = [("huskycat on Dask", run_huskycat)]
+        runs: list[tuple[str, Callable[[], float]]] = [
+            # The baseline, measured in the same rounds: huskycat's thread backend, 64
+            # threads in this one process, the same graph (what the machine's load does
+            # to a run that sends nothing anywhere).
+            ("threads (baseline)", functools.partial(run_threads, slots, deps, durations)),
+            ("huskycat on Dask", functools.partial(run_huskycat, client, deps, durations)),
+        ]
         if args.tasks:
-            runs.append(("huskycat, task per tool", functools.partial(run_huskycat, lanes=False)))
+            runs.append(
+                (
+                    "huskycat, task per tool",
+                    functools.partial(run_huskycat, client, deps, durations, lanes=False),
+                )
+            )
+        for round_ in range(args.repeats):
+            for label, run in runs:
+                print(f"round {round_ + 1}: {label} ...", flush=True)
+                rows.append(measure(label, run, cpu, args.tools, bound))
         if not args.skip_dask:
-            runs.append(("Dask alone (same graph)", run_dask))
-        for label, run in runs:
-            print(f"measuring {label} ...", flush=True)
-            before = cpu.read()
-            seconds = run(client, deps, durations)
-            after = cpu.read()
-            rows.append((label, seconds, {k: after[k] - before[k] for k in after}))
+            count = args.dask_tools or args.tools
+            names = sorted(deps)[:count]
+            some = {n: deps[n] for n in names}  # dependencies are on earlier tools only
+            label = "Dask alone (same graph)" if count == args.tools else f"Dask alone, {count}"
+            print(f"{label} ...", flush=True)
+            run = functools.partial(run_dask, client, some, {n: durations[n] for n in names})
+            rows.append(measure(label, run, cpu, count, lower_bound(some, durations, slots)))
+    report(rows, cores)
+
+
+def lower_bound(deps: dict[str, list[str]], durations: dict[str, float], slots: int) -> float:
+    """max(critical path, total work / slots) of the graph ``deps``."""
+    path, _ = graph.critical_path({n: tuple(d) for n, d in deps.items()}, durations)
+    return max(path, sum(durations[n] for n in deps) / slots)
+
+
+Row = tuple[str, float, float, int, dict[str, float], float]
+
+
+def measure(
+    label: str, run: Callable[[], float], cpu: Cpu, tools: int, bound: float
+) -> tuple[str, float, float, int, dict[str, float], float]:
+    """One run: its makespan, the bound of its graph, its CPU by role (and the CPU the
+    rest of the machine used meanwhile, as "others"), the load average before it."""
+    load = os.getloadavg()[0]
+    before, machine = cpu.read(), _machine_cpu()
+    seconds = run()
+    after, machine_after = cpu.read(), _machine_cpu()
+    used = {k: after[k] - before[k] for k in after}
+    used["others"] = max(0.0, machine_after - machine - sum(used.values()))
+    return label, seconds, bound, tools, used, load
+
+
+def _machine_cpu() -> float:
+    times = psutil.cpu_times()
+    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+
+
+def report(rows: list[Row], cores: int) -> None:
+    print()
     print(
-        f"{'':24} {'makespan':>9} {'/ bound':>8} {'tools/s':>8}   CPU s: client scheduler workers"
+        f"{'':24} {'makespan':>9} {'/ bound':>8} {'tools/s':>8} {'CPU floor':>10}"
+        f"   CPU s: client scheduler workers others   load"
     )
-    for label, seconds, used in rows:
+    for label, seconds, bound, tools, used, load in rows:
+        ours = used["client"] + used["scheduler"] + used["workers"]
+        floor = ours / cores / bound  # this run's own CPU on every core, against the bound
         print(
-            f"{label:24} {seconds:8.2f}s {seconds / bound:7.2f}x {args.tools / seconds:8.0f}"
-            f"   {used['client']:14.1f} {used['scheduler']:9.1f} {used['workers']:7.1f}"
+            f"{label:24} {seconds:8.2f}s {seconds / bound:7.2f}x {tools / seconds:8.0f}"
+            f" {floor:9.2f}x   {used['client']:14.1f} {used['scheduler']:9.1f}"
+            f" {used['workers']:7.1f} {used['others']:6.1f} {load:6.1f}"
         )
-    print("target: huskycat at most 1.25x the lower bound")
+    labels = list(dict.fromkeys(r[0] for r in rows))
+    ratio = {
+        label: statistics.median(r[1] / r[2] for r in rows if r[0] == label) for label in labels
+    }
+    print()
+    for label in labels:
+        print(f"median {label}: {ratio[label]:.2f}x the lower bound")
+    base = "threads (baseline)"
+    if base in ratio and "huskycat on Dask" in ratio:
+        pairs = [
+            (d[1], t[1])
+            for t, d in zip(
+                [r for r in rows if r[0] == base],
+                [r for r in rows if r[0] == "huskycat on Dask"],
+                strict=False,
+            )
+        ]
+        each = ", ".join(f"{d / t:.2f}x" for d, t in pairs)
+        print(f"huskycat on Dask / threads in the same round: {each}")
+    floors = [
+        (r[4]["client"] + r[4]["scheduler"] + r[4]["workers"]) / cores / r[2]
+        for r in rows
+        if r[0] == "huskycat on Dask"
+    ]
+    if floors and max(floors) > 1.0:
+        print(
+            f"note: huskycat on Dask's own CPU, spread over {cores} CPUs, is {max(floors):.2f}x "
+            "the bound: above 1.0x, no schedule on this machine could reach the bound"
+        )
+    elif floors:
+        print(
+            f"CPU floor of huskycat on Dask: {min(floors):.2f}x to {max(floors):.2f}x the bound "
+            f"(its own CPU seconds over {cores} CPUs; the CPUs are shared with other work)"
+        )
+    print("target: huskycat on Dask at most 1.25x the lower bound")
 
 
 if __name__ == "__main__":

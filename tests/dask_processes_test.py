@@ -186,3 +186,17 @@ def test_worker_resources_hold_the_weights_when_every_worker_declares_them() -> 
         too_heavy = ParallelExecutor({}, backend=backend, tool_resources={"big": 3})
         with pytest.raises(ClusterError, match=r"needs 3 slots .* 'slots' resource \(most: 2\)"):
             too_heavy.execute_tools({"big": heavy})
+
+
+def test_lanes_use_wires_on_tcp_and_dask_messages_when_wires_are_off(
+    dask_processes: ProcessCluster,
+) -> None:
+    dask_processes.client.wait_for_workers(PROCESS_WORKERS, timeout=60)
+    deps = {"a": [], "b": ["a"], "c": ["a"], "d": ["b", "c"]}
+    for wire in (True, False):
+        backend = DaskBackend(dask_processes.client, wire=wire)
+        assert all((lane.wire is not None) is wire for lane in backend._lanes)
+        results = ParallelExecutor(deps, backend=backend).execute_tools({n: noop for n in deps})
+        assert [r.status for r in results] == [ToolStatus.SUCCESS] * 4
+        assert backend.messages["run"] >= 1 and backend.messages["done"] >= 1
+        backend.close()

@@ -4,12 +4,22 @@ huskycat's scheduler stays on the client and owns the graph; this backend only p
 the calls it submits (ready tools) on the cluster's workers. Imported only when a
 cluster is asked for: importing ``distributed`` costs the CLI about a second.
 
-Two ways (``lanes``). By default each worker holds one long-lived actor, its lane
-(:class:`~huskycat.core.dask_worker.Lane`): the client places each call on a lane with
-room for its weight and sends a lane its calls in one message, and the lane hands back
-completions in bulk to a long poll, both over direct connections on the client's event
-loop; the scheduler does no work per call (a Dask task costs it about 1.5 ms). A
-worker that dies breaks its lane's connection: its calls are retried elsewhere. With
+Two ways (``lanes``). By default each worker serves one lane for this client
+(:class:`~huskycat.core.dask_worker.Lane`), opened through a handler that ``client.run``
+installs on the workers; the Dask scheduler does no work per call (a Dask task costs it
+about 1.5 ms)::
+
+    scheduler loop: submit --> outbox --> sender thread: places each call on the lane
+      ^                                   with the most free slots that has room for
+      |                                   its weight; one "run" message per lane
+      |                                          |  wire (tcp://): pickles on a socket
+      |                                          v  of the lane's own; else Dask messages
+      |                                   worker: the lane's reader thread starts the
+      |                                   calls on the lane's threads; each call's
+      |                                   thread writes its result ("done") itself
+    futures <-- a reader thread per lane: every message that arrived, as one batch
+
+A worker that dies breaks its lane's connection: its calls are retried elsewhere. With
 ``lanes=False``, one Dask task per call, as drawn here:
 
 ::
@@ -36,6 +46,7 @@ closures included.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import os
@@ -52,15 +63,20 @@ from typing import Any, NamedTuple, TypeVar
 
 import cloudpickle  # type: ignore[import-untyped]
 import distributed
-from distributed.protocol.serialize import to_serialize
+from distributed.comm.addressing import get_address_host
+from distributed.comm.core import connect
 
 from huskycat.core.calls import Returned
+from huskycat.core.dask_wire import Wire
+from huskycat.core.dask_wire import connect as wire_connect
 from huskycat.core.dask_worker import (
+    LANE_OP,
     LOCAL,
     LOST_SCHEDULER,
+    Channel,
     ContextSpec,
-    Lane,
     cancel_keys,
+    install_lane_handler,
     run_local,
     run_remote,
 )
@@ -73,8 +89,9 @@ logger = logging.getLogger("huskycat")
 DEFAULT_RETRIES = 2  # times a call is run again after its worker died while running it
 RESOURCE = "slots"  # the worker resource that holds tools' weights, when workers declare it
 _ANSWER_MARGIN = 1.0  # seconds a worker has past a call's deadline and kill grace to answer
+_WIRE_TIMEOUT = 30.0  # seconds to connect to a worker's lane port
+_WIRE_POLL = 1.0  # seconds a wire's reader waits before it looks at the client's status
 _FLUSH_TIMEOUT = 10.0  # seconds shutdown waits for cancellations to reach the workers
-_POLL = 1.0  # seconds a lane's poll waits on its worker for a call to end
 
 
 class ClusterError(Exception):
@@ -116,9 +133,10 @@ class _Lane:
     """The client's side of one worker's :class:`~huskycat.core.dask_worker.Lane`."""
 
     address: str
-    key: str  # the actor's key on its worker
-    future: Any  # distributed.Future: the actor lives as long as this is held
     free: int
+    channel: Channel | None = None  # its messages as Dask messages (not tcp://)...
+    wire: Wire | None = None  # ...or on a wire of its own (tcp://)
+    comm: Any = None  # the Dask connection that opened the wire
     calls: dict[str, _Call] = field(default_factory=dict)
     alive: bool = True
 
@@ -136,13 +154,18 @@ class DaskBackend:
         resource: when every worker declares this resource (``dask worker --resources
             "slots=4"``), a tool of weight ``w`` takes ``w`` of it; otherwise each
             worker's thread count is its capacity.
-        lanes: run calls through one long-lived actor per worker (a ``Lane``) that takes
-            calls and hands back completions in bulk, over direct connections to the
-            workers, instead of one Dask task per call: the scheduler does no work per
-            call. The client places each call on a worker with room for its weight;
-            a worker that dies is found by its lane's connection, its calls retried.
-            Off: one task per call (``pure=False``, a key naming the tool), placed by
-            Dask's scheduler with the weight as a resource.
+        lanes: run calls through one lane per worker (a ``Lane``) that takes calls and
+            hands back completions in bulk, over direct connections to the workers,
+            instead of one Dask task per call: the scheduler does no work per call. The
+            client places each call on a worker with room for its weight; a worker
+            that dies is found by its lane's connection, its calls retried. Off: one
+            task per call (``pure=False``, a key naming the tool), placed by Dask's
+            scheduler with the weight as a resource.
+        wire: on ``tcp://`` clusters, each lane's messages go on a TCP connection of
+            its own (:mod:`huskycat.core.dask_wire`: a port the worker offers, with a
+            token), read and written by threads, a quarter of a Dask message's CPU and
+            no event loop in between; a worker whose port cannot be reached keeps Dask
+            messages. Off: Dask messages on every lane.
     """
 
     def __init__(
@@ -152,6 +175,7 @@ class DaskBackend:
         retries: int = DEFAULT_RETRIES,
         resource: str = RESOURCE,
         lanes: bool = True,
+        wire: bool = True,
     ) -> None:
         self.client = client
         self.retries = retries
@@ -182,65 +206,94 @@ class DaskBackend:
             max(2, os.cpu_count() or 2), thread_name_prefix="huskycat-client-side"
         )
         self._lanes: list[_Lane] = []
-        self._outbox: queue.SimpleQueue[_Call] = queue.SimpleQueue()
+        # Lanes: calls to place, and None to look again at those waiting for room.
+        self._outbox: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
         self._pending: list[_Call] = []  # lanes: calls no worker has room for yet
-        self._flush_due = False  # lanes: a _flush is scheduled on the client's event loop
-        # Lanes: messages exchanged with the workers, for benchmarks ("run", "poll").
-        self.messages = {"run": 0, "poll": 0}
+        self.wire = wire
+        # Lanes: messages exchanged with the workers, for benchmarks: "run" (calls sent),
+        # "done" (completions received).
+        self.messages = {"run": 0, "done": 0}
         for target, name in ((self._collect, "collector"), (self._cancel, "canceller")):
             threading.Thread(target=target, name=f"huskycat-dask-{name}", daemon=True).start()
         if lanes:
             self._lanes = self._open_lanes(list(workers), capacities)
             for lane in self._lanes:
-                self._loop().add_callback(self._poll, lane)
+                if lane.wire is not None:
+                    threading.Thread(
+                        target=self._read_wire, args=(lane,), name="huskycat-lane", daemon=True
+                    ).start()
+                else:
+                    self._loop().add_callback(self._read, lane)
+            threading.Thread(target=self._sender, name="huskycat-dask-sender", daemon=True).start()
 
     def _open_lanes(self, addresses: list[str], capacities: list[int]) -> list[_Lane]:
-        futures = [
-            self.client.submit(
-                Lane,
-                capacity,
-                actor=True,
-                workers=[address],
-                allow_other_workers=False,
-                pure=False,
-                key=f"huskycat-lane-{self._prefix}-{index}",
-            )
-            for index, (address, capacity) in enumerate(zip(addresses, capacities, strict=True))
-        ]
         try:
-            for future in futures:
-                future.result(timeout=60)  # an Actor handle, unused: see _tell
+            self.client.run(install_lane_handler, workers=addresses)
+            lanes: list[_Lane] = self.client.sync(  # type: ignore[no-untyped-call]
+                self._connect, addresses, capacities
+            )
         except Exception as exc:
             raise ClusterError(
                 f"cannot start huskycat's lanes on the Dask cluster at {self.address}: "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
-        return [
-            _Lane(address, str(future.key), future, capacity)
-            for address, future, capacity in zip(addresses, futures, capacities, strict=True)
-        ]
+        return lanes
 
-    async def _ask(self, lane: _Lane, function: str, *args: Any) -> Any:
-        """Call a method of a lane's actor over a direct connection to its worker (not
-        through the scheduler, as ``distributed.Actor`` does unless the client was made
-        with ``direct_to_workers``). On the client's event loop."""
-        if function in self.messages:
-            self.messages[function] += 1
-        response = await self.client.rpc(lane.address).actor_execute(
-            actor=lane.key,
-            function=function,
-            args=[to_serialize(a) for a in args],  # type: ignore[no-untyped-call]
+    async def _connect(self, addresses: list[str], capacities: list[int]) -> list[_Lane]:
+        """One connection to each worker, serving a lane (``LANE_OP``); with the
+        client's security settings, straight to the worker."""
+        lanes: list[_Lane] = []
+        for address, capacity in zip(addresses, capacities, strict=True):
+            lane = None
+            if self.wire and address.startswith("tcp://"):
+                lane = await self._connect_wire(address, capacity)
+            if lane is None:
+                comm = await connect(  # type: ignore[no-untyped-call]
+                    address, timeout=60, **self.client.connection_args
+                )
+                raw = Channel.can_be_raw(comm)
+                await comm.write({"op": LANE_OP, "threads": capacity, "raw": raw, "reply": False})
+                lane = _Lane(address, capacity, channel=Channel(comm, raw))
+            lanes.append(lane)
+        return lanes
+
+    async def _connect_wire(self, address: str, capacity: int) -> _Lane | None:
+        """A lane on a wire of its own; None if the worker's port cannot be reached (a
+        firewall): the lane then speaks Dask messages."""
+        comm = await connect(  # type: ignore[no-untyped-call]
+            address, timeout=60, **self.client.connection_args
         )
-        if response.get("status") != "OK":
-            error = response.get("exception")
-            if isinstance(error, BaseException):
-                raise error
-            raise ClusterError(f"the lane on {lane.address} failed: {error!r}")
-        return response["result"]
+        await comm.write({"op": LANE_OP, "threads": capacity, "wire": True, "reply": False})
+        offer = await comm.read()
+        host = get_address_host(address)
+        try:
+            wire = await asyncio.to_thread(
+                wire_connect, host, int(offer["port"]), offer["token"], _WIRE_TIMEOUT
+            )
+        except OSError as exc:
+            logger.warning(
+                "cannot reach the lane port %s:%s of %s (%s): its calls go as Dask messages",
+                host,
+                offer["port"],
+                address,
+                exc,
+            )
+            comm.abort()
+            return None
+        return _Lane(address, capacity, wire=wire, comm=comm)
 
-    def _tell(self, lane: _Lane, function: str, *args: Any) -> Any:
-        """:meth:`_ask` from another thread."""
-        return self.client.sync(self._ask, lane, function, *args)  # type: ignore[no-untyped-call]
+    def close(self) -> None:
+        """Close the lanes (their workers stop what is left of their calls). The client
+        stays open: it is its owner's."""
+        loop = self.client.loop
+        for lane in self._lanes:
+            lane.alive = False
+            if lane.wire is not None:
+                lane.wire.close()
+            comm = lane.comm if lane.channel is None else lane.channel.comm
+            if comm is not None and loop is not None:
+                with contextlib.suppress(RuntimeError):  # the loop is closed: so is the comm
+                    loop.add_callback(comm.abort)  # comms belong to the client's loop
 
     # --- what the scheduler asks -----------------------------------------------------
     def total_slots(self) -> int:
@@ -346,35 +399,41 @@ class DaskBackend:
         else:
             call.specs = tuple(_spec(a, call.key) for a in call.args)
         self._outbox.put(call)
-        self._kick()
 
     def _kick(self) -> None:
-        """Have :meth:`_flush` run soon on the client's event loop (once for many calls)."""
-        with self._lock:
-            if self._flush_due:
-                return
-            self._flush_due = True
-        self._loop().add_callback(self._flush)
+        """Have the sender look again at the calls waiting for room."""
+        self._outbox.put(None)
 
     def _loop(self) -> Any:
-        """The client's event loop, where lanes' messages are sent and received."""
+        """The client's event loop, where lanes' Dask messages are sent and received."""
         loop = self.client.loop
         if loop is None:
             raise ClusterError(f"the client of the Dask cluster at {self.address} is closed")
         return loop
 
-    async def _flush(self) -> None:
-        """Place the calls waiting on lanes with room for them, then send each lane its
-        calls in one message. Runs on the client's event loop, as do the polls: a call
-        crosses no thread of the client between the scheduler's loop and the wire."""
-        with self._lock:
-            self._flush_due = False
-        items: list[_Call] = []
+    def _sender(self) -> None:
+        """The sender thread: takes every call submitted since it last looked (one
+        wake-up for the scheduler's burst of submissions), places them, sends each lane
+        its calls in one message."""
         while True:
+            items = [self._outbox.get()]
+            while True:
+                try:
+                    items.append(self._outbox.get_nowait())
+                except queue.Empty:
+                    break
             try:
-                items.append(self._outbox.get_nowait())
-            except queue.Empty:
-                break
+                for lane, batch in self._place([c for c in items if c is not None]).items():
+                    if lane.wire is not None:
+                        self._send_wire(lane, batch)
+                    else:
+                        self._loop().add_callback(self._send, lane, batch)
+            except Exception:  # this thread must live as long as the backend
+                logger.exception("huskycat's Dask sender failed")
+
+    def _place(self, items: list[_Call]) -> dict[_Lane, list[_Call]]:
+        """Place the calls waiting on lanes with room for them (the lane with the most
+        free slots first), by lane."""
         batches: dict[_Lane, list[_Call]] = {}
         with self._lock:
             self._pending.extend(items)
@@ -396,35 +455,62 @@ class DaskBackend:
             stranded = bool(waiting) and not any(w.alive for w in self._lanes)
         if stranded:
             self._lose("no worker is left")
-        for lane, batch in batches.items():
-            asyncio.ensure_future(self._send(lane, batch))
+        return batches
 
-    async def _send(self, lane: _Lane, calls: list[_Call]) -> None:
-        """Send a lane its calls in one message, pickled together (a function pickled by
-        value once, not once per call); if they cannot be pickled or unpickled together,
-        one at a time, so that only a call that cannot be sent fails."""
-        payload: bytes | None = None
-        if not self.inprocess:
-            try:
-                payload = cloudpickle.dumps([(c.fn, c.specs) for c in calls])
-            except Exception as exc:  # noqa: BLE001 - that call's failure, not the others'
-                if len(calls) > 1:
-                    for call in calls:
-                        await self._send(lane, [call])
-                else:
-                    self._cannot_send(lane, calls[0], exc)
-                return
+    def _payload(self, lane: _Lane, calls: list[_Call]) -> bytes | None | list[list[_Call]]:
+        """The calls pickled together (a function pickled by value once, not once per
+        call), None in-process; if they cannot be pickled together, the calls one by one
+        to send alone, so that only a call that cannot be sent fails."""
+        if self.inprocess:
+            return None
         try:
-            refused = await self._ask(lane, "run", [c.key for c in calls], payload)
+            payload: bytes = cloudpickle.dumps([(c.fn, c.specs) for c in calls])
+            return payload
+        except Exception as exc:  # noqa: BLE001 - that call's failure, not the others'
+            if len(calls) > 1:
+                return [[call] for call in calls]
+            self._cannot_send(lane, calls[0], exc)
+            return []
+
+    def _send_wire(self, lane: _Lane, calls: list[_Call]) -> None:
+        """Send a lane its calls in one message on its wire (from any thread)."""
+        assert lane.wire is not None
+        payload = self._payload(lane, calls)
+        if isinstance(payload, list):
+            for alone in payload:
+                self._send_wire(lane, alone)
+            return
+        self.messages["run"] += 1
+        try:
+            lane.wire.send(("run", [c.key for c in calls], payload))
         except Exception as exc:  # noqa: BLE001 - its worker died: retried elsewhere
             self._lane_failed(lane, exc)
+
+    async def _send(self, lane: _Lane, calls: list[_Call]) -> None:
+        """Send a lane its calls in one Dask message (on the client's event loop)."""
+        assert lane.channel is not None
+        payload = self._payload(lane, calls)
+        if isinstance(payload, list):
+            for alone in payload:
+                await self._send(lane, alone)
             return
-        if refused:
-            logger.debug(
-                "%s cannot unpickle %d calls at once: %s", lane.address, len(calls), refused
-            )
-            for call in calls:
-                await self._send(lane, [call])
+        self.messages["run"] += 1
+        try:
+            # A message's bytes are queued at once: concurrent writes of several
+            # messages on one connection do not interleave.
+            await lane.channel.write(("run", [c.key for c in calls], payload))
+        except Exception as exc:  # noqa: BLE001 - its worker died: retried elsewhere
+            self._lane_failed(lane, exc)
+
+    def _refused(self, lane: _Lane, keys: list[str], why: str) -> list[_Call]:
+        """The worker could not unpickle these calls together: they go one at a time."""
+        logger.debug("%s cannot unpickle %d calls at once: %s", lane.address, len(keys), why)
+        with self._lock:
+            return [lane.calls[k] for k in keys if k in lane.calls]
+
+    async def _resend(self, lane: _Lane, keys: list[str], why: str) -> None:
+        for call in self._refused(lane, keys, why):
+            await self._send(lane, [call])
 
     def _cannot_send(self, lane: _Lane, call: _Call, exc: Exception) -> None:
         """The client works but cannot send this call (a tool that cannot be pickled):
@@ -439,29 +525,64 @@ class DaskBackend:
         _set(call, Returned(None, failure, tb, 0.0, tuple(call.notes)))
         self._kick()
 
-    async def _poll(self, lane: _Lane) -> None:
-        """Hand back what one lane's worker finished, many at a time, until it is gone."""
+    async def _read(self, lane: _Lane) -> None:
+        """Hand back what one lane's worker finished, many at a time, until it is gone
+        (Dask messages, on the client's event loop)."""
+        assert lane.channel is not None
         while lane.alive:
             try:
-                done = await self._ask(lane, "poll", _POLL)
+                message = await lane.channel.read()
             except Exception as exc:  # noqa: BLE001 - the worker died, or the client closed
                 self._lane_failed(lane, exc)
                 return
-            if self.client.status != "running" or any(v == LOST_SCHEDULER for _, v in done):
-                self._lose(f"the client is {self.client.status}")
-                if self.client.status in ("closing", "closed"):
-                    return
-                continue
+            if message[0] == "refused":
+                asyncio.ensure_future(self._resend(lane, message[1], message[2]))
+            elif not self._completed(lane, message[1]):
+                return
+
+    def _read_wire(self, lane: _Lane) -> None:
+        """A wire's reader thread: every message that arrived, resolved as one batch."""
+        assert lane.wire is not None
+        while lane.alive:
             try:
-                self._resolve_lane(lane, done)
-            except Exception:  # this loop must live as long as the lane
-                logger.exception("huskycat's Dask poller failed")
-            if done and self._pending:
-                self._kick()  # room on this lane for a call that waits
+                messages = lane.wire.receive(_WIRE_POLL)
+            except Exception as exc:  # noqa: BLE001 - the worker died, or the client closed
+                self._lane_failed(lane, exc)
+                return
+            if not messages and self.client.status in ("closing", "closed"):
+                self.close()  # its owner closed the client without closing this backend
+                return
+            done: list[tuple[str, Any]] = []
+            for message in messages:
+                if message[0] == "refused":
+                    for call in self._refused(lane, message[1], message[2]):
+                        self._send_wire(lane, [call])
+                else:
+                    done.extend(message[1])
+            if done and not self._completed(lane, done):
+                return
+
+    def _completed(self, lane: _Lane, done: list[tuple[str, Any]]) -> bool:
+        """Resolve what a lane finished; False once the client is closing."""
+        self.messages["done"] += 1
+        if self.client.status != "running" or any(v == LOST_SCHEDULER for _, v in done):
+            self._lose(f"the client is {self.client.status}")
+            return self.client.status not in ("closing", "closed")
+        try:
+            self._resolve_lane(lane, done)
+        except Exception:  # the reader must live as long as the lane
+            logger.exception("huskycat's Dask lane reader failed")
+        if done and self._pending:
+            self._kick()  # room on this lane for a call that waits
+        return True
 
     def _resolve_lane(self, lane: _Lane, done: list[tuple[str, Any]]) -> None:
-        for key, item in done:
-            with self._lock:
+        """Resolve a batch: first the bookkeeping and unpickling of every call, then the
+        futures one after the other, so that the scheduler's thread, woken by the first,
+        finds the whole batch (not one call per wake-up)."""
+        calls: list[_Call | None] = []
+        with self._lock:
+            for key, _ in done:
                 call = lane.calls.pop(key, None)
                 if call is not None:
                     if not call.abandoned:
@@ -469,6 +590,9 @@ class DaskBackend:
                     self._calls.pop(key, None)
                     self._by_future.pop(call.future, None)
                 LOCAL.pop(key, None)
+                calls.append(call)
+        ready: list[tuple[_Call, Returned]] = []
+        for call, (_, item) in zip(calls, done, strict=True):
             if call is None or call.abandoned:
                 continue
             # nosec: pickled by huskycat's own lane on a worker of this cluster
@@ -477,7 +601,9 @@ class DaskBackend:
             if call.finish is not None and returned.error is None:
                 self._client_side.submit(self._finish, call, returned)
             else:
-                _set(call, returned)
+                ready.append((call, returned))
+        for call, returned in ready:
+            _set(call, returned)
 
     def _lane_failed(self, lane: _Lane, exc: BaseException) -> None:
         """A lane's connection failed: its worker died (retry its calls elsewhere), or
@@ -494,6 +620,8 @@ class DaskBackend:
             for call in calls:
                 self._calls.pop(call.key, None)
                 LOCAL.pop(call.key, None)
+        if lane.wire is not None:
+            lane.wire.close()
         logger.warning("lane on %s failed: %s: %r", lane.address, type(exc).__name__, exc)
         for call in calls:
             call.lane = None
@@ -673,9 +801,20 @@ class DaskBackend:
                 call = self._calls.get(key)
                 if call is not None and call.lane is not None and call.lane.alive:
                     by_lane.setdefault(call.lane, []).append(key)
-        for lane, some in by_lane.items():
+        for lane in [w for w in by_lane if w.wire is not None]:
+            with contextlib.suppress(OSError):  # its worker is gone: so are its calls
+                lane.wire.send(("cancel", by_lane.pop(lane)))  # type: ignore[union-attr]
+        if by_lane:
             try:
-                self._tell(lane, "cancel", some)
+                self.client.sync(self._write_cancels, by_lane)  # type: ignore[no-untyped-call]
+            except Exception:
+                logger.debug("cancelling %d calls failed", len(keys), exc_info=True)
+
+    async def _write_cancels(self, by_lane: dict[_Lane, list[str]]) -> None:
+        for lane, some in by_lane.items():
+            assert lane.channel is not None
+            try:
+                await lane.channel.write(("cancel", some))
             except Exception:  # noqa: BLE001 - its worker is gone: so are its calls
                 logger.debug("cancelling %d calls on %s failed", len(some), lane.address)
 

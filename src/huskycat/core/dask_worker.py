@@ -10,11 +10,17 @@ State, per worker process, shared by the tasks' threads under one lock:
 One watchdog thread per worker process (started by the first task) cancels a call at its
 deadline, tells the process's :class:`~huskycat.core.reaper.Reaper` which process groups
 to kill if the worker dies, and stops every call when the worker has lost its scheduler.
-Cancellations from the client arrive through ``client.run(cancel_keys, ...)``.
+Cancellations from the client arrive on the lane (``cancel``), or, for one Dask task per
+call, through ``client.run(cancel_keys, ...)``.
 
-:class:`Lane` is the fast path: a Dask actor, one per worker, that receives calls from
-the client in bulk, runs them on threads of its own (as many as the worker's capacity)
-and hands completions back in bulk, so that a call costs the scheduler nothing.
+:class:`Lane` is the fast path: a client opens a connection to each worker and asks for
+the :data:`LANE_OP` handler (installed by :func:`install_lane_handler`), which serves
+one lane: calls received in bulk, run on threads of its own (as many as the worker's
+capacity), completions written back as they end, so that a call costs the Dask
+scheduler nothing. On ``tcp://`` clusters the handler offers a wire of the lane's own
+(:mod:`huskycat.core.dask_wire`): a reader thread starts the calls and each call's
+thread writes its result itself, no event loop in between; otherwise the lane speaks
+:class:`Channel` messages on the Dask connection.
 """
 
 from __future__ import annotations
@@ -35,9 +41,12 @@ from typing import Any, NamedTuple
 
 import cloudpickle  # type: ignore[import-untyped]
 import distributed
+from distributed.comm.addressing import get_address_host
+from distributed.comm.core import CommClosedError
 
 from huskycat.core.backend import ThreadBackend
 from huskycat.core.calls import Returned
+from huskycat.core.dask_wire import Listener, Wire
 from huskycat.core.process import RunContext
 from huskycat.core.reaper import Reaper
 from huskycat.core.results import ToolResult, ToolStatus
@@ -127,33 +136,131 @@ def _start_watchdog(worker: Any = None) -> None:
 # clients) or the Returned itself (a client in this process), or LOST_SCHEDULER.
 Done = tuple[str, Any]
 LOST_SCHEDULER = "lost-scheduler"
+LANE_OP = "huskycat-lane"  # the worker's handler that serves a lane on a connection
+
+
+class Channel:
+    """The messages of one lane's connection, once Dask's handshake opened it: over TCP
+    (or TLS), length-prefixed pickles written straight to the connection's stream (a
+    quarter of the CPU of a Dask message: no msgpack, frames or size estimates); on
+    other comms (in-process), Dask's own messages, objects passed as they are.
+    Messages are tuples: ``("run", keys, payload)``, ``("cancel", keys)``,
+    ``("done", items)``, ``("refused", keys, why)``."""
+
+    def __init__(self, comm: Any, raw: bool) -> None:
+        self.comm = comm
+        self.stream: Any = getattr(comm, "stream", None) if raw else None
+
+    @staticmethod
+    def can_be_raw(comm: Any) -> bool:
+        """Whether ``comm`` has a byte stream to write messages to directly."""
+        return getattr(comm, "stream", None) is not None
+
+    async def write(self, message: tuple[Any, ...]) -> None:
+        if self.stream is None:
+            await self.comm.write({"m": message})
+            return
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        await self.stream.write(len(data).to_bytes(8, "little") + data)
+
+    async def read(self) -> tuple[Any, ...]:
+        if self.stream is None:
+            message: tuple[Any, ...] = (await self.comm.read())["m"]
+            return message
+        head = await self.stream.read_bytes(8)
+        data = await self.stream.read_bytes(int.from_bytes(head, "little"))
+        # nosec: written by huskycat's own client or lane on this cluster, which trusts
+        # its peers as Dask itself does (it unpickles what they send too)
+        return pickle.loads(data)  # type: ignore[no-any-return]  # nosec B301
+
+
+def install_lane_handler(dask_worker: Any) -> None:
+    """Run on every worker (``client.run``): let clients open lanes on its connections.
+    Idempotent: a second client installs the same handler again."""
+    dask_worker.handlers[LANE_OP] = _LaneServer(dask_worker).serve
+
+
+class _LaneServer:
+    """The worker's handler of :data:`LANE_OP`: one connection from a client, one lane."""
+
+    def __init__(self, worker: Any) -> None:
+        self.worker = worker
+
+    async def serve(self, comm: Any, threads: int, raw: bool = False, wire: bool = False) -> None:
+        """Serve one lane until its client goes: over a :class:`~huskycat.core.dask_wire.Wire`
+        if asked (``tcp://`` clusters), else over this connection (:class:`Channel`). The
+        client gone (or the connection broken), the lane's calls are cancelled: their
+        results could never arrive."""
+        if wire:
+            await self._serve_wire(comm, threads)
+            return
+        channel = Channel(comm, raw)
+        lane = Lane(threads, self.worker)
+        writer = asyncio.ensure_future(lane.send_done(channel))
+        try:
+            while True:
+                try:
+                    message = await channel.read()
+                except (CommClosedError, OSError):
+                    return
+                if message[0] == "run":
+                    refused = lane.run(message[1], message[2])
+                    if refused:
+                        await channel.write(("refused", message[1], refused))
+                elif message[0] == "cancel":
+                    lane.cancel(message[1])
+        finally:
+            writer.cancel()
+            lane.close("the client went away")
+
+    async def _serve_wire(self, comm: Any, threads: int) -> None:
+        listener = Listener(get_address_host(self.worker.address))
+        await comm.write({"port": listener.port, "token": listener.token})
+        try:
+            connection = await asyncio.to_thread(listener.accept)
+        except OSError:  # the client never came: nothing was started
+            return
+        loop = asyncio.get_running_loop()
+        ended = asyncio.Event()
+        lane = Lane(threads, self.worker, connection)
+        reader = threading.Thread(
+            target=lane.read_wire,
+            args=(functools.partial(loop.call_soon_threadsafe, ended.set),),
+            name="huskycat-lane-reader",
+            daemon=True,
+        )
+        reader.start()
+        try:
+            await ended.wait()
+        finally:
+            connection.close()
+            lane.close("the client went away")
 
 
 class Lane:
-    """A Dask actor on one worker: calls in bulk, run on ``threads`` daemon threads of
-    its own, completions out in bulk (:meth:`poll`). A call that cannot be unpickled
-    here, or whose result cannot be pickled, is that call's failure."""
+    """One client's lane on one worker: calls in bulk, run on ``threads`` daemon threads of
+    its own, completions out in bulk (:meth:`send_done`), as many at a time as finished
+    while the last message was written. A call that cannot be unpickled here, or whose
+    result cannot be pickled, is that call's failure."""
 
-    def __init__(self, threads: int) -> None:
+    def __init__(self, threads: int, worker: Any = None, wire: Wire | None = None) -> None:
         self._pool = ThreadBackend(threads)
+        self._wire = wire  # None: completions go out through the event loop (send_done)
         self._lock = threading.Lock()
         self._done: list[Done] = []
         self._running: dict[str, Future[Any]] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake: asyncio.Event | None = None
-        self._worker: Any = None
-        with contextlib.suppress(ValueError):  # made in a task: the worker is known here
-            self._worker = distributed.get_worker()
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._worker = worker
         with _WORKER_LOCK:
-            _start_watchdog(self._worker)
+            _start_watchdog(worker)
 
-    async def run(self, keys: list[str], payload: bytes | None) -> str:
+    def run(self, keys: list[str], payload: bytes | None) -> str:
         """Start the calls of ``keys``: ``payload`` is the cloudpickled list of their
         ``(fn, args)`` for :func:`run_remote`, or None for the calls of a client in this
         process (found in ``LOCAL``). Returns "", or why ``payload`` of several calls
         cannot be unpickled: the client then sends them one at a time, so that only a
         call that cannot be unpickled fails, as its failure."""
-        self._bind()
         calls: list[tuple[Callable[..., Any], tuple[Any, ...]]] | None = None
         if payload is not None:
             try:
@@ -164,6 +271,7 @@ class Lane:
                 failed = Returned(None, exc, traceback.format_exc(), 0.0)
                 self._report(keys[0], pickle.dumps(failed))
                 return ""
+        local = calls is None
         for index, key in enumerate(keys):
             if calls is None:
                 future = self._pool.submit(run_local, key)
@@ -172,22 +280,41 @@ class Lane:
                 future = self._pool.submit(_lane_call, fn, args)
             with self._lock:
                 self._running[key] = future
-            future.add_done_callback(functools.partial(self._finished, key, calls is None))
+            future.add_done_callback(functools.partial(self._finished, key, local))
         return ""
 
-    async def poll(self, timeout: float) -> list[Done]:
-        """The calls done since the last poll; waits up to ``timeout`` for one."""
-        self._bind()
-        assert self._wake is not None
-        if not self._done:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
-        self._wake.clear()
-        with self._lock:
-            done, self._done = self._done, []
-        return done
+    def read_wire(self, ended: Callable[[], object]) -> None:
+        """The wire's reader thread: start and cancel calls until the client goes."""
+        assert self._wire is not None
+        try:
+            while True:
+                for message in self._wire.receive():
+                    if message[0] == "run":
+                        refused = self.run(message[1], message[2])
+                        if refused:
+                            self._wire.send(("refused", message[1], refused))
+                    elif message[0] == "cancel":
+                        self.cancel(message[1])
+        except OSError:  # WireClosed included: the client went away
+            pass
+        finally:
+            with contextlib.suppress(RuntimeError):  # the worker's loop closed: exiting
+                ended()
 
-    async def cancel(self, keys: list[str]) -> int:
+    async def send_done(self, channel: Channel) -> None:
+        """Write what finished, many calls a message, until cancelled."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            with self._lock:
+                done, self._done = self._done, []
+            if done:
+                try:
+                    await channel.write(("done", done))
+                except (CommClosedError, OSError):
+                    return
+
+    def cancel(self, keys: list[str]) -> int:
         """Cancel these calls (as :func:`cancel_keys`) and give each a thread's
         replacement, as the thread backend does for a call the client walked away from."""
         with self._lock:
@@ -196,10 +323,13 @@ class Lane:
             self._pool.abandon(future)
         return cancel_keys(keys)
 
-    def _bind(self) -> None:
-        if self._loop is None:
-            self._loop = asyncio.get_running_loop()
-            self._wake = asyncio.Event()
+    def close(self, reason: str) -> None:
+        """The client is gone: stop its calls (their process groups are killed) and let
+        the threads end."""
+        with self._lock:
+            keys = list(self._running)
+        cancel_keys(keys, reason)
+        self._pool.shutdown(cancel_futures=True)
 
     def _finished(self, key: str, local: bool, future: Future[Any]) -> None:
         try:
@@ -220,11 +350,20 @@ class Lane:
     def _report(self, key: str, item: Any) -> None:
         with self._lock:
             self._running.pop(key, None)
+            first = not self._done
             self._done.append((key, item))
-        loop, wake = self._loop, self._wake
-        if loop is not None and wake is not None:
-            with contextlib.suppress(RuntimeError):  # the worker's loop closed: it is exiting
-                loop.call_soon_threadsafe(wake.set)
+        if not first:
+            return  # whoever found the list empty sends it, this one included
+        if self._wire is not None:
+            # This tool's thread writes the message itself: no event loop to wake.
+            with self._lock:
+                done, self._done = self._done, []
+            with contextlib.suppress(OSError):  # the client went away: the reader sees it
+                self._wire.send(("done", done))
+            return
+        # The loop's writer takes everything that came meanwhile: one wake-up for many.
+        with contextlib.suppress(RuntimeError):  # the worker's loop closed: it is exiting
+            self._loop.call_soon_threadsafe(self._wake.set)
 
 
 def _lane_call(fn: Callable[..., Any], args: tuple[Any, ...]) -> Returned:

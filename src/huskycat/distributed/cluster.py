@@ -125,7 +125,9 @@ def opened(spec: ClusterSpec) -> Iterator[DaskBackend]:
             ) from exc
         stack.callback(client.close)
         try:
-            yield DaskBackend(client)
+            backend = DaskBackend(client)
+            stack.callback(backend.close)  # before the client: the lanes end first
+            yield backend
         except ClusterError as exc:
             raise ClusterSetupError(str(exc)) from exc
 
