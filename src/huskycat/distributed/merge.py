@@ -20,6 +20,7 @@ from typing import Any
 from huskycat.core.results import SKIP_DEPENDENCY, Diagnostic, ToolResult, ToolStatus
 from huskycat.core.scheduler import blocks
 from huskycat.errors import HuskycatError
+from huskycat.tools.facts import facts_of, replace_result, with_facts
 from huskycat.tools.merge import merge_results
 
 _RESULT_FIELDS = frozenset(f.name for f in dataclasses.fields(ToolResult))
@@ -153,11 +154,9 @@ def _combine(name: str, parts: list[ToolResult]) -> ToolResult:
         return parts[0]
     if not ran:
         return parts[0]  # skipped before it ran, alike in every share
-    merged = merge_results(ran)
-    merged.tool_name = name
-    merged.metadata["files"] = sum(int(r.metadata.get("files", 0)) for r in ran)
-    merged.metadata["shares"] = len(ran)
-    return merged
+    files = sum(facts_of(r).files or 0 for r in ran)
+    merged = replace_result(merge_results(ran), tool_name=name)
+    return with_facts(merged, files=files, shares=len(ran))
 
 
 def _apply_dependencies(
