@@ -767,3 +767,12 @@ def test_interrupted_run_exits_130_and_leaves_no_process_behind(
     while not all(map(gone, pids)) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert all(map(gone, pids)), pids
+
+
+def test_the_runs_quick_look_for_set_aside_changes_knows_the_names_staged_gives_them() -> None:
+    """A run imports huskycat.staged only when .git/huskycat holds a name of these."""
+    from huskycat import staged
+    from huskycat.commands import run as run_command
+
+    prefixes = (staged.BACKUP_PREFIX, staged._INCOMPLETE_PREFIX)
+    assert run_command._SET_ASIDE_PREFIXES == prefixes

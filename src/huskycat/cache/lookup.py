@@ -506,12 +506,13 @@ def changes_no_files(plan: Plan) -> bool:
     """Whether no tool of ``plan`` may change a file while the run goes on: catalog
     tools run with their own commands, none of them fixing. A hook, a custom command or
     a fixer may (then every lookup looks at the files again)."""
-    from huskycat.tools.catalog import CATALOG  # not on a hook run's start-up
+    live = [tool for tool in plan.tools.values() if tool.skip_reason is None]
+    if any(tool.run is not None or tool.settings.command is not None for tool in live):
+        return False  # before importing the catalog: a hook run does not need it
+    from huskycat.tools.catalog import CATALOG
 
-    for tool in plan.tools.values():
-        if tool.skip_reason is not None:
-            continue
-        if tool.run is not None or tool.name not in CATALOG or tool.settings.command is not None:
+    for tool in live:
+        if tool.name not in CATALOG:
             return False
         if plan.fix and tool.spec.writes_files:
             return False

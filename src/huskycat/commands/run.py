@@ -64,6 +64,11 @@ class _Ran(NamedTuple):
     modified: tuple[str, ...]
 
 
+# What a staged run leaves in .git/huskycat while unstaged changes are set aside
+# (huskycat.staged's BACKUP_PREFIX and incomplete backups; tests/cli_run_test checks).
+_SET_ASIDE_PREFIXES = ("unstaged-", "incomplete-")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     for option, value in (
         ("--junit-xml", args.junit_xml),
@@ -171,6 +176,17 @@ def _refuse_while_set_aside(root: Path) -> None:
     """Exit 2, as ``run --staged`` does, while a killed staged run's backup exists: the
     work tree lacks the unstaged changes it holds, so the tools would check (and fixers
     rewrite) files that are not the user's."""
+    from huskycat import git
+
+    _, git_dir = git.top_and_git_dir(root)
+    try:
+        names = os.listdir(git_dir / "huskycat")
+    except FileNotFoundError:
+        return
+    except OSError:
+        names = [_SET_ASIDE_PREFIXES[0]]  # let huskycat.staged meet and report the error
+    if not any(name.startswith(_SET_ASIDE_PREFIXES) for name in names):
+        return  # nothing set aside: huskycat.staged need not even be imported
     from huskycat import staged
 
     staged.refuse_while_set_aside(root)
