@@ -161,7 +161,12 @@ class Lookup:
                     deferred.append((name, key or "", row))
             if rows:
                 rows.append((_marker_key(self._tool_key), 1))  # the store knows the tool
-                cache.put_many(rows)
+                cache.write(rows)
+            # Written now too, while other parts run, but kept only if _settle finds
+            # their files unchanged (cache.confirm); deleted before the commit otherwise.
+            cache.write(
+                ((key, row) for _, key, row in deferred if row is not None and key), tentative=True
+            )
         with self._lock:
             self._parts += 1
             self._unchanged += unchanged
@@ -185,10 +190,10 @@ class Lookup:
         else:
             kept = [d for d in deferred if d[0] not in changed]
         self._unchanged += len(kept)
-        rows = [(key, row) for _, key, row in kept if row is not None and key]
-        if rows:
-            rows.append((_marker_key(self._tool_key), 1))
-            cache.put_many(rows)
+        written = [key for _, key, row in kept if row is not None and key]
+        if written:  # written by part_done, tentatively
+            cache.confirm(written)
+            cache.put(_marker_key(self._tool_key), 1)
 
     def finish(self, fresh: ToolResult | None) -> ToolResult:
         """The tool's result: ``fresh`` (None when nothing ran) with the cached files

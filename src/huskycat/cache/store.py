@@ -4,8 +4,11 @@
 
     Cache.get_many(keys) --one SELECT--> rows (pending writes of this run first)
     Cache.put(key, value) ---------------> pending, in memory
-    Cache.close() --one transaction--> INSERT pending; mark what this run used; stats;
-                                       evict least recently used rows over the bound
+    Cache.write(rows, tentative) --------> INSERT now, in the run's open transaction
+    Cache.confirm(keys) -----------------> tentative rows kept
+    Cache.close() --the same transaction--> DELETE tentative rows; INSERT pending; mark
+                                       what this run used; stats; evict least recently
+                                       used rows over the bound; COMMIT
 
 The database is ``<folder>/results.db`` (``<git dir>/huskycat/cache/results.db``, see
 :func:`state_dir`), in WAL mode with a busy timeout, so that concurrent runs read while
@@ -94,7 +97,11 @@ class Cache:
     Reads go to the database as they come (batched by :meth:`get_many`); writes wait in
     memory until :meth:`close`, which stores them in one transaction, marks the rows
     this run used, and evicts the least recently used rows of other runs while the
-    database exceeds ``max_bytes``. Nothing is fsynced beyond SQLite's WAL defaults: an
+    database exceeds ``max_bytes``. Many rows (a shard's files) may be written by
+    :meth:`write` as they come instead, into that transaction, opened early: so that the
+    run's end has only the last of them to insert. A row written ``tentative`` is one
+    that may not be kept (its file may change before the tool's end): it is deleted
+    before the commit unless :meth:`confirm` kept it, and no read of this run sees it. Nothing is fsynced beyond SQLite's WAL defaults: an
     entry lost to a power cut is a miss. Worker threads share one Cache.
     """
 
@@ -119,6 +126,8 @@ class Cache:
         self._pending: dict[bytes, bytes] = {}
         self._used: set[bytes] = set()  # read by this run: never evicted by it
         self._touch: set[bytes] = set()  # read by this run and last used long ago
+        self._tentative: set[bytes] = set()  # written, deleted at close unless confirmed
+        self._early = False  # write() opened the run's transaction (and may again)
         self._hits = 0
         self._misses = 0
         self._listings: dict[str, content.Snapshot] = {}
@@ -142,9 +151,9 @@ class Cache:
         with self._lock:
             rows: dict[bytes, bytes] = {}
             for short in wanted:
-                if short in self._pending:
+                if short in self._pending and short not in self._tentative:
                     rows[short] = self._pending[short]
-            rest = [k for k in wanted if k not in rows]
+            rest = [k for k in wanted if k not in rows and k not in self._tentative]
             db = self._open() if rest else None
             if db is not None:
                 try:
@@ -202,6 +211,66 @@ class Cache:
             self._pending.update(encoded)
         return True
 
+    def write(self, items: Iterable[tuple[str, object]], *, tentative: bool = False) -> bool:
+        """Store each ``(key, value)`` now, in this run's one write transaction (begun by
+        the first call; committed by :meth:`close`, so that a run killed before adds
+        nothing), rather than all at the run's end; as :meth:`put_many` when that
+        transaction cannot be had at once (another run writes) or this run already
+        wrote pending entries. ``tentative``: rows deleted again at :meth:`close`
+        unless :meth:`confirm` keeps them, and never read by this run. Called from any
+        thread, while other threads run tools; False when no database can be kept."""
+        encoded = [(_short(key), _encode(value)) for key, value in items]
+        if not encoded:
+            return True
+        with self._lock:
+            db = self._open()
+            if db is None:
+                return False
+            if tentative:
+                self._tentative.update(short for short, _ in encoded)
+            else:
+                self._tentative.difference_update(short for short, _ in encoded)
+            if self._begin_early(db):
+                try:
+                    encoded.sort()  # in key order: each insert lands beside the last
+                    db.executemany(
+                        "INSERT OR REPLACE INTO entries (key, value, used) VALUES (?, ?, ?)",
+                        [(short, data, self._run) for short, data in encoded],
+                    )
+                    for short, _ in encoded:
+                        self._pending.pop(short, None)
+                    return True
+                except sqlite3.OperationalError:
+                    pass  # disk full, say: kept in memory, stored at close if it can be
+                except sqlite3.DatabaseError as exc:
+                    self._set_aside(exc)  # what was written went with it: misses
+            self._pending.update(encoded)
+        return True
+
+    def confirm(self, keys: Iterable[str]) -> None:
+        """Keep the tentative rows of ``keys`` (see :meth:`write`)."""
+        with self._lock:
+            self._tentative.difference_update(_short(key) for key in keys)
+
+    def _begin_early(self, db: sqlite3.Connection) -> bool:
+        """Whether this run's write transaction is open, beginning it if no other run
+        holds the database's write lock right now (never waiting for it: a tool's thread
+        calls this)."""
+        if db.in_transaction:
+            return self._early
+        if self._early:
+            return False  # begun once and lost (rolled back): the rest waits for close
+        try:
+            db.execute("PRAGMA busy_timeout = 0")
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            finally:
+                db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+        except sqlite3.OperationalError:
+            return False
+        self._early = True
+        return True
+
     def trust_listing(self, root: Path | str) -> None:
         """Let this run take the content ids of ``root``'s files from git's listing at
         the run's start (the latest :func:`huskycat.content.snapshot`), without a look at
@@ -243,21 +312,33 @@ class Cache:
                 self._pending.clear()
                 self._used.clear()
                 self._touch.clear()
+                self._tentative.clear()
                 self._hits = self._misses = 0
+                self._early = False
                 if self._db is not None:
+                    if self._db.in_transaction:
+                        with contextlib.suppress(sqlite3.Error):
+                            self._db.rollback()  # not committed by _flush: nothing kept
                     self._db.close()
                     self._db = None
 
     def _flush(self, db: sqlite3.Connection) -> None:
+        for short in self._tentative:
+            self._pending.pop(short, None)
         touched = self._touch - self._pending.keys()
-        if not (self._pending or touched or self._hits or self._misses):
+        wrote = db.in_transaction  # rows of write(), in the transaction begun early
+        if not (wrote or self._pending or touched or self._hits or self._misses):
             return
         with db:  # one transaction: BEGIN ... COMMIT, or ROLLBACK on an exception
-            db.execute("BEGIN IMMEDIATE")
+            if not wrote:
+                db.execute("BEGIN IMMEDIATE")
+            db.executemany(
+                "DELETE FROM entries WHERE key = ?", [(short,) for short in self._tentative]
+            )
             db.executemany(
                 "INSERT OR REPLACE INTO entries (key, value, used) VALUES (?, ?, ?)",
                 # In key order: each insert lands beside the last, not anywhere in the tree.
-                ((k, self._pending[k], self._run) for k in sorted(self._pending)),
+                [(k, v, self._run) for k, v in sorted(self._pending.items())],
             )
             db.executemany(
                 "UPDATE entries SET used = ? WHERE key = ?", ((self._run, k) for k in touched)
@@ -267,9 +348,9 @@ class Cache:
                 "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
                 [("run", str(self._run)), ("last_run", json.dumps(last))],
             )
-            if self._pending:
+            if self._pending or wrote:
                 self._evict(db)
-        if self._pending:
+        if self._pending or wrote:
             with contextlib.suppress(sqlite3.DatabaseError):
                 db.execute("PRAGMA incremental_vacuum")
 
