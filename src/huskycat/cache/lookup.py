@@ -163,9 +163,9 @@ class Lookup:
                 rows.append((_marker_key(self._tool_key), 1))  # the store knows the tool
                 cache.write(rows)
             # Written now too, while other parts run, but kept only if _settle finds
-            # their files unchanged (cache.confirm); deleted before the commit otherwise.
+            # their files unchanged (cache.release); deleted before the commit otherwise.
             cache.write(
-                ((key, row) for _, key, row in deferred if row is not None and key), tentative=True
+                [(key, row) for _, key, row in deferred if row is not None and key], hold=self
             )
         with self._lock:
             self._parts += 1
@@ -190,9 +190,10 @@ class Lookup:
         else:
             kept = [d for d in deferred if d[0] not in changed]
         self._unchanged += len(kept)
-        written = [key for _, key, row in kept if row is not None and key]
-        if written:  # written by part_done, tentatively
-            cache.confirm(written)
+        # The rows part_done wrote (held): kept, but for the files that changed.
+        dropped = {name for name, _, _ in deferred} - {name for name, _, _ in kept}
+        cache.release(self, [key for name, key, row in deferred if name in dropped and key])
+        if any(row is not None and key for _, key, row in kept):
             cache.put(_marker_key(self._tool_key), 1)
 
     def finish(self, fresh: ToolResult | None) -> ToolResult:

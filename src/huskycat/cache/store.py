@@ -4,9 +4,9 @@
 
     Cache.get_many(keys) --one SELECT--> rows (pending writes of this run first)
     Cache.put(key, value) ---------------> pending, in memory
-    Cache.write(rows, tentative) --------> INSERT now, in the run's open transaction
-    Cache.confirm(keys) -----------------> tentative rows kept
-    Cache.close() --the same transaction--> DELETE tentative rows; INSERT pending; mark
+    Cache.write(rows, hold) --writer thread--> INSERT now, in the run's open transaction
+    Cache.release(hold, dropped) --------> held rows kept, but the dropped ones
+    Cache.close() --the same transaction--> DELETE held rows; INSERT pending; mark
                                        what this run used; stats; evict least recently
                                        used rows over the bound; COMMIT
 
@@ -32,6 +32,7 @@ import contextlib
 import hashlib
 import json
 import os
+import queue
 import sqlite3
 import sys
 import threading
@@ -99,9 +100,9 @@ class Cache:
     this run used, and evicts the least recently used rows of other runs while the
     database exceeds ``max_bytes``. Many rows (a shard's files) may be written by
     :meth:`write` as they come instead, into that transaction, opened early: so that the
-    run's end has only the last of them to insert. A row written ``tentative`` is one
+    run's end has only the last of them to insert. A row written held is one
     that may not be kept (its file may change before the tool's end): it is deleted
-    before the commit unless :meth:`confirm` kept it, and no read of this run sees it. Nothing is fsynced beyond SQLite's WAL defaults: an
+    before the commit unless :meth:`release` kept it, and no read of this run sees it. Nothing is fsynced beyond SQLite's WAL defaults: an
     entry lost to a power cut is a miss. Worker threads share one Cache.
     """
 
@@ -126,7 +127,13 @@ class Cache:
         self._pending: dict[bytes, bytes] = {}
         self._used: set[bytes] = set()  # read by this run: never evicted by it
         self._touch: set[bytes] = set()  # read by this run and last used long ago
-        self._tentative: set[bytes] = set()  # written, deleted at close unless confirmed
+        self._tentative: set[bytes] = set()  # held or dropped rows: never read by this run
+        self._held: dict[object, set[bytes]] = {}  # write(hold=) -> rows, until release()
+        self._dropped: set[bytes] = set()  # rows release() dropped: deleted at close
+        self._queue: queue.SimpleQueue[
+            tuple[list[tuple[str, object]] | None, object, tuple[str, ...]] | None
+        ] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
         self._early = False  # write() opened the run's transaction (and may again)
         self._hits = 0
         self._misses = 0
@@ -211,46 +218,77 @@ class Cache:
             self._pending.update(encoded)
         return True
 
-    def write(self, items: Iterable[tuple[str, object]], *, tentative: bool = False) -> bool:
-        """Store each ``(key, value)`` now, in this run's one write transaction (begun by
-        the first call; committed by :meth:`close`, so that a run killed before adds
-        nothing), rather than all at the run's end; as :meth:`put_many` when that
-        transaction cannot be had at once (another run writes) or this run already
-        wrote pending entries. ``tentative``: rows deleted again at :meth:`close`
-        unless :meth:`confirm` keeps them, and never read by this run. Called from any
-        thread, while other threads run tools; False when no database can be kept."""
-        encoded = [(_short(key), _encode(value)) for key, value in items]
-        if not encoded:
+    def write(self, items: Iterable[tuple[str, object]], *, hold: object | None = None) -> bool:
+        """Store each ``(key, value)`` soon, in this run's one write transaction (begun by
+        the first of them; committed by :meth:`close`, so that a run killed before adds
+        nothing), rather than all at the run's end. The rows are encoded and inserted by
+        a writer thread, in the order given, so that the caller (a tool's thread) goes
+        on at once; they go to :meth:`close` as :meth:`put_many`'s do when that
+        transaction cannot be had at once (another run writes). ``hold``: rows kept
+        only if :meth:`release` of that group comes before :meth:`close`, which deletes
+        held rows otherwise; this run never reads them. False when no database can be
+        kept."""
+        rows = list(items)
+        if not rows:
             return True
         with self._lock:
-            db = self._open()
-            if db is None:
+            if self._open() is None:
                 return False
-            if tentative:
-                self._tentative.update(short for short, _ in encoded)
-            else:
-                self._tentative.difference_update(short for short, _ in encoded)
-            if self._begin_early(db):
-                try:
-                    encoded.sort()  # in key order: each insert lands beside the last
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_queued, name="huskycat-cache-writer", daemon=True
+                )
+                self._writer.start()
+        self._queue.put((rows, hold, ()))
+        return True
+
+    def release(self, hold: object, dropped: Iterable[str] = ()) -> None:
+        """Keep the rows :meth:`write` held for ``hold``, but those of ``dropped``."""
+        self._queue.put((None, hold, tuple(dropped)))
+
+    def _write_queued(self) -> None:
+        """The writer thread: each :meth:`write` and :meth:`release`, in order, until
+        :meth:`close` puts None."""
+        while (job := self._queue.get()) is not None:
+            rows, hold, dropped = job
+            # A row not written is a miss; a release not made leaves rows held, which
+            # close deletes: never a crash, never a row kept unchecked.
+            with contextlib.suppress(sqlite3.Error, OSError, ValueError, TypeError):
+                if rows is None:
+                    self._release(hold, dropped)
+                else:
+                    self._insert(rows, hold)
+
+    def _release(self, hold: object, dropped: tuple[str, ...]) -> None:
+        doomed = {_short(key) for key in dropped}
+        with self._lock:
+            held = self._held.pop(hold, set())
+            doomed &= held
+            self._tentative -= held - doomed
+            self._dropped |= doomed
+
+    def _insert(self, rows: list[tuple[str, object]], hold: object | None) -> None:
+        encoded = sorted((_short(key), _encode(value)) for key, value in rows)
+        shorts = [short for short, _ in encoded]
+        with self._lock:
+            if hold is not None:
+                self._held.setdefault(hold, set()).update(shorts)
+                self._tentative.update(shorts)
+            db = self._open()
+            if db is not None and self._begin_early(db):
+                try:  # in key order: each insert lands beside the last
                     db.executemany(
                         "INSERT OR REPLACE INTO entries (key, value, used) VALUES (?, ?, ?)",
                         [(short, data, self._run) for short, data in encoded],
                     )
-                    for short, _ in encoded:
+                    for short in shorts:
                         self._pending.pop(short, None)
-                    return True
+                    return
                 except sqlite3.OperationalError:
                     pass  # disk full, say: kept in memory, stored at close if it can be
                 except sqlite3.DatabaseError as exc:
                     self._set_aside(exc)  # what was written went with it: misses
             self._pending.update(encoded)
-        return True
-
-    def confirm(self, keys: Iterable[str]) -> None:
-        """Keep the tentative rows of ``keys`` (see :meth:`write`)."""
-        with self._lock:
-            self._tentative.difference_update(_short(key) for key in keys)
 
     def _begin_early(self, db: sqlite3.Connection) -> bool:
         """Whether this run's write transaction is open, beginning it if no other run
@@ -298,6 +336,10 @@ class Cache:
 
     def close(self) -> None:
         """Write this run's entries in one transaction, then keep within the bound."""
+        writer, self._writer = self._writer, None
+        if writer is not None:  # what write() handed over, written first
+            self._queue.put(None)
+            writer.join()
         with self._lock:
             db = self._db
             if db is None:
@@ -313,6 +355,8 @@ class Cache:
                 self._used.clear()
                 self._touch.clear()
                 self._tentative.clear()
+                self._held.clear()
+                self._dropped.clear()
                 self._hits = self._misses = 0
                 self._early = False
                 if self._db is not None:
@@ -323,7 +367,8 @@ class Cache:
                     self._db = None
 
     def _flush(self, db: sqlite3.Connection) -> None:
-        for short in self._tentative:
+        doomed = self._dropped.union(*self._held.values())  # held and never released
+        for short in doomed:
             self._pending.pop(short, None)
         touched = self._touch - self._pending.keys()
         wrote = db.in_transaction  # rows of write(), in the transaction begun early
@@ -332,9 +377,7 @@ class Cache:
         with db:  # one transaction: BEGIN ... COMMIT, or ROLLBACK on an exception
             if not wrote:
                 db.execute("BEGIN IMMEDIATE")
-            db.executemany(
-                "DELETE FROM entries WHERE key = ?", [(short,) for short in self._tentative]
-            )
+            db.executemany("DELETE FROM entries WHERE key = ?", [(short,) for short in doomed])
             db.executemany(
                 "INSERT OR REPLACE INTO entries (key, value, used) VALUES (?, ?, ?)",
                 # In key order: each insert lands beside the last, not anywhere in the tree.
