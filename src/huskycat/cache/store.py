@@ -134,6 +134,7 @@ class Cache:
             tuple[list[tuple[str, object]] | None, object, tuple[str, ...]] | None
         ] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
+        self._queued: dict[str, object] = {}  # rows handed to write(), not yet written
         self._early = False  # write() opened the run's transaction (and may again)
         self._hits = 0
         self._misses = 0
@@ -156,6 +157,13 @@ class Cache:
         wanted = {_short(k): k for k in keys}
         found: dict[str, Any] = {}
         with self._lock:
+            queued = self._queued
+            if queued:  # this run's own rows, still on their way to the database
+                for short, key in list(wanted.items()):
+                    if key in queued:
+                        found[key] = queued[key]
+                        self._used.add(short)
+                        del wanted[short]
             rows: dict[bytes, bytes] = {}
             for short in wanted:
                 if short in self._pending and short not in self._tentative:
@@ -234,6 +242,8 @@ class Cache:
         with self._lock:
             if self._open() is None:
                 return False
+            if hold is None:
+                self._queued.update(rows)
             if self._writer is None:
                 self._writer = threading.Thread(
                     target=self._write_queued, name="huskycat-cache-writer", daemon=True
@@ -271,6 +281,9 @@ class Cache:
         encoded = sorted((_short(key), _encode(value)) for key, value in rows)
         shorts = [short for short, _ in encoded]
         with self._lock:
+            if hold is None:
+                for key, _ in rows:
+                    self._queued.pop(key, None)
             if hold is not None:
                 self._held.setdefault(hold, set()).update(shorts)
                 self._tentative.update(shorts)
@@ -356,6 +369,7 @@ class Cache:
                 self._touch.clear()
                 self._tentative.clear()
                 self._held.clear()
+                self._queued.clear()
                 self._dropped.clear()
                 self._hits = self._misses = 0
                 self._early = False
@@ -552,7 +566,8 @@ class Cache:
             self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
         )
         try:
-            db.execute("PRAGMA auto_vacuum = INCREMENTAL")  # only takes on a new database
+            if _empty(self.path):  # only takes on a new database; elsewhere, it would wait
+                db.execute("PRAGMA auto_vacuum = INCREMENTAL")  # for another run's writes
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
             fresh = not db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone()
@@ -637,6 +652,13 @@ def _is_damage(exc: Exception) -> bool:
     if isinstance(exc, sqlite3.OperationalError):
         return "no such" in str(exc) or "malformed" in str(exc)
     return isinstance(exc, (sqlite3.DatabaseError, _Foreign))
+
+
+def _empty(path: Path) -> bool:
+    try:
+        return os.stat(path).st_size == 0
+    except OSError:
+        return True
 
 
 def _is_locked(exc: sqlite3.OperationalError) -> bool:
