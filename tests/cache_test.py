@@ -693,6 +693,26 @@ def test_rows_written_early_are_committed_at_close_and_held_ones_only_once_relea
     assert stored == {_key(1): [1, []], _key(2): [1, []]}
 
 
+def test_prune_and_clear_in_a_run_that_wrote_early_keep_held_rows_uncommitted(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "early-prune"
+    cache = Cache(folder, warn=pytest.fail)
+    cache.write([(_key(1), [1, []])])
+    cache.write([(_key(2), [1, []])], hold="part")
+    assert cache.prune() == 0
+    cache.close()
+    assert set(Cache(folder).get_many([_key(1), _key(2)])) == {_key(1)}
+    cache = Cache(folder, warn=pytest.fail)
+    cache.write([(_key(3), [1, []])])
+    cache.write([(_key(4), [1, []])], hold="part")
+    _written(cache)
+    assert cache.clear() == 3  # key 1, and this run's keys 3 and 4 (held: gone with them)
+    cache.write([(_key(5), [1, []])])  # written after the clear: kept
+    cache.close()
+    assert set(Cache(folder).get_many(_key(n) for n in range(1, 6))) == {_key(5)}
+
+
 EARLY_WRITER = """
 import sys, time
 from huskycat.cache import Cache

@@ -303,6 +303,13 @@ class Cache:
                     self._set_aside(exc)  # what was written went with it: misses
             self._pending.update(encoded)
 
+    def _drain(self) -> None:
+        """Wait for the writer thread to write what :meth:`write` handed over."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            self._queue.put(None)
+            writer.join()
+
     def _begin_early(self, db: sqlite3.Connection) -> bool:
         """Whether this run's write transaction is open, beginning it if no other run
         holds the database's write lock right now (never waiting for it: a tool's thread
@@ -349,10 +356,7 @@ class Cache:
 
     def close(self) -> None:
         """Write this run's entries in one transaction, then keep within the bound."""
-        writer, self._writer = self._writer, None
-        if writer is not None:  # what write() handed over, written first
-            self._queue.put(None)
-            writer.join()
+        self._drain()
         with self._lock:
             db = self._db
             if db is None:
@@ -444,11 +448,14 @@ class Cache:
         """Evict least recently used rows of earlier runs until the database takes at
         most :data:`PRUNE_TARGET` of ``max_bytes`` (default: the bound); the number
         removed. Rows this run read or wrote stay."""
+        self._drain()
         with self._lock:
             db = self._open()
             if db is None:
                 return 0
             try:
+                if db.in_transaction:  # this run's, begun early: committed by close
+                    return self._evict(db, max_bytes)
                 with db:
                     db.execute("BEGIN IMMEDIATE")
                     removed = self._evict(db, max_bytes)
@@ -462,14 +469,17 @@ class Cache:
         """Remove every entry; the number removed. Also removes the one-file-per-entry
         folders an older huskycat left here."""
         removed = 0
+        self._drain()
         with self._lock:
-            self._pending.clear()
-            self._used.clear()
+            for kept in (self._pending, self._used, self._held, self._queued, self._tentative):
+                kept.clear()
+            self._dropped.clear()
             db = self._open()
             if db is not None:
                 try:
-                    with db:
-                        db.execute("BEGIN IMMEDIATE")
+                    with db:  # this run's early transaction too: nothing left in it to keep
+                        if not db.in_transaction:
+                            db.execute("BEGIN IMMEDIATE")
                         removed = db.execute("DELETE FROM entries").rowcount
                     db.execute("PRAGMA incremental_vacuum")
                 except sqlite3.DatabaseError as exc:
