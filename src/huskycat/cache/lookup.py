@@ -184,15 +184,14 @@ class Lookup:
         changed = content.changed_since(listing) if listing is not None else None
         if changed is None:
             after = fingerprint.file_digests(self.root, [name for name, _, _ in deferred])
-            kept = [
-                d for d in deferred if after[d[0]] is not None and after[d[0]] == self._before[d[0]]
-            ]
+            before = self._before
+            gone = {n for n, _, _ in deferred if after[n] is None or after[n] != before[n]}
         else:
-            kept = [d for d in deferred if d[0] not in changed]
+            gone = {n for n, _, _ in deferred if n in changed} if changed else set()
+        kept = [d for d in deferred if d[0] not in gone] if gone else deferred
         self._unchanged += len(kept)
         # The rows part_done wrote (held): kept, but for the files that changed.
-        dropped = {name for name, _, _ in deferred} - {name for name, _, _ in kept}
-        cache.release(self, [key for name, key, row in deferred if name in dropped and key])
+        cache.release(self, [key for name, key, _ in deferred if name in gone and key])
         if any(row is not None and key for _, key, row in kept):
             cache.put(_marker_key(self._tool_key), 1)
 
