@@ -19,6 +19,12 @@ as in any repository whose files are older than its index.
    nothing changed, one file changed (against both tools run alone on that one file),
    both tools alone, prek.
 
+3. ``--first-runs N``, instead of the above: only first runs of ruff at each of
+   ``--sizes``, N rounds of huskycat (nothing remembered), prek and huskycat
+   ``--no-cache``, one after another, each with ruff's cache empty; each round's ratios
+   are against that round's prek, and the medians of the rounds' ratios are printed
+   beside the target (on shared CPUs, runs side by side in time meet the same load).
+
 Huskycat's own work per file and tool: the CPU seconds of a huskycat run less those of
 the tools run alone over the same files (cold, so that both run everything), less the
 CPU huskycat spends whatever the number of files (the same run in a repository of 32
@@ -41,6 +47,7 @@ says otherwise.
     python benchmarks/scale.py [--sizes 1000,10000] [--pair-size 20000] [--repeats 3]
     python benchmarks/scale.py --sizes 1000,10000,100000      # issue 7's full set
     python benchmarks/scale.py --sizes 100000 --repos /tmp/scale-repos   # kept, reused
+    python benchmarks/scale.py --sizes 100000 --first-runs 5 --repos /tmp/scale-repos
 
 About 3 minutes with the defaults on 2 CPUs; the 100,000-file repository adds about 5.
 """
