@@ -130,9 +130,7 @@ class Cache:
         self._tentative: set[bytes] = set()  # held or dropped rows: never read by this run
         self._held: dict[object, set[bytes]] = {}  # write(hold=) -> rows, until release()
         self._dropped: set[bytes] = set()  # rows release() dropped: deleted at close
-        self._queue: queue.SimpleQueue[
-            tuple[list[tuple[str, object]] | None, object, tuple[str, ...]] | None
-        ] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[tuple[str, object]] | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         self._queued: dict[str, object] = {}  # rows handed to write(), not yet written
         self._early = False  # write() opened the run's transaction (and may again)
@@ -239,35 +237,34 @@ class Cache:
         rows = list(items)
         if not rows:
             return True
+        held = [_short(key) for key, _ in rows] if hold is not None else []
         with self._lock:
             if self._open() is None:
                 return False
             if hold is None:
                 self._queued.update(rows)
+            else:  # known as held at once: a release may come before the insert
+                self._held.setdefault(hold, set()).update(held)
+                self._tentative.update(held)
             if self._writer is None:
                 self._writer = threading.Thread(
                     target=self._write_queued, name="huskycat-cache-writer", daemon=True
                 )
                 self._writer.start()
-        self._queue.put((rows, hold, ()))
+        self._queue.put(rows)
         return True
 
     def release(self, hold: object, dropped: Iterable[str] = ()) -> None:
         """Keep the rows :meth:`write` held for ``hold``, but those of ``dropped``."""
-        self._queue.put((None, hold, tuple(dropped)))
+        self._release(hold, tuple(dropped))
 
     def _write_queued(self) -> None:
-        """The writer thread: each :meth:`write` and :meth:`release`, in order, until
-        :meth:`close` puts None."""
-        while (job := self._queue.get()) is not None:
-            rows, hold, dropped = job
-            # A row not written is a miss; a release not made leaves rows held, which
-            # close deletes: never a crash, never a row kept unchecked.
+        """The writer thread: each :meth:`write`'s rows, in order, until :meth:`close`
+        puts None."""
+        while (rows := self._queue.get()) is not None:
+            # A row not written is a miss: never a crash.
             with contextlib.suppress(sqlite3.Error, OSError, ValueError, TypeError):
-                if rows is None:
-                    self._release(hold, dropped)
-                else:
-                    self._insert(rows, hold)
+                self._insert(rows)
 
     def _release(self, hold: object, dropped: tuple[str, ...]) -> None:
         doomed = {_short(key) for key in dropped}
@@ -277,16 +274,14 @@ class Cache:
             self._tentative -= held - doomed
             self._dropped |= doomed
 
-    def _insert(self, rows: list[tuple[str, object]], hold: object | None) -> None:
+    def _insert(self, rows: list[tuple[str, object]]) -> None:
         encoded = sorted((_short(key), _encode(value)) for key, value in rows)
         shorts = [short for short, _ in encoded]
         with self._lock:
-            if hold is None:
-                for key, _ in rows:
-                    self._queued.pop(key, None)
-            if hold is not None:
-                self._held.setdefault(hold, set()).update(shorts)
-                self._tentative.update(shorts)
+            queued = self._queued
+            for key, value in rows:
+                if queued.get(key, queued) is value:
+                    del queued[key]
             db = self._open()
             if db is not None and self._begin_early(db):
                 try:  # in key order: each insert lands beside the last
