@@ -713,6 +713,20 @@ def test_prune_and_clear_in_a_run_that_wrote_early_keep_held_rows_uncommitted(
     assert set(Cache(folder).get_many(_key(n) for n in range(1, 6))) == {_key(5)}
 
 
+def test_a_row_two_groups_hold_is_kept_only_if_both_keep_it(tmp_path: Path) -> None:
+    folder = tmp_path / "two-groups"
+    cache = Cache(folder, warn=pytest.fail)
+    cache.write([(_key(1), [1, []]), (_key(2), [1, []])], hold="clean rows")
+    cache.write([(_key(1), [0, []]), (_key(2), [0, []])], hold="a shard's findings")
+    cache.release("clean rows")
+    _written(cache)
+    assert cache.get_many([_key(1), _key(2)]) == {}  # still held by the other group
+    cache.release("a shard's findings", dropped=[_key(1)])
+    assert cache.get_many([_key(1), _key(2)]) == {_key(2): [0, []]}
+    cache.close()
+    assert Cache(folder).get_many([_key(1), _key(2)]) == {_key(2): [0, []]}
+
+
 EARLY_WRITER = """
 import sys, time
 from huskycat.cache import Cache

@@ -100,10 +100,11 @@ class Cache:
     this run used, and evicts the least recently used rows of other runs while the
     database exceeds ``max_bytes``. Many rows (a shard's files) may be written by
     :meth:`write` as they come instead, into that transaction, opened early: so that the
-    run's end has only the last of them to insert. A row written held is one
-    that may not be kept (its file may change before the tool's end): it is deleted
-    before the commit unless :meth:`release` kept it, and no read of this run sees it. Nothing is fsynced beyond SQLite's WAL defaults: an
-    entry lost to a power cut is a miss. Worker threads share one Cache.
+    run's end has only the last of them to insert. A row written held is one that may
+    not be kept (its file may change before the tool's end): it is deleted before the
+    commit unless :meth:`release` kept it (and no other group held it and dropped it or
+    was never released), and no read of this run sees it before. Nothing is fsynced
+    beyond SQLite's WAL defaults: an entry lost to a power cut is a miss. Worker threads share one Cache.
     """
 
     def __init__(
@@ -271,8 +272,11 @@ class Cache:
         with self._lock:
             held = self._held.pop(hold, set())
             doomed &= held
-            self._tentative -= held - doomed
             self._dropped |= doomed
+            kept = held - self._dropped
+            for other in self._held.values():  # still held by another group: not readable
+                kept.difference_update(other)
+            self._tentative -= kept
 
     def _insert(self, rows: list[tuple[str, object]]) -> None:
         encoded = sorted((_short(key), _encode(value)) for key, value in rows)
