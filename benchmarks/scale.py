@@ -19,6 +19,12 @@ as in any repository whose files are older than its index.
    nothing changed, one file changed (against both tools run alone on that one file),
    both tools alone, prek.
 
+3. ``--first-runs N``, instead of the above: only first runs of ruff at each of
+   ``--sizes``, N rounds of huskycat (nothing remembered), prek and huskycat
+   ``--no-cache``, one after another, each with ruff's cache empty; each round's ratios
+   are against that round's prek, and the medians of the rounds' ratios are printed
+   beside the target (on shared CPUs, runs side by side in time meet the same load).
+
 Huskycat's own work per file and tool: the CPU seconds of a huskycat run less those of
 the tools run alone over the same files (cold, so that both run everything), less the
 CPU huskycat spends whatever the number of files (the same run in a repository of 32
@@ -41,6 +47,7 @@ says otherwise.
     python benchmarks/scale.py [--sizes 1000,10000] [--pair-size 20000] [--repeats 3]
     python benchmarks/scale.py --sizes 1000,10000,100000      # issue 7's full set
     python benchmarks/scale.py --sizes 100000 --repos /tmp/scale-repos   # kept, reused
+    python benchmarks/scale.py --sizes 100000 --first-runs 5 --repos /tmp/scale-repos
 
 About 3 minutes with the defaults on 2 CPUs; the 100,000-file repository adds about 5.
 """
@@ -504,6 +511,44 @@ def pair_section(bench: Bench, size: int, repeats: int, fixed: Fixed) -> None:
     bench.discard(root)
 
 
+def first_runs(bench: Bench, size: int, count: int) -> None:
+    """``--first-runs``: only first runs of ruff at ``size`` files, ``count`` rounds of
+    huskycat (nothing remembered), prek and huskycat ``--no-cache`` one after another,
+    each with ruff's cache empty, so that all three meet the same load; each round's
+    ratios are against the prek of that round."""
+    print(f"\n== ruff, {size:,} files, first runs ({count} rounds, alternating) ==")
+    root = bench.generate(f"ruff-{size}", size, flake8=False)
+    bench.timed(["git", "status", "--short"], root)  # the index and files into the page cache
+    rounds: list[tuple[Run, Run, Run]] = []
+    print(
+        f"  {'round':<6} {'huskycat':>14} {'prek':>14} {'--no-cache':>14}   wall, CPU ratio  load"
+    )
+    for nth in range(count):
+        bench.forget(root)
+        cold = bench.cold_huskycat(root, "--tools", "ruff")
+        prek = bench.cold(root, [bench.prek, "run", "--all-files"]) if bench.prek else None
+        bench.forget(root)
+        bare = bench.cold_huskycat(root, "--tools", "ruff", "--no-cache")
+        rounds.append((cold, prek or cold, bare))
+        against = f"{cold.wall / prek.wall:.2f}x, {cold.cpu / prek.cpu:.2f}x" if prek else "no prek"
+        cells = [f"{r.wall:.2f} ({r.cpu:.2f})" for r in (cold, prek or cold, bare)]
+        print(f"  {nth + 1:<6} {cells[0]:>14} {cells[1]:>14} {cells[2]:>14}   {against}  {load()}")
+    if bench.prek:
+        walls = statistics.median(c.wall / p.wall for c, p, _ in rounds)
+        cpus = statistics.median(c.cpu / p.cpu for c, p, _ in rounds)
+        target = f"<= {COLD_VS_PREK}x prek"
+        row(
+            "huskycat / prek, median of rounds, wall",
+            f"{walls:.2f}x",
+            target,
+            walls <= COLD_VS_PREK,
+        )
+        row("huskycat / prek, median of rounds, CPU", f"{cpus:.2f}x", target, cpus <= COLD_VS_PREK)
+    extra = statistics.median(c.cpu - b.cpu for c, _, b in rounds)
+    row("the cache's CPU over --no-cache, median", f"{extra:.2f} s")
+    bench.discard(root)
+
+
 def sizes_of(text: str) -> list[int]:
     try:
         sizes = [int(part) for part in text.split(",") if part.strip()]
@@ -524,6 +569,12 @@ def main() -> None:
     parser.add_argument(
         "--repos", type=Path, help="keep the generated repositories here and reuse them"
     )
+    parser.add_argument(
+        "--first-runs",
+        type=int,
+        default=0,
+        help="only first runs of ruff at --sizes: this many rounds of huskycat, prek, --no-cache",
+    )
     args = parser.parse_args()
     sizes = sizes_of(args.sizes)
     if args.pair_size < 0 or args.repeats < 1:
@@ -535,6 +586,11 @@ def main() -> None:
         bench = Bench(scratch, args.repos.resolve() if args.repos else None)
         print(f"load average at start: {load()}; {os.cpu_count()} CPUs")
         print(f"prek: {bench.prek or 'not installed'}; pre-commit: {bench.pre_commit or 'no'}")
+        if args.first_runs > 0:
+            for size in sizes:
+                first_runs(bench, size, args.first_runs)
+            print(f"load average at end: {load()}")
+            return
         fixed = start_up(bench, ["ruff"])
         print(
             f"huskycat's fixed CPU ({START_FILES} files, ruff's own taken out): "

@@ -184,6 +184,75 @@ def test_a_first_run_stores_each_shard_s_files(git_repo: GitRepo) -> None:
     assert sorted(d.file for d in result.diagnostics) == ["pkg/m07.py", "pkg/m20.py"]
 
 
+def test_a_run_that_ends_before_its_tool_s_end_keeps_no_row_of_listed_files(
+    git_repo: GitRepo,
+) -> None:
+    # Each shard's rows of files whose ids came from the listing are written as the
+    # shard ends, held until the tool's end checks those files (git diff-files). A run
+    # that closes its cache before that (an error in another tool, say) keeps none: the
+    # next run finds nothing of ruff, and a file edited meanwhile is judged afresh.
+    git_repo.write("pyproject.toml", PYPROJECT)
+    names = [f"pkg/m{i:02d}.py" for i in range(12)]
+    for name in names:
+        git_repo.write(name, "X = 1\n")
+    git_repo.commit("files")
+    root = git_repo.path
+    time.sleep(content.RACY_NS / 1e9 + 0.1)
+    content.snapshot(root, fresh=True)
+    call = lookup(None, CATALOG["ruff"], names, root=root).call
+    with Cache.for_root(root) as cache:
+        cache.trust_listing(root)
+        sharded = cached_sharded_call(cache, call, min_files_per_shard=4, max_shards=3)
+        parts = sharded.split(3)
+        assert len(parts) == 3
+        for part in parts:
+            part()  # each shard's rows written, held; the merge never comes
+        git_repo.write("pkg/m05.py", "import os\n")  # edited after ruff read it
+    git_repo.write("pkg/m05.py", "X = 1\n")  # and back, as listed
+    content.snapshot(root, fresh=True)
+    with Cache.for_root(root) as cache:
+        assert cache.stats().entries < len(names)  # ruff's version at most: no file's row
+        found = lookup(cache, CATALOG["ruff"], names, root=root)
+        assert found.misses == tuple(names)
+    with Cache.for_root(root) as cache:  # and a whole first run stores every file
+        found = lookup(cache, CATALOG["ruff"], names, root=root)
+        found.finish(merge_results([found.run(found.misses)]))
+    with Cache.for_root(root) as cache:
+        assert lookup(cache, CATALOG["ruff"], names, root=root).result is not None
+
+
+def test_a_file_made_clean_during_a_first_run_is_not_stored_clean_under_its_listed_id(
+    git_repo: GitRepo,
+) -> None:
+    # A first run writes every file's row as clean while ruff runs, held. pkg/m05.py has
+    # a finding as listed, but is fixed before ruff reads it: ruff finds it clean, and
+    # that clean row must not stay under the listed id (the content with the finding).
+    git_repo.write("pyproject.toml", PYPROJECT)
+    names = [f"pkg/m{i:02d}.py" for i in range(12)]
+    for name in names:
+        git_repo.write(name, "import os\n" if name == "pkg/m05.py" else "X = 1\n")
+    git_repo.commit("files")
+    root = git_repo.path
+    time.sleep(content.RACY_NS / 1e9 + 0.1)
+    content.snapshot(root, fresh=True)
+    call = lookup(None, CATALOG["ruff"], names, root=root).call
+    with Cache.for_root(root) as cache:
+        cache.trust_listing(root)
+        sharded = cached_sharded_call(cache, call, min_files_per_shard=4, max_shards=3)
+        parts = sharded.split(3)
+        git_repo.write("pkg/m05.py", "X = 1\n")  # fixed after the listing
+        merged = sharded.merge([part() for part in parts])  # type: ignore[misc]
+        assert isinstance(merged, ToolResult) and not merged.diagnostics
+    git_repo.write("pkg/m05.py", "import os\n")  # back as listed
+    content.snapshot(root, fresh=True)
+    with Cache.for_root(root) as cache:
+        cache.trust_listing(root)
+        found = lookup(cache, CATALOG["ruff"], names, root=root)
+        assert found.result is None and "pkg/m05.py" in found.misses
+        again = found.finish(merge_results([found.run(found.misses)]))
+    assert [d.file for d in again.diagnostics] == ["pkg/m05.py"]
+
+
 def test_only_a_run_that_changes_no_file_takes_the_listing_on_its_word(repo: GitRepo) -> None:
     root = repo.path
     files = sorted(FILES)

@@ -659,6 +659,125 @@ def test_a_run_writes_nothing_until_it_closes(repo: GitRepo, cache: Cache) -> No
     assert entries(cache) > 0
 
 
+def _key(n: int) -> str:
+    return f"{n:064x}"
+
+
+def _written(cache: Cache, *, pending: int = 0) -> None:
+    """Wait until the writer thread has taken every row handed to ``cache.write``."""
+    deadline = time.monotonic() + 30
+    while not cache._queue.empty() or len(cache._pending) < pending:
+        assert time.monotonic() < deadline, "the writer thread took nothing"
+        time.sleep(0.01)
+    time.sleep(0.05)  # the last job taken from the queue, written
+
+
+def test_rows_written_early_are_committed_at_close_and_held_ones_only_once_released(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "early"
+    with Cache(folder, warn=pytest.fail) as before:  # an earlier run stored key 3
+        before.put(_key(3), {"v": "earlier"})
+    cache = Cache(folder, warn=pytest.fail)
+    assert cache.write([(_key(1), [1, []])])
+    assert cache.write([(_key(2), [1, []]), (_key(3), [0, []])], hold="part")
+    assert cache.write([(_key(4), [1, []])], hold="never released")
+    _written(cache)
+    assert Cache(folder).stats().entries == 1  # nothing of this run's until it commits
+    assert cache.get(_key(2)) is None and cache.get(_key(3)) is None  # held: never read
+    assert cache.get(_key(1)) == [1, []]
+    cache.release("part", dropped=[_key(3)])  # key 3's file changed while the tool ran
+    cache.close()
+    stored = Cache(folder, warn=pytest.fail).get_many(_key(n) for n in range(1, 5))
+    # A dropped row takes an earlier one of its key with it: a miss, never a stale hit.
+    assert stored == {_key(1): [1, []], _key(2): [1, []]}
+
+
+def test_prune_and_clear_in_a_run_that_wrote_early_keep_held_rows_uncommitted(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "early-prune"
+    cache = Cache(folder, warn=pytest.fail)
+    cache.write([(_key(1), [1, []])])
+    cache.write([(_key(2), [1, []])], hold="part")
+    assert cache.prune() == 0
+    cache.close()
+    assert set(Cache(folder).get_many([_key(1), _key(2)])) == {_key(1)}
+    cache = Cache(folder, warn=pytest.fail)
+    cache.write([(_key(3), [1, []])])
+    cache.write([(_key(4), [1, []])], hold="part")
+    _written(cache)
+    assert cache.clear() == 3  # key 1, and this run's keys 3 and 4 (held: gone with them)
+    cache.write([(_key(5), [1, []])])  # written after the clear: kept
+    cache.close()
+    assert set(Cache(folder).get_many(_key(n) for n in range(1, 6))) == {_key(5)}
+
+
+def test_a_row_two_groups_hold_is_kept_only_if_both_keep_it(tmp_path: Path) -> None:
+    folder = tmp_path / "two-groups"
+    cache = Cache(folder, warn=pytest.fail)
+    cache.write([(_key(1), [1, []]), (_key(2), [1, []])], hold="clean rows")
+    cache.write([(_key(1), [0, []]), (_key(2), [0, []])], hold="a shard's findings")
+    cache.release("clean rows")
+    _written(cache)
+    assert cache.get_many([_key(1), _key(2)]) == {}  # still held by the other group
+    cache.release("a shard's findings", dropped=[_key(1)])
+    assert cache.get_many([_key(1), _key(2)]) == {_key(2): [0, []]}
+    cache.close()
+    assert Cache(folder).get_many([_key(1), _key(2)]) == {_key(2): [0, []]}
+
+
+EARLY_WRITER = """
+import sys, time
+from huskycat.cache import Cache
+cache = Cache(sys.argv[1])
+cache.write([("%064x" % n, [1, []]) for n in range(500)])
+while not cache._queue.empty():
+    time.sleep(0.01)
+time.sleep(0.2)
+print("written", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_run_killed_after_writing_early_keeps_none_of_it(tmp_path: Path) -> None:
+    folder = tmp_path / "killed-early"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", EARLY_WRITER, str(folder)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+    )
+    other = Cache(folder, warn=pytest.fail)  # another run, at the same time
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == b"written\n"
+        assert other.stats().entries == 0  # the rows are in the first run's transaction
+        assert other.write([(_key(1000), [1, []])])  # kept for its close
+        _written(other, pending=1)
+    finally:
+        proc.kill()
+        proc.wait()
+    other.close()  # its turn to write
+    reader = Cache(folder, warn=pytest.fail)
+    assert set(rows(reader)) == {bytes.fromhex(_key(1000)[-32:])}
+
+
+def test_rows_written_while_another_run_writes_are_stored_at_close(tmp_path: Path) -> None:
+    folder = tmp_path / "busy"
+    with Cache(folder) as made:
+        assert made.stats().entries == 0
+    with contextlib.closing(sqlite3.connect(folder / "results.db", isolation_level=None)) as db:
+        db.execute("BEGIN IMMEDIATE")  # another run's write transaction
+        cache = Cache(folder, warn=pytest.fail)
+        cache.write([(_key(n), [1, []]) for n in range(10)])
+        _written(cache, pending=10)  # not waited for: kept for close
+        cache.write([(_key(n), [1, []]) for n in range(10, 20)], hold="part")
+        _written(cache, pending=20)
+        db.execute("COMMIT")
+    cache.release("part")
+    cache.close()
+    assert len(rows(Cache(folder, warn=pytest.fail))) == 20
+
+
 # --- size bound and clearing -------------------------------------------------------------
 
 

@@ -113,6 +113,10 @@ class Lookup:
         # looked at once for all parts, when the tool ends (see _settle).
         self._deferred: list[tuple[str, str, object]] = []
         self._folders: dict[str, str] | None = None  # see _folder_digests
+        # A first run writes every file's row as clean, held, while the tool runs (see
+        # _take_keys_first); kept for the files in _ok, whose rows were found and stored.
+        self._prewritten = False
+        self._ok: set[str] = set()
 
     def run(self, files: Sequence[str]) -> ToolResult:
         """:func:`runner.run_call` of this call over ``files``."""
@@ -134,8 +138,10 @@ class Lookup:
         )
         unchanged = 0
         deferred: list[tuple[str, str, object]] = []
+        ok: list[str] = []
         if states is not None:
             keys = self._keys()
+            pre = self._prewritten  # a clean file's row is written already
             listing = cache.listing(self.root)
             listed = listing.ids if listing is not None else {}
             before = self._before
@@ -156,13 +162,26 @@ class Lookup:
                         continue
                     unchanged += 1
                     if row is not None and key is not None:
-                        rows.append((key, row))
+                        ok.append(name)
+                        if not (pre and row is _CLEAN_ROW):
+                            rows.append((key, row))
                 else:
                     deferred.append((name, key or "", row))
             if rows:
                 rows.append((_marker_key(self._tool_key), 1))  # the store knows the tool
-                cache.put_many(rows)
+                cache.write(rows)
+            # Written now too, while other parts run, but kept only if _settle finds
+            # their files unchanged (cache.release); deleted before the commit otherwise.
+            cache.write(
+                [
+                    (key, row)
+                    for _, key, row in deferred
+                    if row is not None and key and not (pre and row is _CLEAN_ROW)
+                ],
+                hold=self,
+            )
         with self._lock:
+            self._ok.update(ok)
             self._parts += 1
             self._unchanged += unchanged
             self._whole_ok = self._whole_ok and states is not None
@@ -179,16 +198,17 @@ class Lookup:
         changed = content.changed_since(listing) if listing is not None else None
         if changed is None:
             after = fingerprint.file_digests(self.root, [name for name, _, _ in deferred])
-            kept = [
-                d for d in deferred if after[d[0]] is not None and after[d[0]] == self._before[d[0]]
-            ]
+            before = self._before
+            gone = {n for n, _, _ in deferred if after[n] is None or after[n] != before[n]}
         else:
-            kept = [d for d in deferred if d[0] not in changed]
+            gone = {n for n, _, _ in deferred if n in changed} if changed else set()
+        kept = [d for d in deferred if d[0] not in gone] if gone else deferred
         self._unchanged += len(kept)
-        rows = [(key, row) for _, key, row in kept if row is not None and key]
-        if rows:
-            rows.append((_marker_key(self._tool_key), 1))
-            cache.put_many(rows)
+        # The rows part_done wrote (held): kept, but for the files that changed.
+        cache.release(self, [key for name, key, _ in deferred if name in gone and key])
+        self._ok.update(name for name, key, row in kept if row is not None and key)
+        if any(row is not None and key for _, key, row in kept):
+            cache.put(_marker_key(self._tool_key), 1)
 
     def finish(self, fresh: ToolResult | None) -> ToolResult:
         """The tool's result: ``fresh`` (None when nothing ran) with the cached files
@@ -205,6 +225,11 @@ class Lookup:
             self.part_done(self.misses, fresh)
         if self.cache is not None:
             self._settle(self.cache)
+            if self._prewritten:  # the clean rows written while the tool ran
+                ok, keys = self._ok, self._file_keys
+                self.cache.release((self, "clean"), [k for n, k in keys.items() if n not in ok])
+                if ok:
+                    self.cache.put(_marker_key(self._tool_key), 1)
         keyed = self._per_file or self._run_key is not None
         if self.cache is not None and keyed and (fresh is None or fresh.outcome != OUTCOME_ERROR):
             self._store(self.cache, fresh, merged)
@@ -318,6 +343,19 @@ class Lookup:
             keying.join()
         return self._file_keys
 
+    def _take_keys_first(self, cache: Cache, names: Sequence[str]) -> None:
+        """A first run's keys, taken while the tool runs; then every file's row written
+        as a clean file's, held (see :meth:`Cache.write`), so that its insert is done
+        while the tool runs rather than after. :meth:`part_done` writes over the rows of
+        files with findings, and :meth:`finish` keeps the clean rows of the files found
+        clean and unchanged (``_ok``); the others are deleted before the commit, as are
+        all of them if the run ends before the tool does."""
+        self._take_keys(names)
+        if self._file_keys:
+            clean = _CLEAN_ROW
+            cache.write([(key, clean) for key in self._file_keys.values()], hold=(self, "clean"))
+            self._prewritten = True
+
     def _take_keys(self, names: Sequence[str]) -> None:
         tool_key, chains, normals, before = (
             self._tool_key,
@@ -368,7 +406,10 @@ class Lookup:
             # The store holds nothing of this tool (a first run): every file misses, and
             # the keys to store them under are taken while the tool runs.
             self._keying = threading.Thread(
-                target=self._take_keys, args=(readable,), name="huskycat-cache-keys", daemon=True
+                target=self._take_keys_first,
+                args=(cache, readable),
+                name="huskycat-cache-keys",
+                daemon=True,
             )
             self._keying.start()
             cache.count(0, len(self.misses))
