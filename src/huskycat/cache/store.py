@@ -104,7 +104,8 @@ class Cache:
     not be kept (its file may change before the tool's end): it is deleted before the
     commit unless :meth:`release` kept it (and no other group held it and dropped it or
     was never released), and no read of this run sees it before. Nothing is fsynced
-    beyond SQLite's WAL defaults: an entry lost to a power cut is a miss. Worker threads share one Cache.
+    beyond SQLite's WAL defaults: an entry lost to a power cut is a miss. Worker threads
+    share one Cache.
     """
 
     def __init__(
