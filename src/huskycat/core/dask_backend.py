@@ -626,16 +626,8 @@ class DaskBackend:
         for call in calls:
             call.lane = None
             note = f"worker {lane.address} died while running {call.name!r}"
-            if call.attempts <= self.retries:
-                call.attempts += 1
-                call.notes.append(f"{note}; retried on another worker (attempt {call.attempts})")
-                logger.warning("%s: %s", call.name, call.notes[-1])
-                try:
-                    self._start(call)
-                except ClusterError as lost:
-                    call.future.set_exception(lost)
+            if self._retried(call, note):
                 continue
-            call.notes.append(f"{note}; gave up after {call.attempts} attempts")
             died = ClusterError(note)
             _set(call, Returned(None, died, "", 0.0, tuple(call.notes)))
         self._kick()
@@ -735,16 +727,8 @@ class DaskBackend:
             return
         if isinstance(exc, distributed.scheduler.KilledWorker):
             note = _died_note(call, exc)
-            if call.attempts <= self.retries:
-                call.attempts += 1
-                call.notes.append(f"{note}; retried on another worker (attempt {call.attempts})")
-                logger.warning("%s: %s", call.name, call.notes[-1])
-                try:
-                    self._start(call)
-                except ClusterError as lost:
-                    call.future.set_exception(lost)
+            if self._retried(call, note):
                 return
-            call.notes.append(f"{note}; gave up after {call.attempts} attempts")
         # A task that raised outside the tool (it could not be unpickled or its result
         # could not be pickled): that tool's failure, like a crash.
         _set(call, Returned(None, exc, tb, 0.0, tuple(call.notes)))
@@ -822,6 +806,21 @@ class DaskBackend:
         with self._lock:
             call = self._calls.get(key)
         return call.task if call is not None else None
+
+    def _retried(self, call: _Call, note: str) -> bool:
+        """Start ``call`` again elsewhere after its worker died, while retries are left
+        (True); else note that it gave up (False: the caller sets its outcome)."""
+        if call.attempts > self.retries:
+            call.notes.append(f"{note}; gave up after {call.attempts} attempts")
+            return False
+        call.attempts += 1
+        call.notes.append(f"{note}; retried on another worker (attempt {call.attempts})")
+        logger.warning("%s: %s", call.name, call.notes[-1])
+        try:
+            self._start(call)
+        except ClusterError as lost:
+            call.future.set_exception(lost)
+        return True
 
 
 def _spec(arg: Any, key: str) -> Any:
