@@ -768,6 +768,10 @@ def test_a_file_name_that_is_not_utf8_hides_no_finding_on_other_files(git_repo: 
         assert "on b'bad\\xff.py', a file name that is not UTF-8" in results[name]["error_message"]
     assert results["ruff"]["metadata"]["batches"] == 2
     assert json.loads(sarif.read_text(encoding="utf-8"))["runs"]
+    # The console says it too, beside the findings' counts, not only the reports.
+    status_lines = [line for line in proc.stdout.splitlines() if line.startswith("==> ruff:")]
+    assert status_lines and "failed 1 error; exit code 2" in status_lines[0], proc.stdout
+    assert "a file name that is not UTF-8" in status_lines[0], proc.stdout
 
 
 def test_sigterm_while_an_escaped_process_runs_leaves_nothing_running(

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import TypeAlias
 
 from huskycat.core.results import (
+    OUTCOME_ERROR,
     SKIP_DEPENDENCY,
     SKIP_FAIL_FAST,
     SKIP_INTERRUPTED,
@@ -114,9 +115,13 @@ def describe(result: ToolResult) -> str:
         return (f"passed ({counts})" if counts else "passed") + _left_out(result)
     if status is ToolStatus.FAILED:
         counts = counts_text(result)
+        message = first_line(result.error_message)
+        if counts and message and facts_of(result).outcome == OUTCOME_ERROR:
+            # Findings on some files, and an error on others (a batch that crashed):
+            # both, or the error would hide behind the counts.
+            return f"failed {counts}; {message}" + _left_out(result)
         if counts:
             return f"failed {counts}" + _left_out(result)
-        message = first_line(result.error_message)
         return (f"failed: {message}" if message else "failed") + _left_out(result)
     if status is ToolStatus.SKIPPED:
         return f"skipped: {skip_text(result)}"
