@@ -9,7 +9,8 @@ show that nothing the run depends on changed:
 
 - the command line (``run`` with only the options in :data:`_FLAGS` and
   :data:`_VALUED`: no report files, no ``--fix``, no cluster), the folder it runs in,
-  whether its output is a terminal, huskycat's version and the whole environment (less
+  whether its output is a terminal, huskycat's version and source files (names, sizes,
+  times), Python's version and the whole environment (less
   the shell's bookkeeping in :data:`_VOLATILE`);
 - the repository: HEAD, every index entry (path, mode, blob id), which tracked files
   differ from the index and their contents, every untracked file that is not ignored
@@ -235,6 +236,7 @@ def _entry_id(argv: Sequence[str]) -> str:
     material = {
         "format": FORMAT,
         "huskycat": __version__,
+        "source": _source_signature(),
         "python": sys.version,
         "argv": list(argv),
         "cwd": os.getcwd(),
@@ -242,6 +244,19 @@ def _entry_id(argv: Sequence[str]) -> str:
         "env": sorted((k, v) for k, v in os.environ.items() if k not in _VOLATILE),
     }
     return _digest(json.dumps(material, sort_keys=True).encode())
+
+
+def _source_signature() -> list[tuple[str, int, int]]:
+    """Names, sizes and modification times of huskycat's own source files: an edited
+    checkout must not replay what an older one printed."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    found = []
+    for folder, _, names in os.walk(package):
+        for name in names:
+            if name.endswith(".py"):
+                st = os.stat(os.path.join(folder, name))
+                found.append((os.path.join(folder, name), st.st_size, st.st_mtime_ns))
+    return sorted(found)
 
 
 def _find_repository(here: Path) -> tuple[Path, Path] | None:
