@@ -131,6 +131,11 @@ def _environment(repo: GitRepo) -> None:
     os.environ["LINT_EXT_STRICT"] = "1"
 
 
+def _assume_unchanged_edit(repo: GitRepo) -> None:
+    repo.git("update-index", "--assume-unchanged", "a.py")  # git status no longer looks
+    repo.write("a.py", "DEBUG = 1\n")
+
+
 def _commit(repo: GitRepo) -> None:
     repo.write("b.py", "y = 3\n")
     repo.commit("y")
@@ -162,6 +167,26 @@ def test_a_change_to_any_input_runs_in_full(
     assert replays(repo) == 1, "replayed a run whose input changed"
     assert after.returncode == exit_code, after.stdout + after.stderr
     assert run(repo).returncode == exit_code and replays(repo) == 2  # recorded anew
+
+
+def test_an_index_entry_git_status_does_not_look_at_turns_replay_off(repo: GitRepo) -> None:
+    assert run(repo).returncode == 0
+    assert run(repo).returncode == 0 and replays(repo) == 1
+    _assume_unchanged_edit(repo)
+    for _ in range(2):
+        assert run(repo).returncode == 1
+    assert replays(repo) == 1
+
+
+def test_a_repository_with_a_submodule_is_never_replayed(repo: GitRepo, tmp_path: Path) -> None:
+    inner = make_repo(tmp_path / "inner")
+    inner.write("s.py", "z = 1\n")
+    inner.commit("s")
+    repo.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", str(inner.path), "sub")
+    repo.commit("submodule")
+    for _ in range(3):
+        assert run(repo).returncode == 0
+    assert replays(repo) == 0
 
 
 def test_staged_runs_are_replayed_and_a_staged_change_is_not(repo: GitRepo) -> None:

@@ -290,7 +290,7 @@ def _set_aside(git_dir: Path) -> bool:
 def _fingerprint(root: Path) -> str | None:
     """A digest of everything in the repository a hook run can see (see the module's
     docstring); None when git cannot tell (or an index entry hides its work-tree file:
-    assume-unchanged, skip-worktree)."""
+    assume-unchanged, skip-worktree; or is a submodule)."""
     commands = (
         ["git", "ls-files", "--stage", "-v", "-z"],
         [
@@ -317,8 +317,8 @@ def _fingerprint(root: Path) -> str | None:
         return None
     staged, status = outputs
     entries = [e for e in staged.split(b"\0") if e]
-    if any(not e.startswith(b"H ") for e in entries):
-        return None
+    if any(not e.startswith(b"H ") or e.startswith(b"H 160000") for e in entries):
+        return None  # hidden from status, or a submodule (whose checkout status omits)
     hasher = hashlib.blake2b(digest_size=20)
     hasher.update(staged)
     hasher.update(b"\0\0")
