@@ -314,6 +314,7 @@ def test_the_console_script_and_python_m_both_replay(repo: GitRepo) -> None:
     if not script.is_file():
         pytest.skip("huskycat's console script is not installed beside this Python")
     env = dict(os.environ)  # the same for both: the environment is in the record's key
+    # (readline in this process may have set LINES and COLUMNS in the C environment)
     assert huskycat(repo.path, "run", "--all-files", "--no-progress", env=env).returncode == 0
     done = subprocess.run(
         [str(script), "run", "--all-files", "--no-progress"],
@@ -324,3 +325,31 @@ def test_the_console_script_and_python_m_both_replay(repo: GitRepo) -> None:
         check=False,
     )
     assert done.returncode == 0 and replays(repo) == 1
+
+
+def test_a_replay_into_a_closed_pipe_or_without_stdout_ends_quietly(repo: GitRepo) -> None:
+    run(repo)
+    run(repo)
+    assert replays(repo) == 1
+    command = [sys.executable, "-m", "huskycat", "run", "--all-files", "--no-progress"]
+    # The same environment as run()'s (readline in this process may have set LINES and
+    # COLUMNS in the C environment, which os.environ does not show).
+    reader = subprocess.Popen(
+        command, cwd=repo.path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ)
+    )
+    assert reader.stdout is not None
+    reader.stdout.close()  # the reader is gone before the output is written
+    _, err = reader.communicate(timeout=60)
+    assert (reader.returncode, err) == (0, b"")
+    assert replays(repo) == 2
+    closed = subprocess.run(  # no standard output at all
+        ["sh", "-c", 'exec >&- && exec "$@"', "sh", *command],
+        cwd=repo.path,
+        capture_output=False,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+        check=False,
+    )
+    assert (closed.returncode, closed.stderr) == (0, "")
+    assert replays(repo) == 3  # output to nowhere, as to a file: the same run

@@ -126,6 +126,8 @@ def attempt(argv: Sequence[str]) -> int | None:
     the run for recording (:func:`finish`) when it could be recorded."""
     global _armed
     _armed = None
+    if sys.stdout is None or sys.stderr is None:  # closed: the command line says why
+        return None
     if not _eligible_argv(argv) or "GIT_DIR" in os.environ or "GIT_WORK_TREE" in os.environ:
         return None
     found = _find_repository(Path.cwd())
@@ -145,10 +147,8 @@ def attempt(argv: Sequence[str]) -> int | None:
             _stat(path) == expected for path, expected in checks.items()
         ):
             output, code = record.get("output"), record.get("exit")
-            if isinstance(output, str) and code in (0, 1):
+            if isinstance(output, str) and code in (0, 1) and _print(output):
                 _count(git_dir)
-                sys.stdout.write(output)
-                sys.stdout.flush()
                 return int(code)
     armed = _Armed(git_dir, entry, fingerprint)
     armed.root = root
@@ -156,6 +156,24 @@ def attempt(argv: Sequence[str]) -> int | None:
     sys.stdout, sys.stderr = armed.out, armed.err
     _armed = armed
     return None
+
+
+def _print(output: str) -> bool:
+    """Print a recorded run's output; False (nothing printed) when this terminal or pipe
+    cannot encode it. A reader that went away (``| head``) is not an error, as in a run."""
+    try:
+        data = output.encode(sys.stdout.encoding or "utf-8")
+        stream = sys.stdout.buffer
+    except (UnicodeEncodeError, LookupError, AttributeError):
+        return False
+    try:
+        stream.write(data)
+        stream.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's flush at exit would complain
+        os.close(devnull)
+    return True
 
 
 def vouch(checks: Iterable[str] | None) -> None:
@@ -435,6 +453,9 @@ def _count(git_dir: Path) -> None:
 
 def main(cli: Callable[[], int] | None = None) -> int:
     """The command line with whole-run replay: ``python -m huskycat`` and ``huskycat``."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:  # started with it closed (``>&-``): no reader
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
     code = attempt(sys.argv[1:])
     if code is not None:
         return code
