@@ -18,7 +18,7 @@ show that nothing the run depends on changed:
   ``git ls-files --stage`` and one ``git status``; both see ``GIT_*`` variables);
 - what lies outside the repository that the run's tools used (``checks``): each hook's
   program, its environment's ready-marker and its hook repository's definitions, by
-  status (mode, size, modification time, inode).
+  status (mode, size, modification and change times, inode).
 
 A run is recorded only when it qualifies (:func:`vouch`): the repository's tools are the
 hooks of a ``.pre-commit-config.yaml`` (whose results the cache keys on the same inputs,
@@ -400,7 +400,8 @@ def _stat(path: str) -> list[int] | None:
         st = os.stat(path)
     except OSError:
         return None
-    return [st.st_mode, st.st_size, st.st_mtime_ns, st.st_ino]
+    # The change time too: a file written with its modification time put back.
+    return [st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
 
 def _digest(data: bytes) -> str:
