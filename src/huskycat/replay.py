@@ -36,12 +36,13 @@ import hashlib
 import io
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
+
+from huskycat import worktree
 
 RECORD_FILE = "replay.json"
 FORMAT = 1
@@ -130,14 +131,14 @@ def attempt(argv: Sequence[str]) -> int | None:
         return None
     if not _eligible_argv(argv) or "GIT_DIR" in os.environ or "GIT_WORK_TREE" in os.environ:
         return None
-    found = _find_repository(Path.cwd())
+    found = worktree.find_repository(Path.cwd())
     if found is None:
         return None
     root, git_dir = found
     if not (root / _HOOKS_CONFIG).is_file() or _set_aside(git_dir):
         return None
     entry = _entry_id(argv)
-    fingerprint = _fingerprint(root)
+    fingerprint = worktree.fingerprint(root)
     if fingerprint is None:
         return None
     record = _load(git_dir).get(entry)
@@ -200,7 +201,7 @@ def finish(code: int) -> None:
         return  # its output went elsewhere (a closed pipe), or it does not qualify
     if armed.err.parts:
         return
-    if _fingerprint(armed.root) != armed.fingerprint:
+    if worktree.fingerprint(armed.root) != armed.fingerprint:
         return  # a file changed while it ran: its results may be of either content
     checks = {path: _stat(path) for path in armed.checks}
     data = _load_file(armed.git_dir)
@@ -277,25 +278,6 @@ def _source_signature() -> list[tuple[str, int, int]]:
     return sorted(found)
 
 
-def _find_repository(here: Path) -> tuple[Path, Path] | None:
-    """``(work tree, git folder)`` of the repository ``here`` is in, read from ``.git``
-    (a folder, or a file naming one, as in a linked work tree); None outside one."""
-    for folder in (here, *here.parents):
-        dot_git = folder / ".git"
-        if dot_git.is_dir():
-            return folder, dot_git
-        if dot_git.is_file():
-            try:
-                text = dot_git.read_text(encoding="utf-8").strip()
-            except (OSError, UnicodeDecodeError):
-                return None
-            if not text.startswith("gitdir:"):
-                return None
-            target = Path(text[len("gitdir:") :].strip())
-            return folder, target if target.is_absolute() else (folder / target).resolve()
-    return None
-
-
 def _set_aside(git_dir: Path) -> bool:
     try:
         return any(name.startswith(_SET_ASIDE) for name in os.listdir(git_dir / "huskycat"))
@@ -303,96 +285,6 @@ def _set_aside(git_dir: Path) -> bool:
         return False
     except OSError:
         return True
-
-
-def _fingerprint(root: Path) -> str | None:
-    """A digest of everything in the repository a hook run can see (see the module's
-    docstring); None when git cannot tell (or an index entry hides its work-tree file:
-    assume-unchanged, skip-worktree; or is a submodule)."""
-    commands = (
-        ["git", "ls-files", "--stage", "-v", "-z"],
-        [
-            "git",
-            "--no-optional-locks",
-            "status",
-            "--porcelain=v2",
-            "--branch",
-            "-z",
-            "--untracked-files=all",
-            "--no-renames",
-            "--ignore-submodules=none",
-        ],
-    )
-    try:
-        procs = [
-            subprocess.Popen(c, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-            for c in commands
-        ]
-        outputs = [p.communicate()[0] for p in procs]
-    except OSError:
-        return None
-    if any(p.returncode != 0 for p in procs):
-        return None
-    staged, status = outputs
-    entries = [e for e in staged.split(b"\0") if e]
-    if any(not e.startswith(b"H ") or e.startswith(b"H 160000") for e in entries):
-        return None  # hidden from status, or a submodule (whose checkout status omits)
-    hasher = hashlib.blake2b(digest_size=20)
-    hasher.update(staged)
-    hasher.update(b"\0\0")
-    read: set[bytes] = set()
-    records = status.split(b"\0")
-    for record in records:
-        if record.startswith((b"# branch.ab", b"# branch.upstream")):
-            continue  # how far the upstream is: not an input of a hook
-        hasher.update(record + b"\0")
-        path = _changed_path(record)
-        if path is not None:
-            read.add(path)
-            hasher.update(_content(root, path) + b"\0")
-    hasher.update(b"\0\0")
-    top = {e.split(b"\t", 1)[1] for e in entries if b"/" not in e.split(b"\t", 1)[1]}
-    try:
-        with os.scandir(root) as scan:
-            ignored = sorted(
-                os.fsencode(e.name)
-                for e in scan
-                if e.is_file(follow_symlinks=False)
-                and os.fsencode(e.name) not in top
-                and os.fsencode(e.name) not in read
-            )
-    except OSError:
-        return None
-    for name in ignored:  # the root's ignored files: read by many hooks as configuration
-        hasher.update(name + b"\0" + _content(root, name) + b"\0")
-    return hasher.hexdigest()
-
-
-def _changed_path(record: bytes) -> bytes | None:
-    """The path of a ``git status --porcelain=v2`` record whose work-tree file differs
-    from the index (ordinary or unmerged change with a work-tree side, untracked)."""
-    if record.startswith(b"? "):
-        return record[2:]
-    if record.startswith(b"1 ") and record[3:4] != b".":
-        return record.split(b" ", 8)[8]
-    if record.startswith(b"u "):
-        return record.split(b" ", 10)[10]
-    return None
-
-
-def _content(root: Path, path: bytes) -> bytes:
-    """A digest of the file's content (a symbolic link's target); b"-" when absent."""
-    full = os.path.join(os.fsencode(root), path)
-    try:
-        if os.path.islink(full):
-            return b"l" + _digest(os.readlink(full)).encode()
-        hasher = hashlib.blake2b(digest_size=20)
-        with open(full, "rb") as f:
-            while chunk := f.read(1 << 20):
-                hasher.update(chunk)
-        return b"f" + hasher.hexdigest().encode()
-    except OSError:
-        return b"-"
 
 
 def _stat(path: str) -> list[int] | None:
