@@ -163,7 +163,9 @@ def _print(output: str) -> bool:
     """Print a recorded run's output; False (nothing printed) when this terminal or pipe
     cannot encode it. A reader that went away (``| head``) is not an error, as in a run."""
     try:
-        data = output.encode(sys.stdout.encoding or "utf-8")
+        # As printing it would: the stream's encoding and error policy (surrogateescape
+        # in the C locale, where a file name that is not UTF-8 is printed as it is).
+        data = output.encode(sys.stdout.encoding or "utf-8", sys.stdout.errors or "strict")
         stream = sys.stdout.buffer
     except (UnicodeEncodeError, LookupError, AttributeError):
         return False

@@ -693,7 +693,11 @@ _CLEAN_DATA = b"[1,[]]"
 def _encode(value: object) -> bytes:
     if value == _CLEAN_ROW:
         return _CLEAN_DATA  # most rows of a cold run: no JSON encoder per file
-    data = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    try:
+        data = text.encode()
+    except UnicodeEncodeError:  # a file name that is not UTF-8 (surrogates): escaped
+        data = json.dumps(value, separators=(",", ":")).encode()
     if len(data) >= _COMPRESS_FROM:
         return b"\0" + zlib.compress(data, 6)
     return data
