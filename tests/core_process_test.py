@@ -154,6 +154,34 @@ def test_no_file_descriptors_leak_over_many_runs() -> None:
     assert len(os.listdir("/proc/self/fd")) <= before + 2
 
 
+# What a command sees of its place: its process group, its session, its autogroup (the
+# unit Linux shares the CPUs between; absent when the kernel has no autogroups).
+WHERE = """
+import os
+try:
+    group = open("/proc/self/autogroup").read().split()[0]
+except OSError:
+    group = "-"
+print(os.getpid(), os.getpgid(0), os.getsid(0), group)
+"""
+
+
+def test_a_command_leads_its_own_group_in_our_session_so_niceness_counts() -> None:
+    pid, pgid, sid, autogroup = run([sys.executable, "-c", WHERE]).stdout.split()
+    assert pgid == pid  # killable as one group
+    if sys.version_info >= (3, 11):
+        # Not a session (and so not an autogroup) of its own: a niced tool yields the
+        # CPUs to the others of the run instead of getting an equal share.
+        assert int(sid) == os.getsid(0)
+        try:
+            with open("/proc/self/autogroup") as ours:
+                assert autogroup == ours.read().split()[0]
+        except FileNotFoundError:
+            assert autogroup == "-"
+    else:
+        assert sid == pid
+
+
 # A tool whose child leaves its process group: `setsid`, or a daemon's double fork. The
 # escaped process writes its pid to argv[1] and sleeps; the tool then exits or hangs.
 ESCAPE = """
