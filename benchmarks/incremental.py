@@ -62,6 +62,7 @@ from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from _busy import Idle, Sampler
 from _project import DEFAULT_PACKAGE, build_project
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ class Run:
     cpu: float
     code: int
     report: dict[str, Any] | None = None
+    idle: Idle | None = None  # CPU-seconds it left unused (with ``busy_cpus``)
 
 
 def snapshot_huskycat(scratch: Path) -> tuple[Path, str]:
@@ -111,8 +113,11 @@ def huskycat(
     options: Sequence[str],
     env: Mapping[str, str],
     report: Path | None = None,
+    *,
+    busy_cpus: int = 0,
 ) -> Run:
-    """``huskycat <options>`` as a subprocess, timed; exits on a usage error or crash."""
+    """``huskycat <options>`` as a subprocess, timed; exits on a usage error or crash.
+    With ``busy_cpus``, also how many of that many CPUs it left unused (:mod:`_busy`)."""
     from large_project import children_cpu, huskycat_script
 
     argv = [huskycat_script(), *options]
@@ -120,14 +125,22 @@ def huskycat(
         report.unlink(missing_ok=True)
         argv += ["--json", str(report)]
     cpu, start = children_cpu(), time.perf_counter()
-    proc = subprocess.run(
-        argv, cwd=root, env=dict(env), stdin=subprocess.DEVNULL, capture_output=True, check=False
-    )
-    wall, cpu = time.perf_counter() - start, children_cpu() - cpu
+    with subprocess.Popen(
+        argv,
+        cwd=root,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        sampler = Sampler(proc.pid, busy_cpus).start() if busy_cpus else None
+        _, err = proc.communicate()
+        wall, cpu = time.perf_counter() - start, children_cpu() - cpu
+    idle = sampler.stop() if sampler is not None else None
     if proc.returncode not in (0, 1) or (report is not None and not report.is_file()):
-        sys.exit(f"{' '.join(argv)} exited {proc.returncode}:\n{proc.stderr.decode()[-3000:]}")
+        sys.exit(f"{' '.join(argv)} exited {proc.returncode}:\n{err.decode()[-3000:]}")
     data = json.loads(report.read_text()) if report is not None else None
-    return Run(wall, cpu, proc.returncode, data)
+    return Run(wall, cpu, proc.returncode, data, idle)
 
 
 def python_start(env: Mapping[str, str], repeats: int) -> float:
@@ -295,6 +308,8 @@ def cold_section(
         f"{cpus} x {sequential:.2f}s = {total_cpu / (cpus * sequential):.0%} (the rest idle, "
         "or taken by other work on the machine)"
     )
+    if cold.idle is not None:
+        print(f"left unused by huskycat (whatever the load): {cold.idle.describe(cpus)}")
     stats = cold.report["statistics"]
     measured = " -> ".join(stats.get("measured_critical_path_tools") or [])
     print(
