@@ -191,6 +191,15 @@ class RunContext:
                 texts.extend(bytes(b).decode("utf-8", "replace") for b in bufs)
         return "".join(t if t.endswith("\n") else t + "\n" for t in texts if t)
 
+    def cpu_seconds(self) -> float | None:
+        """CPU seconds of the commands this tool ran to their end (with their children);
+        None when it ran none, or any of them is unknown."""
+        with self._lock:
+            done = self._finished
+        if not done or any(r.cpu is None for r in done):
+            return None
+        return sum(r.cpu or 0.0 for r in done)
+
     def remaining(self) -> float | None:
         """Seconds left before the deadline (never negative), or None."""
         if self.deadline is None:
@@ -269,6 +278,9 @@ class ProcessResult:
     timed_out: bool = False
     cancelled: bool = False
     truncated: bool = False  # output past OUTPUT_LIMIT was dropped
+    # CPU seconds of the command and the children it waited for; None when unknown (it
+    # was stopped, or there is no /proc to read it from).
+    cpu: float | None = None
 
     @property
     def output(self) -> str:
@@ -317,11 +329,13 @@ def run(
                 os.setpriority(os.PRIO_PROCESS, proc.pid, min(19, mine + ctx.nice))
         ctx._register(proc, tuple(bufs.values()))
     result: ProcessResult | None = None
+    cpu: float | None = None
     try:
         stop = _wait(proc, bufs, ctx, deadline, output_limit)
         if stop:
             _terminate(proc, ctx.kill_grace if ctx is not None else KILL_GRACE)
         else:
+            cpu = _cpu_of_exited(proc.pid)  # before wait() reaps it and its /proc entry
             proc.wait()
             # The command is gone; anything it left running goes with it.
             _kill_all_of(proc)
@@ -336,6 +350,7 @@ def run(
             timed_out=stop == "timeout",
             cancelled=stop == "cancelled",
             truncated=truncated,
+            cpu=None if stop else cpu,
         )
     finally:
         if result is None:  # an exception (KeyboardInterrupt) while waiting
@@ -346,6 +361,21 @@ def run(
         proc.stdout.close()
         proc.stderr.close()
     return result
+
+
+def _cpu_of_exited(pid: int) -> float | None:
+    """CPU seconds of a command that exited but is not reaped yet (a zombie keeps its
+    ``/proc/<pid>/stat``): its own user and system time and its waited-for children's
+    (a tool's worker processes). None where it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            text = stat.read()
+        # Fields 14 to 17 (utime, stime, cutime, cstime) in clock ticks; the command
+        # name before them may hold spaces and parentheses.
+        fields = text[text.rindex(b")") + 2 :].split()
+        return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _start(
