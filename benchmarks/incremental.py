@@ -162,6 +162,12 @@ def planned(root: Path, tools: Sequence[str]) -> Plan:
     return build_plan(root, load_config(root), collect_files(root, mode="all"), only=tools)
 
 
+def _cpu(meta: Mapping[str, Any]) -> str:
+    """CPU seconds of a tool's processes in huskycat's run, as its result says them."""
+    cpu = meta.get("cpu_seconds")
+    return f"{cpu:.2f}s" if isinstance(cpu, (int, float)) else "?"
+
+
 def alone_argv(argv: Sequence[str], tool: PlannedTool, root: Path) -> list[str]:
     """The command that runs ``tool`` alone over all its files: the part of ``argv``
     (huskycat's first batch of its first shard) before the file arguments, then all of
@@ -260,10 +266,10 @@ def cold_section(
             alone[name] = (timed.wall, timed.cpu, code)
 
     times = cold.report["statistics"].get("tool_times", {})
-    print(f"{'':<13} {'':>5} {'':>6} {'':>7} {'in huskycat':^26} {'alone':^18}  exit codes")
+    print(f"{'':<13} {'':>5} {'':>6} {'':>7} {'in huskycat':^36} {'alone':^18}  exit codes")
     print(
         f"{'tool':<13} {'files':>5} {'shards':>6} {'batches':>7} {'start':>8} {'end':>8} "
-        f"{'took':>8} {'wall':>8} {'CPU':>9}  (huskycat / alone)"
+        f"{'took':>8} {'CPU':>9} {'wall':>8} {'CPU':>9}  (huskycat / alone)"
     )
     for name in tools:
         result = by_name.get(name)
@@ -281,7 +287,19 @@ def cold_section(
             f"{name:<13} {meta.get('files', 0):>5} {meta.get('shards', 1):>6} "
             f"{meta.get('batches', 1):>7} "
             f"{when.get('start', 0):>7.2f}s {when.get('end', 0):>7.2f}s "
-            f"{result['duration']:>7.2f}s {wall:>7.2f}s {cpu:>8.2f}s  {codes} / {code}"
+            f"{result['duration']:>7.2f}s {_cpu(meta):>9} {wall:>7.2f}s {cpu:>8.2f}s  "
+            f"{codes} / {code}"
+        )
+    ran_cpu = [
+        r["metadata"].get("cpu_seconds") for r in by_name.values() if r["tool_name"] in alone
+    ]
+    if ran_cpu and None not in ran_cpu:
+        side = sum(ran_cpu)
+        alone_cpu = sum(c for _, c, _ in alone.values())
+        print(
+            f"CPU of the tools side by side in huskycat {side:.2f}s, one after another alone "
+            f"{alone_cpu:.2f}s ({side / alone_cpu - 1:+.1%}); huskycat's own process "
+            f"and its git commands {cold.cpu - side:.2f}s"
         )
 
     edges = {n: (*plan.requires.get(n, ()), *plan.after.get(n, ())) for n in alone}
