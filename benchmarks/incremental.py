@@ -328,6 +328,15 @@ def cold_section(
     )
     if cold.idle is not None:
         print(f"left unused by huskycat (whatever the load): {cold.idle.describe(cpus)}")
+        # Not a measurement: what the same CPU and idle time would take on CPUs nobody
+        # else uses, for a machine too busy to measure that on.
+        idle_machine = (cold.cpu + cold.idle.total) / cpus
+        print(
+            f"estimate for otherwise idle CPUs: (its CPU {cold.cpu:.2f}s + unused "
+            f"{cold.idle.total:.2f}s) / {cpus} = {idle_machine:.2f}s = "
+            f"{idle_machine / bound:.2f}x the lower bound (CPU alone / CPUs "
+            f"{total_cpu / cpus:.2f}s: {idle_machine * cpus / total_cpu:.2f}x)"
+        )
     stats = cold.report["statistics"]
     measured = " -> ".join(stats.get("measured_critical_path_tools") or [])
     print(
