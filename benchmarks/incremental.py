@@ -62,6 +62,7 @@ from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from _busy import Idle, Sampler
 from _project import DEFAULT_PACKAGE, build_project
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ class Run:
     cpu: float
     code: int
     report: dict[str, Any] | None = None
+    idle: Idle | None = None  # CPU-seconds it left unused (with ``busy_cpus``)
 
 
 def snapshot_huskycat(scratch: Path) -> tuple[Path, str]:
@@ -111,8 +113,11 @@ def huskycat(
     options: Sequence[str],
     env: Mapping[str, str],
     report: Path | None = None,
+    *,
+    busy_cpus: int = 0,
 ) -> Run:
-    """``huskycat <options>`` as a subprocess, timed; exits on a usage error or crash."""
+    """``huskycat <options>`` as a subprocess, timed; exits on a usage error or crash.
+    With ``busy_cpus``, also how many of that many CPUs it left unused (:mod:`_busy`)."""
     from large_project import children_cpu, huskycat_script
 
     argv = [huskycat_script(), *options]
@@ -120,14 +125,22 @@ def huskycat(
         report.unlink(missing_ok=True)
         argv += ["--json", str(report)]
     cpu, start = children_cpu(), time.perf_counter()
-    proc = subprocess.run(
-        argv, cwd=root, env=dict(env), stdin=subprocess.DEVNULL, capture_output=True, check=False
-    )
-    wall, cpu = time.perf_counter() - start, children_cpu() - cpu
+    with subprocess.Popen(
+        argv,
+        cwd=root,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        sampler = Sampler(proc.pid, busy_cpus).start() if busy_cpus else None
+        _, err = proc.communicate()
+        wall, cpu = time.perf_counter() - start, children_cpu() - cpu
+    idle = sampler.stop() if sampler is not None else None
     if proc.returncode not in (0, 1) or (report is not None and not report.is_file()):
-        sys.exit(f"{' '.join(argv)} exited {proc.returncode}:\n{proc.stderr.decode()[-3000:]}")
+        sys.exit(f"{' '.join(argv)} exited {proc.returncode}:\n{err.decode()[-3000:]}")
     data = json.loads(report.read_text()) if report is not None else None
-    return Run(wall, cpu, proc.returncode, data)
+    return Run(wall, cpu, proc.returncode, data, idle)
 
 
 def python_start(env: Mapping[str, str], repeats: int) -> float:
@@ -147,6 +160,12 @@ def planned(root: Path, tools: Sequence[str]) -> Plan:
     from huskycat.planning import build_plan
 
     return build_plan(root, load_config(root), collect_files(root, mode="all"), only=tools)
+
+
+def _cpu(meta: Mapping[str, Any]) -> str:
+    """CPU seconds of a tool's processes in huskycat's run, as its result says them."""
+    cpu = meta.get("cpu_seconds")
+    return f"{cpu:.2f}s" if isinstance(cpu, (int, float)) else "?"
 
 
 def alone_argv(argv: Sequence[str], tool: PlannedTool, root: Path) -> list[str]:
@@ -247,10 +266,10 @@ def cold_section(
             alone[name] = (timed.wall, timed.cpu, code)
 
     times = cold.report["statistics"].get("tool_times", {})
-    print(f"{'':<13} {'':>5} {'':>6} {'':>7} {'in huskycat':^26} {'alone':^18}  exit codes")
+    print(f"{'':<13} {'':>5} {'':>6} {'':>7} {'in huskycat':^36} {'alone':^18}  exit codes")
     print(
         f"{'tool':<13} {'files':>5} {'shards':>6} {'batches':>7} {'start':>8} {'end':>8} "
-        f"{'took':>8} {'wall':>8} {'CPU':>9}  (huskycat / alone)"
+        f"{'took':>8} {'CPU':>9} {'wall':>8} {'CPU':>9}  (huskycat / alone)"
     )
     for name in tools:
         result = by_name.get(name)
@@ -268,7 +287,19 @@ def cold_section(
             f"{name:<13} {meta.get('files', 0):>5} {meta.get('shards', 1):>6} "
             f"{meta.get('batches', 1):>7} "
             f"{when.get('start', 0):>7.2f}s {when.get('end', 0):>7.2f}s "
-            f"{result['duration']:>7.2f}s {wall:>7.2f}s {cpu:>8.2f}s  {codes} / {code}"
+            f"{result['duration']:>7.2f}s {_cpu(meta):>9} {wall:>7.2f}s {cpu:>8.2f}s  "
+            f"{codes} / {code}"
+        )
+    ran_cpu = [
+        r["metadata"].get("cpu_seconds") for r in by_name.values() if r["tool_name"] in alone
+    ]
+    if ran_cpu and None not in ran_cpu:
+        side = sum(ran_cpu)
+        alone_cpu = sum(c for _, c, _ in alone.values())
+        print(
+            f"CPU of the tools side by side in huskycat {side:.2f}s, one after another alone "
+            f"{alone_cpu:.2f}s ({side / alone_cpu - 1:+.1%}); huskycat's own process "
+            f"and its git commands {cold.cpu - side:.2f}s"
         )
 
     edges = {n: (*plan.requires.get(n, ()), *plan.after.get(n, ())) for n in alone}
@@ -295,6 +326,17 @@ def cold_section(
         f"{cpus} x {sequential:.2f}s = {total_cpu / (cpus * sequential):.0%} (the rest idle, "
         "or taken by other work on the machine)"
     )
+    if cold.idle is not None:
+        print(f"left unused by huskycat (whatever the load): {cold.idle.describe(cpus)}")
+        # Not a measurement: what the same CPU and idle time would take on CPUs nobody
+        # else uses, for a machine too busy to measure that on.
+        idle_machine = (cold.cpu + cold.idle.total) / cpus
+        print(
+            f"estimate for otherwise idle CPUs: (its CPU {cold.cpu:.2f}s + unused "
+            f"{cold.idle.total:.2f}s) / {cpus} = {idle_machine:.2f}s = "
+            f"{idle_machine / bound:.2f}x the lower bound (CPU alone / CPUs "
+            f"{total_cpu / cpus:.2f}s: {idle_machine * cpus / total_cpu:.2f}x)"
+        )
     stats = cold.report["statistics"]
     measured = " -> ".join(stats.get("measured_critical_path_tools") or [])
     print(

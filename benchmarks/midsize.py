@@ -294,7 +294,7 @@ def main() -> None:
         print("\n== 1. first run: tool caches empty, huskycat's cache cleared, history kept")
         empty_tool_caches(root, env)
         huskycat(root, ["cache", "clear"], env)
-        cold = huskycat(root, base, env, scratch / "cold.json")
+        cold = huskycat(root, base, env, scratch / "cold.json", busy_cpus=cpus)
         saved = scratch / "after-cold"
         shutil.copytree(root / ".mypy_cache", saved / "mypy", symlinks=True)
         plan = planned(root, TOOLS)

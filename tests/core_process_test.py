@@ -154,6 +154,67 @@ def test_no_file_descriptors_leak_over_many_runs() -> None:
     assert len(os.listdir("/proc/self/fd")) <= before + 2
 
 
+# Burns CPU in a child it waits for and in itself; prints the CPU seconds of both.
+BURN = """
+import subprocess, sys, time
+code = "import time\\nx = 0\\nfor i in range(2_000_000): x += i\\nprint(time.process_time())"
+child = float(subprocess.run([sys.executable, "-c", code], capture_output=True).stdout)
+x = 0
+for i in range(2_000_000):
+    x += i
+print(child + time.process_time())
+"""
+
+
+def test_a_command_reports_its_cpu_time_with_its_childrens() -> None:
+    ctx = RunContext(None)
+    with ctx.active():
+        result = run([sys.executable, "-c", BURN])
+    assert result.returncode == 0, result.stderr
+    measured = float(result.stdout)
+    assert result.cpu is not None and measured > 0
+    # In clock ticks, and with the interpreters' start-up that process_time() misses.
+    assert result.cpu >= measured - 0.05
+    assert ctx.cpu_seconds() == result.cpu
+
+
+def test_a_stopped_command_has_no_cpu_time() -> None:
+    ctx = RunContext(None)
+    with ctx.active():
+        result = run([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5)
+    assert result.timed_out and result.cpu is None
+    assert ctx.cpu_seconds() is None
+    assert RunContext(None).cpu_seconds() is None  # ran nothing
+
+
+# What a command sees of its place: its process group, its session, its autogroup (the
+# unit Linux shares the CPUs between; absent when the kernel has no autogroups).
+WHERE = """
+import os
+try:
+    group = open("/proc/self/autogroup").read().split()[0]
+except OSError:
+    group = "-"
+print(os.getpid(), os.getpgid(0), os.getsid(0), group)
+"""
+
+
+def test_a_command_leads_its_own_group_in_our_session_so_niceness_counts() -> None:
+    pid, pgid, sid, autogroup = run([sys.executable, "-c", WHERE]).stdout.split()
+    assert pgid == pid  # killable as one group
+    if sys.version_info >= (3, 11):
+        # Not a session (and so not an autogroup) of its own: a niced tool yields the
+        # CPUs to the others of the run instead of getting an equal share.
+        assert int(sid) == os.getsid(0)
+        try:
+            with open("/proc/self/autogroup") as ours:
+                assert autogroup == ours.read().split()[0]
+        except FileNotFoundError:
+            assert autogroup == "-"
+    else:
+        assert sid == pid
+
+
 # A tool whose child leaves its process group: `setsid`, or a daemon's double fork. The
 # escaped process writes its pid to argv[1] and sleeps; the tool then exits or hangs.
 ESCAPE = """

@@ -433,6 +433,10 @@ def test_tools_off_the_critical_path_run_their_processes_at_a_lower_cpu_priority
     )
     # 'long' heads the longest chain; 'after' is all that is left when it starts
     assert seen == {"long": base, "short": min(19, base + 10), "after": base}
+    # Each result says how its processes ran: niced or not, and their CPU time.
+    results = {r.tool_name: r.metadata for r in executor.last_results}
+    assert results["short"]["nice"] == 10 and "nice" not in results["long"]
+    assert all(m["cpu_seconds"] >= 0 for m in results.values())  # in clock ticks: 0 or more
     plain = ParallelExecutor({}, max_workers=2)
     plain.execute_tools({"x": lambda: seen.__setitem__("x", niceness())})
     assert seen["x"] == base

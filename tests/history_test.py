@@ -106,6 +106,19 @@ def test_record_takes_tools_that_ran_and_leaves_out_the_rest() -> None:
         assert history.samples(name) == []
 
 
+def test_a_niced_tool_is_recorded_with_its_cpu_time_when_it_waited_longer() -> None:
+    # Off the critical path it waited 30 s for the CPUs; by itself it takes 4 s.
+    history = History()
+    history.record([ran("flake8", 30.0, 100, nice=10, cpu_seconds=4.0)])
+    history.record([ran("black", 12.0, 100, cpu_seconds=21.0)])  # not niced: its wall time
+    history.record([ran("bandit", 3.0, 100, nice=10, cpu_seconds=3.5)])  # it did not wait
+    history.record([ran("mypy", 6.0, 100, nice=10)])  # CPU time unknown
+    assert [s.seconds for s in history.samples("flake8")] == [4.0]
+    assert [s.seconds for s in history.samples("black")] == [12.0]
+    assert [s.seconds for s in history.samples("bandit")] == [3.0]
+    assert [s.seconds for s in history.samples("mypy")] == [6.0]
+
+
 def test_files_replayed_from_the_cache_do_not_count() -> None:
     history = History()
     history.record([ran("ruff", 0.2, 100, cached_files=99)], {"ruff": 100})

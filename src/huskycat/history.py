@@ -12,6 +12,10 @@ after it, an exponential moving average over what is kept):
 - without one (project-wide tools such as mypy, whose time follows the project rather
   than the files passed), the weighted average of the durations.
 
+A tool that ran niced (off the critical path, see :mod:`huskycat.core.scheduler`) is
+recorded with its processes' CPU time when that is less than its wall time: it waited
+for the CPUs by design, and its wall time would make it look like the longest tool.
+
 Only tools that ran are recorded: not skipped ones, not results replayed from the result
 cache, not runs that could not do their work; for a result merged with cached files,
 only the files that ran count.
@@ -44,7 +48,7 @@ from pathlib import Path
 
 from huskycat.core.results import OUTCOME_ERROR, ToolResult, ToolStatus
 from huskycat.state import state_dir, write_atomic
-from huskycat.tools.facts import facts_of
+from huskycat.tools.facts import ResultFacts, facts_of
 
 FORMAT_VERSION = 1
 FILE_NAME = "history.json"
@@ -125,7 +129,7 @@ class History:
             facts = facts_of(result)
             files = _int((file_counts or {}).get(name, facts.files))
             files -= facts.cached_files or 0
-            self.add(name, max(files, 0), result.duration)
+            self.add(name, max(files, 0), _own_seconds(result.duration, facts))
             recorded += 1
         return recorded
 
@@ -192,6 +196,16 @@ class History:
         self._samples = {tool: merged[tool] for tool in recent}
         self._new = {}
         return True
+
+
+def _own_seconds(duration: float, facts: ResultFacts) -> float:
+    """How long a tool takes by itself: its duration, unless it ran niced (off the
+    critical path: it yields the CPUs to the tools on it) and its processes used less CPU
+    time than that. Its wall time then measures the tools ahead of it; recorded as it is,
+    the next run would take it for the longest and put the real one behind it."""
+    if facts.nice and facts.cpu_seconds is not None:
+        return min(duration, facts.cpu_seconds)
+    return duration
 
 
 @contextlib.contextmanager

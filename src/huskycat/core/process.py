@@ -1,11 +1,11 @@
 """Run one command so that it can always be killed: the only way tools start processes.
 
 Every command runs the same way: an argv list (never a shell), stdin from /dev/null, a
-new session (so the command and everything it starts share one process group), stdout
-and stderr captured up to a size cap, and a deadline. At the deadline, or when the run
-is cancelled, the whole group gets SIGTERM, then after :data:`KILL_GRACE` seconds
-SIGKILL. When the command exits by itself, whatever it left behind in its group is
-killed too, so no process started by a tool outlives it.
+process group of its own (so the command and everything it starts can be signalled as
+one), stdout and stderr captured up to a size cap, and a deadline. At the deadline, or
+when the run is cancelled, the whole group gets SIGTERM, then after :data:`KILL_GRACE`
+seconds SIGKILL. When the command exits by itself, whatever it left behind in its group
+is killed too, so no process started by a tool outlives it.
 
 A descendant that leaves the group (``setsid``, a daemon's double fork) is found another
 way: every command gets a variable of its own, ``HUSKYCAT_TOOL_CALL=<pid>.<n>``, in its
@@ -16,6 +16,15 @@ parent of such orphans (Linux ``PR_SET_CHILD_SUBREAPER``), so that they are reap
 rather than left as zombies. Limits: only processes of our own user are seen (others'
 ``environ`` is unreadable), a descendant that clears its environment is not recognized,
 and where ``/proc`` is missing (not Linux) only the group is killed.
+
+The group is in huskycat's session, not a new one. Linux schedules each session as one
+group ("autogroup") with an equal share of the CPUs: with a session per command, every
+tool got the same share whatever its niceness (a niced tool off the critical path
+slowed the one on it as much as an equal would), and a run competed with the rest of the
+machine as several sessions rather than one. Not being the terminal's foreground group,
+a command still gets no Ctrl-C of its own (huskycat gets it and stops the commands), and
+stdin is /dev/null. Python 3.10 cannot start a process in a new group without a new
+session; there each command gets a session of its own (:func:`_start`).
 
 The deadline and the cancellation come from the :class:`RunContext` of the tool being
 run, which the scheduler sets in a context variable before it calls the tool: a tool
@@ -39,6 +48,7 @@ import os
 import selectors
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -181,6 +191,15 @@ class RunContext:
                 texts.extend(bytes(b).decode("utf-8", "replace") for b in bufs)
         return "".join(t if t.endswith("\n") else t + "\n" for t in texts if t)
 
+    def cpu_seconds(self) -> float | None:
+        """CPU seconds of the commands this tool ran to their end (with their children);
+        None when it ran none, or any of them is unknown."""
+        with self._lock:
+            done = self._finished
+        if not done or any(r.cpu is None for r in done):
+            return None
+        return sum(r.cpu or 0.0 for r in done)
+
     def remaining(self) -> float | None:
         """Seconds left before the deadline (never negative), or None."""
         if self.deadline is None:
@@ -259,6 +278,9 @@ class ProcessResult:
     timed_out: bool = False
     cancelled: bool = False
     truncated: bool = False  # output past OUTPUT_LIMIT was dropped
+    # CPU seconds of the command and the children it waited for; None when unknown (it
+    # was stopped, or there is no /proc to read it from).
+    cpu: float | None = None
 
     @property
     def output(self) -> str:
@@ -294,15 +316,7 @@ def run(
         return ProcessResult(argv, -signal.SIGTERM, "", "", 0.0, cancelled=True)
 
     mark = f"{os.getpid()}.{next(_calls)}"
-    proc = subprocess.Popen(
-        argv,
-        cwd=cwd,
-        env={**(os.environ if env is None else env), MARKER: mark},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    proc = _start(argv, cwd, {**(os.environ if env is None else env), MARKER: mark})
     _MARKS[proc.pid] = mark
     assert proc.stdout is not None and proc.stderr is not None
     bufs = {proc.stdout.fileno(): bytearray(), proc.stderr.fileno(): bytearray()}
@@ -315,11 +329,13 @@ def run(
                 os.setpriority(os.PRIO_PROCESS, proc.pid, min(19, mine + ctx.nice))
         ctx._register(proc, tuple(bufs.values()))
     result: ProcessResult | None = None
+    cpu: float | None = None
     try:
         stop = _wait(proc, bufs, ctx, deadline, output_limit)
         if stop:
             _terminate(proc, ctx.kill_grace if ctx is not None else KILL_GRACE)
         else:
+            cpu = _cpu_of_exited(proc.pid)  # before wait() reaps it and its /proc entry
             proc.wait()
             # The command is gone; anything it left running goes with it.
             _kill_all_of(proc)
@@ -334,6 +350,7 @@ def run(
             timed_out=stop == "timeout",
             cancelled=stop == "cancelled",
             truncated=truncated,
+            cpu=None if stop else cpu,
         )
     finally:
         if result is None:  # an exception (KeyboardInterrupt) while waiting
@@ -344,6 +361,37 @@ def run(
         proc.stdout.close()
         proc.stderr.close()
     return result
+
+
+def _cpu_of_exited(pid: int) -> float | None:
+    """CPU seconds of a command that exited but is not reaped yet (a zombie keeps its
+    ``/proc/<pid>/stat``): its own user and system time and its waited-for children's
+    (a tool's worker processes). None where it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            text = stat.read()
+        # Fields 14 to 17 (utime, stime, cutime, cstime) in clock ticks; the command
+        # name before them may hold spaces and parentheses.
+        fields = text[text.rindex(b")") + 2 :].split()
+        return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _start(
+    argv: Sequence[str], cwd: str | os.PathLike[str] | None, env: Mapping[str, str]
+) -> subprocess.Popen[bytes]:
+    """Popen ``argv`` as the leader of a new process group: in our session where Python
+    can (3.11+: setpgid in the child), else in a session of its own (see the module
+    docstring)."""
+    null, pipe = subprocess.DEVNULL, subprocess.PIPE
+    if sys.version_info >= (3, 11):
+        return subprocess.Popen(
+            argv, cwd=cwd, env=env, stdin=null, stdout=pipe, stderr=pipe, process_group=0
+        )
+    return subprocess.Popen(
+        argv, cwd=cwd, env=env, stdin=null, stdout=pipe, stderr=pipe, start_new_session=True
+    )
 
 
 def _wait(
@@ -447,7 +495,7 @@ def _terminate(proc: subprocess.Popen[bytes], grace: float) -> None:
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
-    # start_new_session made the command a group leader: its pid is the group id.
+    # _start made the command a group leader: its pid is the group id.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, sig)
 

@@ -101,6 +101,7 @@ class _Shards:
     total: int
     started: float
     results: dict[int, ToolResult] = field(default_factory=dict)
+    cpu: dict[int, float | None] = field(default_factory=dict)  # each shard's processes'
 
 
 class CallSpan(NamedTuple):
@@ -330,7 +331,8 @@ class Scheduler:
         if run.shard >= 0:
             self._collect_shard(run, result, now)
         else:
-            self._finish(name, result, now)
+            facts = _process_facts(run.ctx.cpu_seconds(), run.ctx.nice)
+            self._finish(name, _with_facts(result, facts), now)
 
     def _collect_shard(self, run: _Running, result: ToolResult, now: float) -> None:
         name = run.task.name
@@ -338,6 +340,7 @@ class Scheduler:
             return  # the tool already ended (a sibling shard timed out, fail-fast)
         group = self._shards[name]
         group.results[run.shard] = result
+        group.cpu[run.shard] = run.ctx.cpu_seconds()
         if result.status is ToolStatus.TIMEOUT:
             self._cancel_shards(name, now)
             self._finish(name, result, now)
@@ -352,12 +355,13 @@ class Scheduler:
         except Exception as exc:  # noqa: BLE001 - a failed merge is that tool's failure
             returned = Returned(None, exc, traceback.format_exc(), work)
             merged = error_result(name, returned)
-        facts = {"shards": group.total, "wall_duration": now - group.started}
-        metadata = {
-            **merged.metadata,
-            **{k: v for k, v in facts.items() if k not in merged.metadata},
+        cpu = list(group.cpu.values())
+        facts: dict[str, object] = {
+            "shards": group.total,
+            "wall_duration": now - group.started,
+            **_process_facts(None if None in cpu else sum(c or 0.0 for c in cpu), run.ctx.nice),
         }
-        self._finish(name, dataclasses.replace(merged, metadata=metadata), now)
+        self._finish(name, _with_facts(merged, facts), now)
 
     def _cancel_shards(self, name: str, now: float) -> None:
         """A shard timed out: its siblings stop too, keeping their slots until they return."""
@@ -559,6 +563,27 @@ class Scheduler:
             self._callback_errors += 1
             if self._callback_errors == 1:
                 logger.exception("progress callback raised on %s %s", event.tool_name, event.status)
+
+
+def _process_facts(cpu: float | None, nice: int) -> dict[str, object]:
+    """What the loop knows of a tool's processes, for its result: their CPU seconds
+    (``cpu_seconds``, when known) and the niceness it gave them (``nice``, when not 0).
+    A niced tool waits for the CPUs by design; its CPU time says what it takes itself
+    (the history records that, :mod:`huskycat.history`)."""
+    facts: dict[str, object] = {}
+    if cpu is not None:
+        facts["cpu_seconds"] = round(cpu, 3)
+    if nice:
+        facts["nice"] = nice
+    return facts
+
+
+def _with_facts(result: ToolResult, facts: dict[str, object]) -> ToolResult:
+    """``result`` with ``facts`` added to its metadata, where it has no such key."""
+    if all(k in result.metadata for k in facts):
+        return result
+    metadata = {**result.metadata, **{k: v for k, v in facts.items() if k not in result.metadata}}
+    return dataclasses.replace(result, metadata=metadata)
 
 
 def _blocks(result: ToolResult, *, requires: bool) -> bool:

@@ -35,7 +35,8 @@ class ResultFacts:
     (``SKIP_*``), ``blocked_by`` (the dependency that blocked a skipped tool),
     ``exception`` (the class of a tool's exception), ``exit_code`` (a tool's int return),
     ``timeout`` (the limit a timed-out tool hit), ``shards``, ``wall_duration``,
-    ``backend_notes``, ``reported_name``, ``reported_duration``.
+    ``backend_notes``, ``reported_name``, ``reported_duration``, ``cpu_seconds`` (of the
+    tool's processes, with their children), ``nice`` (the niceness they were given).
 
     Written by the runner and the plan: ``argv`` (the first batch's command), ``version``,
     ``executable`` (a program not installed), ``files`` (how many files it was given),
@@ -60,6 +61,8 @@ class ResultFacts:
     backend_notes: tuple[str, ...] | None = None
     reported_name: str | None = None
     reported_duration: float | None = None
+    cpu_seconds: float | None = None
+    nice: int | None = None
     argv: tuple[str, ...] | None = None
     version: str | None = None
     executable: str | None = None
@@ -198,6 +201,8 @@ _READ: dict[str, Any] = {
     "backend_notes": _strings,
     "reported_name": _str,
     "reported_duration": _number,
+    "cpu_seconds": _number,
+    "nice": _int,
     "argv": _strings,
     "version": _str,
     "executable": _str,

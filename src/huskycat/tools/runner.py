@@ -15,6 +15,7 @@ Everything else, including a tool that crashes or cannot be started, is a result
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -246,6 +247,8 @@ def _merge(spec: ToolSpec, batches: Sequence[_Batch], root: Path) -> ToolResult:
     """One ToolResult from the batches' parses, in the order they ran: each batch made a
     result of its own, then :func:`merge_results`, the one merge of partial results (with
     thousands of files, counts such as "would reformat N files" add up as data)."""
+    # Each file once, not once per diagnostic: thousands of findings name a few files.
+    shown = functools.lru_cache(maxsize=None)(functools.partial(display_path, root=root))
     parts = []
     for batch in batches:
         parsed, proc = batch.parsed, batch.proc
@@ -275,9 +278,7 @@ def _merge(spec: ToolSpec, batches: Sequence[_Batch], root: Path) -> ToolResult:
                     summary=summary,
                 ).to_metadata(),
                 diagnostics=[
-                    Diagnostic(
-                        display_path(d.file, root), d.line, d.column, d.code, d.severity, d.message
-                    )
+                    Diagnostic(shown(d.file), d.line, d.column, d.code, d.severity, d.message)
                     for d in parsed.diagnostics
                 ],
             )
