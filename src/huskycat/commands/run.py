@@ -250,13 +250,14 @@ def _execute_on(
     from huskycat.cache import Cache
     from huskycat.cache.lookup import changes_no_files
     from huskycat.core.parallel_executor import ParallelExecutor, ToolOptions
-    from huskycat.core.process import become_subreaper
+    from huskycat.core.process import become_subreaper, ignore_terminal_stops
     from huskycat.core.results import ToolStatus
     from huskycat.history import History
     from huskycat.planning import tool_callable
 
     # Orphans of the tools' processes (a double fork) come to us, not init, to be reaped.
     become_subreaper()
+    ignore_terminal_stops()  # a tool reading the terminal fails rather than hangs
     plan, options = planned_run(args, root, config, files, mode)
     if unchecked.tools_required(getattr(args, "require_tools", False), config.require_tools):
         plan = unchecked.unavailable_fail(plan)

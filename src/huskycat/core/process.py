@@ -579,6 +579,24 @@ def _reap(pids: Sequence[int]) -> None:
             time.sleep(0.005)
 
 
+def ignore_terminal_stops() -> bool:
+    """Ignore SIGTTIN and SIGTTOU, in this process and (inherited through exec) in the
+    commands it starts: a command is not in the terminal's foreground group, so one that
+    reads the terminal (``/dev/tty``) would be stopped until its deadline; ignored, its
+    read fails at once (EIO) and it says so. Call from the main thread (False
+    elsewhere, or where the platform has no such signals)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    names = ("SIGTTIN", "SIGTTOU")
+    if not all(hasattr(signal, n) for n in names):
+        return False
+    for name in names:
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    return True
+
+
 def become_subreaper() -> bool:
     """Make this process the parent of its descendants' orphans (Linux 3.4+), so that a
     tool's child that double-forks is reparented to huskycat instead of init, where
