@@ -109,6 +109,7 @@ class Lookup:
         self._groups: dict[str, list[tuple[str, str]]] | None = None  # see _group
         self._joined: dict[str, tuple[str, str]] = {}  # see _folder_digests
         self._folders: dict[str, str] | None = None  # see _folder_digests
+        self._digesting = threading.Lock()  # held while _folder_digests takes them
         self._stored: dict[str, _Entries] = {}  # folder -> its row, as this run read it
 
     def run(self, files: Sequence[str]) -> ToolResult:
@@ -295,19 +296,23 @@ class Lookup:
     def _folder_digests(self) -> dict[str, str]:
         """Folder -> a digest of its files' names and ids and its configuration chain
         (and, in ``_joined``, the names and the ids joined, as a folder's row has them)."""
-        if self._folders is None:
-            before, chains, joined = self._before, self._chains, self._joined
-            folders: dict[str, str] = {}
-            for folder, members in self._group().items():
-                names = "/".join([base for _, base in members])
-                ids = " ".join([before[name] or "" for name, _ in members])
-                joined[folder] = (names, ids)
-                folders[folder] = hashlib.blake2b(
-                    f"{chains[folder]}\0{names}\0{ids}".encode("utf-8", "surrogateescape"),
-                    digest_size=12,
-                ).hexdigest()
-            self._folders = folders
+        with self._digesting:  # perhaps in the background thread of a first run
+            if self._folders is None:
+                self._folders = self._take_folder_digests()
         return self._folders
+
+    def _take_folder_digests(self) -> dict[str, str]:
+        before, chains, joined = self._before, self._chains, self._joined
+        folders: dict[str, str] = {}
+        for folder, members in self._group().items():
+            names = "/".join([base for _, base in members])
+            ids = " ".join([before[name] or "" for name, _ in members])
+            joined[folder] = (names, ids)
+            folders[folder] = hashlib.blake2b(
+                f"{chains[folder]}\0{names}\0{ids}".encode("utf-8", "surrogateescape"),
+                digest_size=12,
+            ).hexdigest()
+        return folders
 
     def _folder_key(self, folder: str) -> str:
         return _folder_key(self._tool_key, folder, self._chains[folder])
@@ -419,8 +424,12 @@ class Lookup:
         if self._run_key in stored and self._replay_whole(cache, stored[self._run_key]):
             return
         if wanted[0] not in stored:
-            # The store holds nothing of this tool (a first run): every file misses.
+            # The store holds nothing of this tool (a first run): every file misses. What
+            # its folders' rows will be made of is taken while the tool runs.
             self._first = True
+            threading.Thread(
+                target=self._folder_digests, name="huskycat-cache-folders", daemon=True
+            ).start()
             cache.count(0, len(self.misses))
             return
         rest = self._look_up_delta(cache, stored[wanted[0]])
