@@ -10,16 +10,17 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from huskycat import __version__, content
 from huskycat.cache import fingerprint, keys
 from huskycat.cache.merge import CLEAN, FileState, file_states, merge_cached, replay
-from huskycat.cache.store import FORMAT_VERSION, Cache, key_of
+from huskycat.cache.store import FORMAT_VERSION, Cache, Encoded, encode, key_of
 from huskycat.core import summary as summaries
 from huskycat.core.results import OUTCOME_ERROR, Diagnostic, ToolResult, ToolStatus
 from huskycat.tools import runner
@@ -108,6 +109,9 @@ class Lookup:
         self._fresh_rows: dict[str, object] = {}  # normal name -> row, of files not clean
         self._groups: dict[str, list[tuple[str, str]]] | None = None  # see _group
         self._joined: dict[str, tuple[str, str]] = {}  # see _folder_digests
+        # A first run's rows for folders whose files all come out clean, made ahead.
+        self._clean_rows: dict[str, Encoded] = {}
+        self._listed = False  # every file's id came from git's listing (see _contents)
         self._folders: dict[str, str] | None = None  # see _folder_digests
         self._digesting = threading.Lock()  # held while _folder_digests takes them
         self._stored: dict[str, _Entries] = {}  # folder -> its row, as this run read it
@@ -228,7 +232,8 @@ class Lookup:
             here = dirty.get(folder, {})
             if old is None and (every or all(name in chosen for name, _ in members)):
                 names, ids = self._joined[folder]
-                value: list[object] = [names, ids, {b: here[b] for b in here}]
+                ahead = None if here else self._clean_rows.get(folder)
+                value: object = ahead or [names, ids, {b: here[b] for b in here}]
                 count = len(members)
             else:
                 entries = dict(old) if old is not None else {}
@@ -284,8 +289,9 @@ class Lookup:
         """Folder -> (name, name in the folder) of each readable file in it."""
         if self._groups is None:
             groups: dict[str, list[tuple[str, str]]] = {}
-            for name, normal in self._normals.items():
-                folder, _, base = normal.rpartition("/")
+            normals = self._normals
+            parts = map(str.rpartition, normals.values(), itertools.repeat("/"))
+            for name, (folder, _, base) in zip(normals, parts):
                 members = groups.get(folder)
                 if members is None:
                     members = groups[folder] = []
@@ -313,6 +319,16 @@ class Lookup:
                 digest_size=12,
             ).hexdigest()
         return folders
+
+    def _prepare_rows(self) -> None:
+        """A first run's folder digests, and the row of each folder as it will be if all
+        its files come out clean and unchanged (most folders), encoded: taken while the
+        tool runs rather than after."""
+        self._folder_digests()
+        self._clean_rows = {
+            folder: encode([names, ids, {}], compress=False)
+            for folder, (names, ids) in self._joined.items()
+        }
 
     def _folder_key(self, folder: str) -> str:
         return _folder_key(self._tool_key, folder, self._chains[folder])
@@ -395,14 +411,19 @@ class Lookup:
         self._per_file = True
         self._tool_key = tool_key
         names = list(self._before)
-        readable = [n for n, c in self._before.items() if c is not None]
-        ids = [c for c in self._before.values() if c is not None]
-        normals = _normals_of(readable)
+        if self._listed:  # all ids from git's listing: every file readable, every name normal
+            readable, ids = names, cast("list[str]", list(self._before.values()))
+            normals = readable
+        else:
+            readable = [n for n, c in self._before.items() if c is not None]
+            ids = [c for c in self._before.values() if c is not None]
+            normals = _normals_of(readable)
         self._normals = dict(zip(readable, normals))
         # Files in one folder share its configuration chain: taken once per folder.
         memo: dict[str, list[tuple[str, str, str | None]]] = {}
         chains = self._chains
-        for folder in sorted({normal.rpartition("/")[0] for normal in normals}):
+        parts = map(str.rpartition, normals, itertools.repeat("/"))
+        for folder in sorted({folder for folder, _, _ in parts}):
             nested = fingerprint.nested_config_digests(
                 self.root, folder + "/", self.spec.config_files, memo
             )
@@ -428,7 +449,7 @@ class Lookup:
             # its folders' rows will be made of is taken while the tool runs.
             self._first = True
             threading.Thread(
-                target=self._folder_digests, name="huskycat-cache-folders", daemon=True
+                target=self._prepare_rows, name="huskycat-cache-folders", daemon=True
             ).start()
             cache.count(0, len(self.misses))
             return
@@ -614,18 +635,20 @@ def changes_no_files(plan: Plan) -> bool:
     return True
 
 
-def _contents(cache: Cache, root: Path, names: Sequence[str]) -> dict[str, str | None]:
+def _contents(cache: Cache, root: Path, names: Sequence[str]) -> tuple[dict[str, str | None], bool]:
     """``name -> content id`` of ``names``: from the listing the run trusts (see
     :meth:`Cache.trust_listing`) without a look at the files, the rest as
-    :func:`fingerprint.file_digests` takes them."""
+    :func:`fingerprint.file_digests` takes them; and whether every one came from the
+    listing (then every name is one git keeps in its index: a normal one)."""
     listed = cache.listed(root)
     if listed is None:
-        return fingerprint.file_digests(root, names)
+        return fingerprint.file_digests(root, names), False
     found: dict[str, str | None] = dict(zip(names, map(listed.get, names)))
+    if None not in found.values():
+        return found, True
     rest = [name for name, content in found.items() if content is None]
-    if rest:
-        found.update(fingerprint.file_digests(root, rest))
-    return found
+    found.update(fingerprint.file_digests(root, rest))
+    return found, False
 
 
 def lookup(
@@ -688,7 +711,7 @@ def lookup_call(cache: Cache | None, call: ToolCall) -> Lookup:
     )
     found._metadata = {"argv": list(resolved.argv), "version": version, "batches": 0}
     if is_file_local(spec):
-        found._before = _contents(cache, root, found.misses)
+        found._before, found._listed = _contents(cache, root, found.misses)
         found._look_up_files(cache, tool_key)
     else:
         found._before = fingerprint.file_digests(root, found.misses)

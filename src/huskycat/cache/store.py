@@ -212,12 +212,12 @@ class Cache:
             self._touch.update(shorts)
 
     def put(self, key: str, value: object, *, files: int = 1, compress: bool = True) -> bool:
-        """Store ``value`` (JSON-ready) under ``key`` when the run ends; False when no
-        database can be kept (the run goes on uncached). ``files``: how many files'
-        results the value holds (counted by :meth:`stats`); ``compress``: False to keep a
-        long value as it is (one that would not shrink by much: zlib would cost more CPU
-        than the bytes it saves)."""
-        data = _encode(value, compress=compress)
+        """Store ``value`` (JSON-ready, or made by :func:`encode` ahead) under ``key``
+        when the run ends; False when no database can be kept (the run goes on
+        uncached). ``files``: how many files' results the value holds (counted by
+        :meth:`stats`); ``compress``: False to keep a long value as it is (one that would
+        not shrink by much: zlib would cost more CPU than the bytes it saves)."""
+        data = value.data if isinstance(value, Encoded) else _encode(value, compress=compress)
         short = _short(key)
         with self._lock:
             if self._open() is None:
@@ -707,6 +707,19 @@ def _short(key: str) -> bytes:
 
 _CLEAN_ROW: list[object] = [1, []]  # a clean file's row (cache.merge.FileState.to_row)
 _CLEAN_DATA = b"[1,[]]"
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A value as the store keeps it, made ahead by :func:`encode` (in a thread with
+    time to spare) and handed to :meth:`Cache.put` later."""
+
+    data: bytes
+
+
+def encode(value: object, *, compress: bool = True) -> Encoded:
+    """``value`` (JSON-ready) as :meth:`Cache.put` would store it."""
+    return Encoded(_encode(value, compress=compress))
 
 
 def _encode(value: object, *, compress: bool = True) -> bytes:
