@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import operator
 import os
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -107,11 +109,13 @@ class Lookup:
         self._deferred: list[str] = []
         self._fresh: list[str] = []  # files run, found unchanged after: to be stored
         self._fresh_rows: dict[str, object] = {}  # normal name -> row, of files not clean
-        self._groups: dict[str, list[tuple[str, str]]] | None = None  # see _group
+        self._groups: dict[str, tuple[list[str], list[str]]] | None = None  # see _group
         self._joined: dict[str, tuple[str, str]] = {}  # see _folder_digests
         # A first run's rows for folders whose files all come out clean, made ahead.
         self._clean_rows: dict[str, Encoded] = {}
         self._listed = False  # every file's id came from git's listing (see _contents)
+        self._preparing: threading.Thread | None = None  # see _prepare_rows
+        self._parts_of: list[tuple[str, str, str]] = []  # each normal name, rpartition("/")
         self._folders: dict[str, str] | None = None  # see _folder_digests
         self._digesting = threading.Lock()  # held while _folder_digests takes them
         self._stored: dict[str, _Entries] = {}  # folder -> its row, as this run read it
@@ -131,22 +135,24 @@ class Lookup:
             return
         stored = fresh.status in (ToolStatus.SUCCESS, ToolStatus.FAILED)
         normals = self._normals
-        states = (
-            file_states(fresh, [normals.get(f) or _normal(f) for f in files])
-            if stored and fresh.outcome != OUTCOME_ERROR
-            else None
-        )
+        named = files if self._listed else [normals.get(f) or _normal(f) for f in files]
+        rows: dict[str, object] | None = None  # None: the result does not split by file
+        if stored and fresh.outcome != OUTCOME_ERROR and named:
+            one = None if fresh.diagnostics else file_states(fresh, named[:1])
+            if one is not None and one[named[0]] is CLEAN:  # no finding, no count by file
+                rows = {}  # every file clean
+            if rows is None and (states := file_states(fresh, named)) is not None:
+                # Most files are clean: only the others have a row of their own.
+                rows = {n: state.to_row() for n, state in states.items() if state is not CLEAN}
         confirmed: list[str] = []
         deferred: list[str] = []
-        rows: dict[str, object] = {}
-        if states is not None:
-            # Most files are clean: only the others have a row of their own.
-            rows = {
-                normal: state.to_row() for normal, state in states.items() if state is not CLEAN
-            }
+        if rows is not None:
             listing = cache.listing(self.root)
             listed = listing.ids if listing is not None else {}
-            now = [name for name in files if name not in listed] if listed else list(files)
+            if self._listed and listed:  # every file's id came from the listing
+                now = []
+            else:
+                now = [name for name in files if name not in listed] if listed else list(files)
             if now:
                 after = fingerprint.file_digests(self.root, now)
                 before = self._before
@@ -157,10 +163,10 @@ class Lookup:
                 deferred = list(files)
         with self._lock:
             self._fresh.extend(confirmed)
-            self._fresh_rows.update(rows)
+            self._fresh_rows.update(rows or {})
             self._parts += 1
             self._unchanged += len(confirmed)
-            self._whole_ok = self._whole_ok and states is not None
+            self._whole_ok = self._whole_ok and rows is not None
             self._deferred.extend(deferred)
 
     def _settle(self, cache: Cache) -> None:
@@ -196,6 +202,8 @@ class Lookup:
             merged = fresh
         if fresh is not None and self._parts == 0:
             self.part_done(self.misses, fresh)
+        if self._preparing is not None:
+            self._preparing.join()  # what a first run's rows and whole entry are made of
         if self.cache is not None:
             self._settle(self.cache)
             self._store_folders(self.cache)
@@ -211,8 +219,9 @@ class Lookup:
         fresh, self._fresh = self._fresh, []
         if not fresh:
             return
-        chosen = set(fresh)
-        every = chosen.issuperset(self._normals)  # a first run: every file was run
+        # Every file was run (a first run)? The files run are distinct readable ones.
+        every = len(fresh) == len(self._normals)
+        chosen: AbstractSet[str] = self._normals.keys() if every else set(fresh)
         digests = self._folder_digests()  # and each folder's names and ids, joined
         groups = self._group()
         before = self._before
@@ -227,22 +236,22 @@ class Lookup:
             if not self._first:  # a row of files this run did not have: kept
                 self._read_folders(cache, [f for f in written if f not in self._stored])
         for folder in written:
-            members = groups[folder]
+            members, bases = groups[folder]
             old = self._stored.get(folder)
             here = dirty.get(folder, {})
-            if old is None and (every or all(name in chosen for name, _ in members)):
+            if old is None and (every or chosen >= set(members)):
                 names, ids = self._joined[folder]
                 ahead = None if here else self._clean_rows.get(folder)
                 value: object = ahead or [names, ids, {b: here[b] for b in here}]
                 count = len(members)
             else:
                 entries = dict(old) if old is not None else {}
-                for name, base in members:
+                for name, base in zip(members, bases):
                     if name in chosen:
                         entries[base] = (before[name] or "", here.get(base))
                     elif (entry := entries.get(base)) is not None and entry[0] != before[name]:
                         del entries[base]
-                ours = {base for _, base in members}
+                ours = set(bases)
                 top = os.path.join(self.root, folder)
                 for base in [b for b in entries if b not in ours]:
                     if not os.path.lexists(os.path.join(top, base)):
@@ -285,17 +294,26 @@ class Lookup:
             cache.put(_marker_key(self._tool_key), {"last": self._run_key})
         cache.put(self._run_key, entry)
 
-    def _group(self) -> dict[str, list[tuple[str, str]]]:
-        """Folder -> (name, name in the folder) of each readable file in it."""
+    def _group(self) -> dict[str, tuple[list[str], list[str]]]:
+        """Folder -> the names of the readable files in it, and their names in it (in C
+        rather than a step per file: a listing's files of one folder come in runs)."""
         if self._groups is None:
-            groups: dict[str, list[tuple[str, str]]] = {}
             normals = self._normals
-            parts = map(str.rpartition, normals.values(), itertools.repeat("/"))
-            for name, (folder, _, base) in zip(normals, parts):
-                members = groups.get(folder)
-                if members is None:
-                    members = groups[folder] = []
-                members.append((name, base))
+            parts = self._parts_of  # taken by _look_up_files, in the order of _normals
+            folders = list(map(operator.itemgetter(0), parts))
+            bases = list(map(operator.itemgetter(2), parts))
+            names = list(normals)
+            groups: dict[str, tuple[list[str], list[str]]] = {}
+            start = 0
+            for folder, run in itertools.groupby(folders):
+                end = start + len(list(run))
+                known = groups.get(folder)
+                if known is None:
+                    groups[folder] = (names[start:end], bases[start:end])
+                else:  # the folder's files came in several runs
+                    known[0].extend(names[start:end])
+                    known[1].extend(bases[start:end])
+                start = end
             self._groups = groups
         return self._groups
 
@@ -310,9 +328,9 @@ class Lookup:
     def _take_folder_digests(self) -> dict[str, str]:
         before, chains, joined = self._before, self._chains, self._joined
         folders: dict[str, str] = {}
-        for folder, members in self._group().items():
-            names = "/".join([base for _, base in members])
-            ids = " ".join([before[name] or "" for name, _ in members])
+        for folder, (members, bases) in self._group().items():
+            names = "/".join(bases)
+            ids = " ".join(map(before.__getitem__, members))  # type: ignore[arg-type]
             joined[folder] = (names, ids)
             folders[folder] = hashlib.blake2b(
                 f"{chains[folder]}\0{names}\0{ids}".encode("utf-8", "surrogateescape"),
@@ -320,10 +338,24 @@ class Lookup:
             ).hexdigest()
         return folders
 
-    def _prepare_rows(self) -> None:
-        """A first run's folder digests, and the row of each folder as it will be if all
+    def _whole_key(self, normals: Sequence[str], ids: Sequence[str]) -> str:
+        """The whole run's key: every file's name, content and configuration chain in
+        one digest, so that a run with nothing changed is one row, read with one query,
+        and no per-file key or object (see _replay_whole). Joined rather than formatted
+        per file: names hold no NUL, ids are hex, and each file's chain is its folder's."""
+        whole = hashlib.sha256(f"{self._tool_key}\0run\0".encode())
+        whole.update("\0".join(normals).encode("utf-8", "surrogateescape") + b"\1")
+        whole.update("\0".join(ids).encode() + b"\1")
+        whole.update("".join(f"{f}\0{c}\0" for f, c in self._chains.items()).encode())
+        return whole.hexdigest()
+
+    def _prepare_rows(self, whole: tuple[Sequence[str], Sequence[str]] | None) -> None:
+        """A first run's whole key (``whole``: the files' normal names and ids, when all
+        are readable), folder digests, and the row of each folder as it will be if all
         its files come out clean and unchanged (most folders), encoded: taken while the
         tool runs rather than after."""
+        if whole is not None:
+            self._run_key = self._whole_key(*whole)
         self._folder_digests()
         self._clean_rows = {
             folder: encode([names, ids, {}], compress=False)
@@ -422,38 +454,35 @@ class Lookup:
         # Files in one folder share its configuration chain: taken once per folder.
         memo: dict[str, list[tuple[str, str, str | None]]] = {}
         chains = self._chains
-        parts = map(str.rpartition, normals, itertools.repeat("/"))
-        for folder in sorted({folder for folder, _, _ in parts}):
+        self._parts_of = list(map(str.rpartition, normals, itertools.repeat("/")))
+        for folder in sorted({folder for folder, _, _ in self._parts_of}):
             nested = fingerprint.nested_config_digests(
                 self.root, folder + "/", self.spec.config_files, memo
             )
             chains[folder] = key_of(nested)
-        wanted = [_marker_key(tool_key)]
-        if len(readable) == len(names):
-            # The whole run's key: every file's name, content and configuration chain in
-            # one digest, so that a run with nothing changed is one row, read with one
-            # query, and no per-file key or object (see _replay_whole). Joined rather than
-            # formatted per file: names hold no NUL, ids are hex, and each file's chain is
-            # its folder's.
-            whole = hashlib.sha256(f"{tool_key}\0run\0".encode())
-            whole.update("\0".join(normals).encode("utf-8", "surrogateescape") + b"\1")
-            whole.update("\0".join(ids).encode() + b"\1")
-            whole.update("".join(f"{f}\0{c}\0" for f, c in chains.items()).encode())
-            self._run_key = whole.hexdigest()
-            wanted.append(self._run_key)
-        stored = cache.get_many(wanted)
-        if self._run_key in stored and self._replay_whole(cache, stored[self._run_key]):
-            return
-        if wanted[0] not in stored:
-            # The store holds nothing of this tool (a first run): every file misses. What
-            # its folders' rows will be made of is taken while the tool runs.
+        whole = (normals, ids) if len(readable) == len(names) else None
+        marker = _marker_key(tool_key)
+        stored = cache.get_many([marker])
+        if marker not in stored:
+            # The store holds nothing of this tool (a first run): every file misses. The
+            # whole run's key, and what its folders' rows will be made of, are taken
+            # while the tool runs (from what was read before it started).
             self._first = True
-            threading.Thread(
-                target=self._prepare_rows, name="huskycat-cache-folders", daemon=True
-            ).start()
+            self._preparing = threading.Thread(
+                target=self._prepare_rows,
+                args=(whole,),
+                name="huskycat-cache-folders",
+                daemon=True,
+            )
+            self._preparing.start()
             cache.count(0, len(self.misses))
             return
-        rest = self._look_up_delta(cache, stored[wanted[0]])
+        if whole is not None:
+            self._run_key = self._whole_key(*whole)
+            found = cache.get_many([self._run_key])
+            if self._run_key in found and self._replay_whole(cache, found[self._run_key]):
+                return
+        rest = self._look_up_delta(cache, stored[marker])
         if rest is None:
             rest = list(self.misses)
         found = self._read_folders(
