@@ -109,7 +109,7 @@ class Lookup:
         self._deferred: list[str] = []
         self._fresh: list[str] = []  # files run, found unchanged after: to be stored
         self._fresh_rows: dict[str, object] = {}  # normal name -> row, of files not clean
-        self._groups: dict[str, tuple[list[str], list[str]]] | None = None  # see _group
+        self._groups: dict[str, tuple[list[str], list[str], list[str]]] | None = None
         self._joined: dict[str, tuple[str, str]] = {}  # see _folder_digests
         # A first run's rows for folders whose files all come out clean, made ahead.
         self._clean_rows: dict[str, Encoded] = {}
@@ -236,7 +236,7 @@ class Lookup:
             if not self._first:  # a row of files this run did not have: kept
                 self._read_folders(cache, [f for f in written if f not in self._stored])
         for folder in written:
-            members, bases = groups[folder]
+            members, bases, _ = groups[folder]
             old = self._stored.get(folder)
             here = dirty.get(folder, {})
             if old is None and (every or chosen >= set(members)):
@@ -294,25 +294,28 @@ class Lookup:
             cache.put(_marker_key(self._tool_key), {"last": self._run_key})
         cache.put(self._run_key, entry)
 
-    def _group(self) -> dict[str, tuple[list[str], list[str]]]:
-        """Folder -> the names of the readable files in it, and their names in it (in C
-        rather than a step per file: a listing's files of one folder come in runs)."""
+    def _group(self) -> dict[str, tuple[list[str], list[str], list[str]]]:
+        """Folder -> the names of the readable files in it, their names in it and their
+        normal names (in C rather than a step per file: a listing's files of one folder
+        come in runs)."""
         if self._groups is None:
             normals = self._normals
             parts = self._parts_of  # taken by _look_up_files, in the order of _normals
             folders = list(map(operator.itemgetter(0), parts))
             bases = list(map(operator.itemgetter(2), parts))
             names = list(normals)
-            groups: dict[str, tuple[list[str], list[str]]] = {}
+            full = list(normals.values())
+            groups: dict[str, tuple[list[str], list[str], list[str]]] = {}
             start = 0
             for folder, run in itertools.groupby(folders):
                 end = start + len(list(run))
                 known = groups.get(folder)
                 if known is None:
-                    groups[folder] = (names[start:end], bases[start:end])
+                    groups[folder] = (names[start:end], bases[start:end], full[start:end])
                 else:  # the folder's files came in several runs
                     known[0].extend(names[start:end])
                     known[1].extend(bases[start:end])
+                    known[2].extend(full[start:end])
                 start = end
             self._groups = groups
         return self._groups
@@ -328,7 +331,7 @@ class Lookup:
     def _take_folder_digests(self) -> dict[str, str]:
         before, chains, joined = self._before, self._chains, self._joined
         folders: dict[str, str] = {}
-        for folder, (members, bases) in self._group().items():
+        for folder, (members, bases, _) in self._group().items():
             names = "/".join(bases)
             ids = " ".join(map(before.__getitem__, members))  # type: ignore[arg-type]
             joined[folder] = (names, ids)
@@ -379,6 +382,13 @@ class Lookup:
         self._stored.update(read)
         return read
 
+    def _names_of(self, normals: Sequence[str]) -> dict[str, str]:
+        """Normal name -> name, of the readable files of ``normals``."""
+        if self._listed:  # names from git's listing: their own normal names
+            return {normal: normal for normal in normals if normal in self._normals}
+        wanted = set(normals)
+        return {normal: name for name, normal in self._normals.items() if normal in wanted}
+
     def _noted_states(
         self, cache: Cache, noted: Sequence[str], by_normal: Mapping[str, str]
     ) -> dict[str, FileState] | None:
@@ -417,18 +427,20 @@ class Lookup:
         kept = {folder for folder, digest in now.items() if folders.get(folder) == digest}
         if not kept:
             return None
-        rest = [n for n in self.misses if self._normals.get(n, "\0").rpartition("/")[0] not in kept]
+        groups = self._group()
+        rest = [n for f, group in groups.items() if f not in kept for n in group[0]]
+        if len(self._normals) < len(self.misses):  # and the files that could not be read
+            rest += [n for n in self.misses if n not in self._normals]
         noted_here = [n for n in noted if isinstance(n, str) and n.rpartition("/")[0] in kept]
-        by_normal = {normal: name for name, normal in self._normals.items()}
+        by_normal = self._names_of(noted_here)
         states = self._noted_states(cache, noted_here, by_normal)
         if states is None:
             return None  # that run names a file this one does not have there
         hits = dict.fromkeys(
-            (normal for name, normal in self._normals.items() if normal.rpartition("/")[0] in kept),
-            CLEAN,
+            itertools.chain.from_iterable(groups[f][2] for f in kept if f in groups), CLEAN
         )
+        unknown = [n for n, state in states.items() if state.clean is None]
         hits.update(states)
-        unknown = [n for n, state in hits.items() if state.clean is None]
         for normal in unknown:
             del hits[normal]
         if unknown:
@@ -525,8 +537,7 @@ class Lookup:
             return False
         diagnostics: list[Diagnostic] = []
         if noted:
-            by_normal = {normal: name for name, normal in self._normals.items()}
-            states = self._noted_states(cache, noted, by_normal)
+            states = self._noted_states(cache, noted, self._names_of(noted))
             if states is None:
                 return False
             diagnostics = [d for state in states.values() for d in state.diagnostics]
