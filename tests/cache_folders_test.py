@@ -267,3 +267,28 @@ def test_a_database_of_the_previous_format_is_set_aside_and_never_replayed(
     assert list(path.parent.glob("results.db.broken-*"))
     ran.clear()
     assert ruff(repo).metadata["cached"] is True and ran == []
+
+
+def test_a_name_that_is_not_utf8_is_stored_and_read_back(tmp_path: Path) -> None:
+    # Names from the file system come as surrogate escapes when they are not UTF-8; a
+    # folder's row holds names, so its value must keep them as they were.
+    value = ["b\udcff.py/a b é.py", "01 02", {"a b é.py": [0, []]}]
+    with Cache(tmp_path / "c", warn=pytest.fail) as store:
+        assert store.put("1".zfill(64), value, files=2, compress=False)
+    with Cache(tmp_path / "c", warn=pytest.fail) as store:
+        assert store.get("1".zfill(64)) == value
+        assert store.stats().files == 2
+
+
+def test_names_with_spaces_and_accents_share_their_folder_s_row(
+    repo: GitRepo, ran: list[list[str]]
+) -> None:
+    repo.write("pkg/a b é.py", "import os\n")
+    repo.commit("odd name")
+    files = [*RUFF_FILES, "pkg/a b é.py"]
+    first = ruff(repo, files)
+    assert "pkg/a b é.py" in flagged(first)
+    repo.write("pkg/a.py", "X = 3\n")
+    ran.clear()
+    again = ruff(repo, files)
+    assert flagged(again) == flagged(first) and ran == [["pkg/a.py"]]
