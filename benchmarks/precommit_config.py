@@ -20,9 +20,14 @@ compared byte for byte.
 Targets (issue 9): huskycat cold faster than prek cold; warm ("when nothing changed")
 at most 0.1x prek's warm; the final tree identical to pre-commit's. Wall seconds depend
 on how busy the machine is; CPU seconds (the program and everything it started) are
-printed beside them, and the load average (1 minute) while each program ran.
+printed beside them, and the load average (1 minute) while each program ran. Each of
+``--rounds`` rounds (3) runs the three programs, in a different order each round; the
+targets are judged on the median of the rounds' ratios (huskycat against the prek of the
+same round).
 
-    python benchmarks/precommit_config.py [--files 4000] [--this-repo]
+    python benchmarks/precommit_config.py [--files 4000] [--this-repo] [--rounds 3]
+
+``--files 0`` leaves out the generated project (with ``--this-repo``: only this one).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -163,7 +169,44 @@ def tree(root: Path) -> dict[str, bytes]:
     }
 
 
-def bench(source: Path, work: Path, label: str) -> None:
+KINDS = ("cold", "first", "again", "warm")
+
+
+def one_program(
+    source: Path, work: Path, label: str, name: str, argv: list[str], base: dict[str, str]
+) -> tuple[dict[str, float], dict[str, bytes]]:
+    """One program's four runs on a fresh copy of ``source`` with an empty home."""
+    root = work / f"{label}-{name}"
+    home = work / f"{label}-{name}-home"
+    for old in (root, home):
+        shutil.rmtree(old, ignore_errors=True)
+    shutil.copytree(source, root, symlinks=True)
+    env = {
+        **base,
+        "PRE_COMMIT_HOME": str(home / "pre-commit"),
+        "PREK_HOME": str(home / "prek"),
+        "XDG_CACHE_HOME": str(home / "xdg"),
+    }
+    row = {"load": os.getloadavg()[0]}
+    row["cold"], row["cold cpu"], code = timed(argv, root, env)
+    subprocess.run(["git", "checkout", "-q", "--", "."], cwd=root, check=True)
+    if name == "huskycat":
+        subprocess.run(
+            [sys.executable, "-m", "huskycat", "cache", "clear"],
+            cwd=root,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    row["first"], row["first cpu"], _ = timed(argv, root, env)
+    row["again"], row["again cpu"], _ = timed(argv, root, env)
+    row["warm"], row["warm cpu"], code = timed(argv, root, env)
+    row["exit"] = code
+    row["load"] = (row["load"] + os.getloadavg()[0]) / 2
+    return row, tree(root)
+
+
+def bench(source: Path, work: Path, label: str, rounds: int) -> None:
     base = {k: v for k, v in os.environ.items() if k not in ("CI", "VIRTUAL_ENV")}
     # Bytecode cached, as for a package pip installed (these machines set
     # PYTHONDONTWRITEBYTECODE, which would compile every module on every start).
@@ -174,56 +217,60 @@ def bench(source: Path, work: Path, label: str) -> None:
         "prek": [_program("prek"), "run", "--all-files"],
         "huskycat": [sys.executable, "-m", "huskycat", "run", "--all-files", "--no-progress"],
     }
-    figures: dict[str, dict[str, float]] = {}
-    trees = {}
-    for name, argv in programs.items():
-        root = work / f"{label}-{name}"
-        shutil.copytree(source, root, symlinks=True)
-        home = work / f"{label}-{name}-home"
-        env = {
-            **base,
-            "PRE_COMMIT_HOME": str(home / "pre-commit"),
-            "PREK_HOME": str(home / "prek"),
-            "XDG_CACHE_HOME": str(home / "xdg"),
-        }
-        row = {"load": os.getloadavg()[0]}
-        row["cold"], row["cold cpu"], code = timed(argv, root, env)
-        subprocess.run(["git", "checkout", "-q", "--", "."], cwd=root, check=True)
-        if name == "huskycat":
-            subprocess.run(
-                [sys.executable, "-m", "huskycat", "cache", "clear"], cwd=root, env=env, check=True
+    names = list(programs)
+    rows: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+    trees: dict[str, dict[str, bytes]] = {}
+    print(
+        f"\n{label}: `run --all-files`, wall seconds (CPU seconds); each round runs the "
+        "programs in a different order"
+    )
+    print(
+        f"{'round':<7}{'program':<12}{'cold':>16}{'first':>16}{'again':>16}{'warm':>16}"
+        f"{'exit':>6}{'load':>7}"
+    )
+    for round_number in range(rounds):
+        order = names[round_number % 3 :] + names[: round_number % 3]
+        for name in order:
+            row, trees[name] = one_program(source, work, label, name, programs[name], base)
+            rows[name].append(row)
+            cells = "".join(f"{row[k]:>8.2f} ({row[k + ' cpu']:>5.2f})" for k in KINDS)
+            print(
+                f"{round_number + 1:<7}{name:<12}{cells}{int(row['exit']):>6}"
+                f"{row['load']:>7.1f}",
+                flush=True,
             )
-        row["first"], row["first cpu"], _ = timed(argv, root, env)
-        row["again"], row["again cpu"], _ = timed(argv, root, env)
-        row["warm"], row["warm cpu"], code = timed(argv, root, env)
-        row["exit"] = code
-        row["load"] = (row["load"] + os.getloadavg()[0]) / 2
-        figures[name] = row
-        trees[name] = tree(root)
-    print(
-        f"\n{label}: {len(trees['pre-commit'])} files, `run --all-files`, "
-        "wall seconds (CPU seconds)"
-    )
-    print(
-        f"{'program':<12}{'cold':>16}{'first':>16}{'again':>16}{'warm':>16}{'exit':>6}"
-        f"{'load':>7}"
-    )
-    for name, row in figures.items():
+    median = {
+        name: {k: statistics.median(r[k] for r in rows[name]) for k in rows[name][0]}
+        for name in names
+    }
+    for name in names:
         cells = "".join(
-            f"{row[k]:>8.2f} ({row[k + ' cpu']:>5.2f})" for k in ("cold", "first", "again", "warm")
+            f"{median[name][k]:>8.2f} ({median[name][k + ' cpu']:>5.2f})" for k in KINDS
         )
-        print(f"{name:<12}{cells}{int(row['exit']):>6}{row['load']:>7.1f}")
-    husky, prek = figures["huskycat"], figures["prek"]
+        print(f"{'median':<7}{name:<12}{cells}{'':>6}{median[name]['load']:>7.1f}")
+    husky, prek = median["huskycat"], median["prek"]
+    # Ratios within each round (the programs ran in the same minutes), then their median.
+    cold_ratio = statistics.median(
+        h["cold"] / p["cold"] for h, p in zip(rows["huskycat"], rows["prek"], strict=True)
+    )
+    warm_ratio = statistics.median(
+        h["warm"] / p["warm"] for h, p in zip(rows["huskycat"], rows["prek"], strict=True)
+    )
+    cold_wins = sum(
+        h["cold"] < p["cold"] for h, p in zip(rows["huskycat"], rows["prek"], strict=True)
+    )
     same = trees["huskycat"] == trees["pre-commit"]
     print(
-        f"targets: cold {husky['cold']:.2f} s vs prek {prek['cold']:.2f} s "
-        f"({'met' if husky['cold'] < prek['cold'] else 'NOT met'}: faster than prek; "
+        f"targets ({label}, {len(trees['pre-commit'])} files, {rounds} rounds): "
+        f"cold {husky['cold']:.2f} s vs prek {prek['cold']:.2f} s, median ratio "
+        f"{cold_ratio:.3f}x, faster in {cold_wins} of {rounds} rounds "
+        f"({'met' if cold_ratio < 1 else 'NOT met'}: faster than prek; "
         f"CPU {husky['cold cpu']:.2f} s vs {prek['cold cpu']:.2f} s); "
         f"first run with environments ready {husky['first']:.2f} s vs prek {prek['first']:.2f} s; "
         f"again after the fixes {husky['again'] / prek['again']:.3f}x prek; "
-        f"warm {husky['warm'] / prek['warm']:.3f}x prek "
-        f"(CPU {husky['warm cpu'] / prek['warm cpu']:.3f}x) "
-        f"({'met' if husky['warm'] <= 0.1 * prek['warm'] else 'NOT met'}: at most 0.1x); "
+        f"warm {husky['warm']:.3f} s vs prek {prek['warm']:.2f} s, median ratio "
+        f"{warm_ratio:.3f}x (CPU {husky['warm cpu'] / prek['warm cpu']:.3f}x) "
+        f"({'met' if warm_ratio <= 0.1 else 'NOT met'}: at most 0.1x); "
         f"final tree {'identical to' if same else 'DIFFERENT from'} pre-commit's"
         f" (prek's {'identical' if trees['prek'] == trees['pre-commit'] else 'different'})"
     )
@@ -233,15 +280,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=4000)
     parser.add_argument("--this-repo", action="store_true", help="also on this repository")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds, each in a different order (default 3)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temp:
         work = Path(temp)
         hooks = work / "pre-commit-hooks"
         subprocess.run(["git", "clone", "-q", str(BUNDLE), str(hooks)], check=True)
         subprocess.run(["git", "checkout", "-q", "v6.0.0"], cwd=hooks, check=True)
-        bench(make_project(work, args.files, hooks), work, "generated")
+        if args.files:
+            bench(make_project(work, args.files, hooks), work, "generated", args.rounds)
         if args.this_repo:
-            bench(copy_this_repo(work, hooks), work, "this repository")
+            bench(copy_this_repo(work, hooks), work, "this repository", args.rounds)
 
 
 if __name__ == "__main__":

@@ -725,11 +725,11 @@ def encode(value: object, *, compress: bool = True) -> Encoded:
 def _encode(value: object, *, compress: bool = True) -> bytes:
     if value == _CLEAN_ROW:
         return _CLEAN_DATA  # most rows of a cold run: no JSON encoder per file
-    # surrogatepass: a file name that is not UTF-8 (surrogateescape) comes back as it was
-    # (json.loads decodes bytes with surrogatepass).
-    data = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8", "surrogatepass"
-    )
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    try:
+        data = text.encode()
+    except UnicodeEncodeError:  # a file name that is not UTF-8 (surrogates): escaped
+        data = json.dumps(value, separators=(",", ":")).encode()
     if compress and len(data) >= _COMPRESS_FROM:
         return b"\0" + zlib.compress(data, 6)
     return data

@@ -13,13 +13,18 @@ if TYPE_CHECKING:
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
-    from huskycat import cache
+    from huskycat import cache, replay
+    from huskycat.state import state_dir
 
     root, _ = repo_root()
     if getattr(args, "cache_command", "clear") == "stats":
         with cache.Cache.for_root(root) as store:
             print(render_stats(store.stats(), str(store.path)))
+        count, last = replay.replays(state_dir(root).parent)
+        last_one = f", the last{_when(last)}" if last is not None else ""
+        print(f"replays:    {count} whole run{'' if count == 1 else 's'}{last_one}")
         return EXIT_OK
+    replay.forget(state_dir(root).parent)
     removed = cache.clear(root)
     print(f"huskycat: removed {removed} cached {'entry' if removed == 1 else 'entries'}")
     return EXIT_OK
@@ -45,11 +50,15 @@ def render_stats(stats: Stats, where: str) -> str:
     else:
         total = stats.last_hits + stats.last_misses
         rate = f" ({100 * stats.last_hits / total:.0f}% hits)" if total else ""
-        when = ""
-        if stats.last_time is not None:
-            when = time.strftime(" at %Y-%m-%d %H:%M:%S", time.localtime(stats.last_time))
+        when = _when(stats.last_time)
         lines.append(f"last run:   {stats.last_hits} hits, {stats.last_misses} misses{rate}{when}")
     return "\n".join(lines)
+
+
+def _when(moment: float | None) -> str:
+    if moment is None:
+        return ""
+    return time.strftime(" at %Y-%m-%d %H:%M:%S", time.localtime(moment))
 
 
 def _size(size: int) -> str:

@@ -338,7 +338,35 @@ def _execute_on(
     )
     failed = unchecked.say_unchecked(results, quiet=args.quiet) or failed
     modified = sorted({path for r in results for path in facts_of(r).modified_files or ()})
+    if not args.no_cache:
+        from huskycat import replay
+
+        # A live view's frames are not text to print again.
+        plain = view is None or type(view).__name__ == "PlainView"
+        replay.vouch(_replay_checks(plan, results) if plain and not modified else None)
     return _Ran(failed, tuple(modified))
+
+
+def _replay_checks(plan: Plan, results: list[ToolResult]) -> list[str] | None:
+    """What a run whose every tool is a hook depends on outside the repository, for a
+    whole-run replay (:mod:`huskycat.replay`); None when it may not be replayed: a tool
+    that is not a hook, one that writes a log, or one that timed out."""
+    from huskycat.core.results import ToolStatus
+    from huskycat.precommit.calls import outside_inputs
+
+    checks: list[str] = []
+    for tool in plan.tools.values():
+        if tool.skip_reason is not None:
+            if tool.skip_reason not in ("no files to check", "SKIP names it"):
+                return None
+            continue
+        paths = outside_inputs(tool.run)
+        if paths is None:
+            return None
+        checks += paths
+    if any(r.status is ToolStatus.TIMEOUT for r in results):
+        return None
+    return checks
 
 
 class _Timer:

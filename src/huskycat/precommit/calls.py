@@ -144,6 +144,32 @@ def _make_callable(
     return ShardedTool(split, merge, max_shards=min(8, len(files) // MIN_FILES_PER_SHARD))
 
 
+def outside_inputs(run: object) -> list[str] | None:
+    """The paths outside the repository that the hook planned as ``run`` (what
+    :func:`hook_callable` returned) depends on and its key covers: its program, its
+    environment's ready-marker, its repository's hook definitions (absolute). None when
+    ``run`` is not a hook's, its program was not found, or it appends to a ``log_file``
+    (which a replay would not)."""
+    if not (isinstance(run, functools.partial) and run.func is _make_callable):
+        return None
+    call: HookCall = run.args[0]
+    if call.hook.log_file:
+        return None
+    paths = []
+    if call.hook.language not in ("pygrep", "fail", "meta"):
+        program = _program_signature(call)
+        if program is None:
+            return None
+        paths.append(os.path.join(call.root, str(program[0])))
+    if call.env_dir is not None:
+        from huskycat.envs import READY
+
+        paths.append(str(call.env_dir / READY))
+    if call.hook.repo not in ("local", "meta"):
+        paths.append(str(call.hook.prefix / ".pre-commit-hooks.yaml"))
+    return paths
+
+
 def _program_signature(call: HookCall) -> list[Any] | None:
     """What identifies the program a system or script hook runs (path, size, mtime)."""
     from huskycat.precommit.execute import hook_argv
