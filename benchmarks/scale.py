@@ -35,9 +35,10 @@ files, 10 ms of noise in either run is 10 us per file.
 
 Peak memory: the maximum resident set of the huskycat process itself (its ``getrusage``,
 read at exit; the tools it starts are separate processes). Disk: the result cache's
-bytes on disk (``<git dir>/huskycat/cache``) over the entries
-it holds (its entry files, or what ``huskycat cache stats`` says), else over the file
-entries the run should have stored (files times tools).
+bytes on disk (``<git dir>/huskycat/cache``) over the file entries it holds (its entry
+files, or the files' results ``huskycat cache stats`` says its entries hold: one entry
+per folder holds each of its files'), else over the file entries the run should have
+stored (files times tools).
 
 The huskycat under test is a copy of the source taken at the start (on ``PYTHONPATH``),
 since its cache keys cover its own source files. The machine may be shared: the load
@@ -255,9 +256,9 @@ class Bench:
             shutil.rmtree(root / ".git" / "huskycat", ignore_errors=True)
 
     def cache_usage(self, root: Path) -> tuple[int, int | None]:
-        """(bytes on disk, entries) of huskycat's result cache: entries counted as files
-        when it keeps one per entry, else as ``huskycat cache stats`` says (None when it
-        cannot say)."""
+        """(bytes on disk, file entries) of huskycat's result cache: entries counted as
+        files when it keeps one per entry, else the files' results ``huskycat cache
+        stats`` says its entries hold (None when it cannot say)."""
         state = root / ".git" / "huskycat" / "cache"  # not the file types, history
         total, files = 0, 0
         for folder, _, names in os.walk(state):
@@ -268,8 +269,13 @@ class Bench:
             return total, files
         argv = [sys.executable, "-m", "huskycat", "cache", "stats"]
         proc = subprocess.run(argv, cwd=root, env=self.env, capture_output=True, check=False)
-        # "entries:    40004" (huskycat cache stats); the folder's path may hold digits.
-        found = re.search(r"^entries:\s*([\d,]+)", proc.stdout.decode(), re.MULTILINE)
+        # "results:    40004" (huskycat cache stats: the files' results its entries hold, a
+        # folder's entry holding each of its files'), or "entries:" from a huskycat that
+        # keeps one entry per file; the folder's path may hold digits.
+        out = proc.stdout.decode()
+        found = re.search(r"^results:\s*([\d,]+)", out, re.MULTILINE) or re.search(
+            r"^entries:\s*([\d,]+)", out, re.MULTILINE
+        )
         if proc.returncode != 0 or found is None:
             return total, None
         return total, int(found.group(1).replace(",", ""))
@@ -309,12 +315,12 @@ def load() -> str:
 
 
 def disk_row(disk: int, entries: int | None, expected: int) -> None:
-    """Bytes per cache entry: over the entries the cache holds when it says, else over
-    the file entries the run should have stored."""
+    """Bytes per file entry: over the files' results the cache holds when it says, else
+    over the file entries the run should have stored."""
     count = entries if entries else expected
-    held = f", {entries:,} entries held of {expected:,}" if entries is not None else ""
+    held = f", {entries:,} held of {expected:,}" if entries is not None else ""
     row(
-        f"result cache on disk per entry{held}",
+        f"result cache on disk per file entry{held}",
         f"{disk / count:.0f} B",
         f"<= {DISK_BYTES} B",
         disk / count <= DISK_BYTES,

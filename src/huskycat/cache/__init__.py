@@ -26,8 +26,8 @@ signature (names, sizes, modification times) of huskycat's own source files, hus
 version, this module's :data:`FORMAT_VERSION` and the root folder. Then:
 
 - file-local catalog tools (``scope == "file"``, file arguments, no target mapping) are
-  cached per file, keyed by the file's name and content: a file's diagnostics and
-  whether it was clean. Changing one file re-runs the tool on that file alone, and the
+  cached per file, by the file's name and content: a file's diagnostics and whether it
+  was clean (stored in its folder's row). Changing one file re-runs the tool on that file alone, and the
   other files' diagnostics are merged in. A whole run is also kept, so that a run with
   nothing changed replays the tool's own output and message;
 - every other tool (mypy, ansible-lint, helm lint) is cached as a whole, keyed also by
@@ -46,11 +46,15 @@ checked again next time (a formatter is not always idempotent in one pass).
 
 On disk (:class:`Cache`): one SQLite database per repository,
 ``<git dir>/huskycat/cache/results.db`` (outside a repository
-``$XDG_CACHE_HOME/huskycat/cache/results.db``), rows ``(key, value, used)``. A file's row
-is ``[clean, [[line, column, code, severity, message], ...]]``; a whole run's row is
-``{"result": ToolResult.to_dict()}``, without its diagnostics for a file-local tool (they
-are in the files' rows); a program's remembered version is ``{"version": "...",
-"checked": UNIX_TIME}``. A run's writes go in one transaction when it closes the cache.
+``$XDG_CACHE_HOME/huskycat/cache/results.db``), rows ``(key, value, used, files)``. A
+file-local tool's results are one row per folder, keyed by the tool's key, the folder and
+its configuration chain: ``[names, ids, {name: row}]``, the names of its files joined by
+"/", their content ids joined by " ", and the row ``[clean, [[line, column, code,
+severity, message], ...]]`` of each file that is not clean and silent; a file's result is
+a hit only when its id now is the one beside it. A whole run's row is ``{"result":
+ToolResult.to_dict()}``, without its diagnostics for a file-local tool (they are in the
+folders' rows); a program's remembered version is ``{"version": "...", "checked":
+UNIX_TIME}``. A run's writes go in one transaction when it closes the cache.
 """
 
 from __future__ import annotations

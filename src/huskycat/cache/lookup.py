@@ -10,16 +10,19 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
+import operator
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from huskycat import __version__, content
 from huskycat.cache import fingerprint, keys
 from huskycat.cache.merge import CLEAN, FileState, file_states, merge_cached, replay
-from huskycat.cache.store import FORMAT_VERSION, Cache, key_of
+from huskycat.cache.store import FORMAT_VERSION, Cache, Encoded, encode, key_of
 from huskycat.core import summary as summaries
 from huskycat.core.results import OUTCOME_ERROR, Diagnostic, ToolResult, ToolStatus
 from huskycat.tools import runner
@@ -47,14 +50,6 @@ def _normal(name: str) -> str:
     return known
 
 
-def _file_key(tool_key: str, normal: str, content: str, chain: str) -> str:
-    """The key of one file's entry: the tool's key, the file's normal name and content
-    digest, and the digest of the configuration files in its folders. Hashed directly
-    (no JSON): it is taken for every file of every tool of every run."""
-    text = f"{tool_key}\0file\0{normal}\0{content}\0{chain}"
-    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
-
-
 def is_file_local(spec: ToolSpec) -> bool:
     """Whether ``spec``'s results are per file: a catalog tool of scope "file" given its
     files as arguments. A custom tool's reach is unknown, so it never is."""
@@ -80,9 +75,10 @@ class Lookup:
     what may be stored. With no cache, ``misses`` are all the files and :meth:`finish`
     returns the fresh result unchanged.
 
-    A file-local tool's files are stored as their parts end, so that a part's rows are
-    made while other parts still run; their keys are taken in a background thread when
-    the store holds nothing of the tool (a first run), while the tool runs.
+    A file-local tool's results are stored one row per folder (see :func:`_folder_row`):
+    each file's name, content id and result, so that a file is a hit only when its own
+    id is the one stored beside its result, and a file changed re-runs alone; a first
+    run over 100,000 files writes about 1,000 rows rather than 100,000.
     """
 
     def __init__(self, cache: Cache | None, call: ToolCall) -> None:
@@ -95,28 +91,34 @@ class Lookup:
         self.total = len(self.misses)
         self.run_needed = True
         self._per_file = False
+        self._first = False  # the store held nothing of the tool: no folder row to read
         self._hits: dict[str, FileState] = {}
         self._before: dict[str, str | None] = {}
-        self._file_keys: dict[str, str] = {}
         self._run_key: str | None = None
         self._tool_key = ""
         self._project: object | None = None
         self._metadata: dict[str, Any] = {}
         self._normals: dict[str, str] = {}  # name -> normal name, of the readable files
         self._chains: dict[str, str] = {}  # folder -> digest of its configuration chain
-        self._keying: threading.Thread | None = None  # takes _file_keys in the background
         self._lock = threading.Lock()
-        self._parts = 0  # parts whose files were stored (part_done)
+        self._parts = 0  # parts whose files were handed over (part_done)
         self._unchanged = 0  # files of those parts found unchanged after the tool ran
         self._whole_ok = True  # every part could be stored: the whole run may be too
-        # Rows of files whose ids came from the listing the run trusts, (name, key, row):
-        # looked at once for all parts, when the tool ends (see _settle).
-        self._deferred: list[tuple[str, str, object]] = []
+        # Files whose ids came from the listing the run trusts: looked at once for all
+        # parts, when the tool ends (see _settle).
+        self._deferred: list[str] = []
+        self._fresh: list[str] = []  # files run, found unchanged after: to be stored
+        self._fresh_rows: dict[str, object] = {}  # normal name -> row, of files not clean
+        self._groups: dict[str, tuple[list[str], list[str], list[str]]] | None = None
+        self._joined: dict[str, tuple[str, str]] = {}  # see _folder_digests
+        # A first run's rows for folders whose files all come out clean, made ahead.
+        self._clean_rows: dict[str, Encoded] = {}
+        self._listed = False  # every file's id came from git's listing (see _contents)
+        self._preparing: threading.Thread | None = None  # see _prepare_rows
+        self._parts_of: list[tuple[str, str, str]] = []  # each normal name, rpartition("/")
         self._folders: dict[str, str] | None = None  # see _folder_digests
-        # A first run writes every file's row as clean, held, while the tool runs (see
-        # _take_keys_first); kept for the files in _ok, whose rows were found and stored.
-        self._prewritten = False
-        self._ok: set[str] = set()
+        self._digesting = threading.Lock()  # held while _folder_digests takes them
+        self._stored: dict[str, _Entries] = {}  # folder -> its row, as this run read it
 
     def run(self, files: Sequence[str]) -> ToolResult:
         """:func:`runner.run_call` of this call over ``files``."""
@@ -124,72 +126,52 @@ class Lookup:
         return runner.run_call(self.call.on(files), version_of=version_of)
 
     def part_done(self, files: Sequence[str], fresh: ToolResult) -> None:
-        """Store the rows of ``files``, a part of the misses that ``fresh`` ran over, as
-        soon as it ends (called from the part's own thread). The files changed since
-        they were looked up are left out."""
+        """Take the results of ``files``, a part of the misses that ``fresh`` ran over, as
+        soon as it ends (called from the part's own thread): kept for the files found
+        unchanged since they were looked up (now, or for files whose ids came from the
+        run's listing, by :meth:`_settle`), and stored by :meth:`finish`."""
         cache = self.cache
         if cache is None or not self._per_file:
             return
         stored = fresh.status in (ToolStatus.SUCCESS, ToolStatus.FAILED)
-        states = (
-            file_states(fresh, [self._normals.get(f) or _normal(f) for f in files])
-            if stored and fresh.outcome != OUTCOME_ERROR
-            else None
-        )
-        unchanged = 0
-        deferred: list[tuple[str, str, object]] = []
-        ok: list[str] = []
-        if states is not None:
-            keys = self._keys()
-            pre = self._prewritten  # a clean file's row is written already
+        normals = self._normals
+        named = files if self._listed else [normals.get(f) or _normal(f) for f in files]
+        rows: dict[str, object] | None = None  # None: the result does not split by file
+        if stored and fresh.outcome != OUTCOME_ERROR and named:
+            one = None if fresh.diagnostics else file_states(fresh, named[:1])
+            if one is not None and one[named[0]] is CLEAN:  # no finding, no count by file
+                rows = {}  # every file clean
+            if rows is None and (states := file_states(fresh, named)) is not None:
+                # Most files are clean: only the others have a row of their own.
+                rows = {n: state.to_row() for n, state in states.items() if state is not CLEAN}
+        confirmed: list[str] = []
+        deferred: list[str] = []
+        if rows is not None:
             listing = cache.listing(self.root)
             listed = listing.ids if listing is not None else {}
-            before = self._before
-            rows: list[tuple[str, object]] = []
-            now = [name for name in files if name not in listed] if listed else files
-            after = fingerprint.file_digests(self.root, now) if now else {}
-            for name in files:
-                # A file whose verdict alone is unknown (clean None) is stored too: its
-                # diagnostics serve a replay of the whole run; it is no hit on its own.
-                key = keys.get(name)
-                state = states.get(self._normals[name]) if key is not None else None
-                row = None
-                if state is not None and key is not None:
-                    row = _CLEAN_ROW if state is CLEAN else state.to_row()
-                if name in after:
-                    found = after[name]
-                    if found is None or found != before[name]:
-                        continue
-                    unchanged += 1
-                    if row is not None and key is not None:
-                        ok.append(name)
-                        if not (pre and row is _CLEAN_ROW):
-                            rows.append((key, row))
-                else:
-                    deferred.append((name, key or "", row))
-            if rows:
-                rows.append((_marker_key(self._tool_key), 1))  # the store knows the tool
-                cache.write(rows)
-            # Written now too, while other parts run, but kept only if _settle finds
-            # their files unchanged (cache.release); deleted before the commit otherwise.
-            cache.write(
-                [
-                    (key, row)
-                    for _, key, row in deferred
-                    if row is not None and key and not (pre and row is _CLEAN_ROW)
-                ],
-                hold=self,
-            )
+            if self._listed and listed:  # every file's id came from the listing
+                now = []
+            else:
+                now = [name for name in files if name not in listed] if listed else list(files)
+            if now:
+                after = fingerprint.file_digests(self.root, now)
+                before = self._before
+                confirmed = [n for n in now if after[n] is not None and after[n] == before[n]]
+                if len(now) < len(files):
+                    deferred = [name for name in files if name in listed]
+            else:
+                deferred = list(files)
         with self._lock:
-            self._ok.update(ok)
+            self._fresh.extend(confirmed)
+            self._fresh_rows.update(rows or {})
             self._parts += 1
-            self._unchanged += unchanged
-            self._whole_ok = self._whole_ok and states is not None
+            self._unchanged += len(confirmed)
+            self._whole_ok = self._whole_ok and rows is not None
             self._deferred.extend(deferred)
 
     def _settle(self, cache: Cache) -> None:
-        """Store the deferred rows of the files found unchanged since the listing: by one
-        ``git diff-files`` for them all when it can tell (see
+        """Keep the deferred files found unchanged since the listing: by one ``git
+        diff-files`` for them all when it can tell (see
         :func:`huskycat.content.changed_since`), else by a look at each."""
         deferred, self._deferred = self._deferred, []
         if not deferred:
@@ -197,23 +179,20 @@ class Lookup:
         listing = cache.listing(self.root)
         changed = content.changed_since(listing) if listing is not None else None
         if changed is None:
-            after = fingerprint.file_digests(self.root, [name for name, _, _ in deferred])
+            after = fingerprint.file_digests(self.root, deferred)
             before = self._before
-            gone = {n for n, _, _ in deferred if after[n] is None or after[n] != before[n]}
+            kept = [n for n in deferred if after[n] is not None and after[n] == before[n]]
+        elif changed:
+            kept = [name for name in deferred if name not in changed]
         else:
-            gone = {n for n, _, _ in deferred if n in changed} if changed else set()
-        kept = [d for d in deferred if d[0] not in gone] if gone else deferred
+            kept = deferred
         self._unchanged += len(kept)
-        # The rows part_done wrote (held): kept, but for the files that changed.
-        cache.release(self, [key for name, key, _ in deferred if name in gone and key])
-        self._ok.update(name for name, key, row in kept if row is not None and key)
-        if any(row is not None and key for _, key, row in kept):
-            cache.put(_marker_key(self._tool_key), 1)
+        self._fresh.extend(kept)
 
     def finish(self, fresh: ToolResult | None) -> ToolResult:
         """The tool's result: ``fresh`` (None when nothing ran) with the cached files
-        merged in. Stores what may be stored: the files of a run not handed over in parts
-        (:meth:`part_done`), and the whole run."""
+        merged in. Stores what may be stored: the rows of the folders of the files run
+        (and found unchanged), and the whole run."""
         if fresh is not None and fresh.status not in (ToolStatus.SUCCESS, ToolStatus.FAILED):
             return fresh  # skipped: not installed
         if fresh is None or self._hits:
@@ -223,17 +202,66 @@ class Lookup:
             merged = fresh
         if fresh is not None and self._parts == 0:
             self.part_done(self.misses, fresh)
+        if self._preparing is not None:
+            self._preparing.join()  # what a first run's rows and whole entry are made of
         if self.cache is not None:
             self._settle(self.cache)
-            if self._prewritten:  # the clean rows written while the tool ran
-                ok, keys = self._ok, self._file_keys
-                self.cache.release((self, "clean"), [k for n, k in keys.items() if n not in ok])
-                if ok:
-                    self.cache.put(_marker_key(self._tool_key), 1)
+            self._store_folders(self.cache)
         keyed = self._per_file or self._run_key is not None
         if self.cache is not None and keyed and (fresh is None or fresh.outcome != OUTCOME_ERROR):
             self._store(self.cache, fresh, merged)
         return merged
+
+    def _store_folders(self, cache: Cache) -> None:
+        """Write the row of each folder with a file run and found unchanged: its files
+        of this run, by name, id and result (the files run, and those found in its row),
+        and the files of its row that this run did not have but that still exist."""
+        fresh, self._fresh = self._fresh, []
+        if not fresh:
+            return
+        # Every file was run (a first run)? The files run are distinct readable ones.
+        every = len(fresh) == len(self._normals)
+        chosen: AbstractSet[str] = self._normals.keys() if every else set(fresh)
+        digests = self._folder_digests()  # and each folder's names and ids, joined
+        groups = self._group()
+        before = self._before
+        dirty: dict[str, dict[str, object]] = {}  # folder -> name in it -> row
+        for normal, row in self._fresh_rows.items():
+            folder, _, base = normal.rpartition("/")
+            dirty.setdefault(folder, {})[base] = row
+        if every:
+            written = list(digests)
+        else:
+            written = list(dict.fromkeys(self._normals[n].rpartition("/")[0] for n in fresh))
+            if not self._first:  # a row of files this run did not have: kept
+                self._read_folders(cache, [f for f in written if f not in self._stored])
+        for folder in written:
+            members, bases, _ = groups[folder]
+            old = self._stored.get(folder)
+            here = dirty.get(folder, {})
+            if old is None and (every or chosen >= set(members)):
+                names, ids = self._joined[folder]
+                ahead = None if here else self._clean_rows.get(folder)
+                value: object = ahead or [names, ids, {b: here[b] for b in here}]
+                count = len(members)
+            else:
+                entries = dict(old) if old is not None else {}
+                for name, base in zip(members, bases):
+                    if name in chosen:
+                        entries[base] = (before[name] or "", here.get(base))
+                    elif (entry := entries.get(base)) is not None and entry[0] != before[name]:
+                        del entries[base]
+                ours = set(bases)
+                top = os.path.join(self.root, folder)
+                for base in [b for b in entries if b not in ours]:
+                    if not os.path.lexists(os.path.join(top, base)):
+                        del entries[base]  # gone: its result serves no one
+                if not entries:
+                    continue
+                value = _folder_row(entries)
+                count = len(entries)
+            cache.put(self._folder_key(folder), value, files=count, compress=False)
+        cache.put(_marker_key(self._tool_key), 1)  # the store knows the tool
 
     def _store(self, cache: Cache, fresh: ToolResult | None, merged: ToolResult) -> None:
         """Store the whole run's entry when every file it ran over was stored."""
@@ -253,7 +281,7 @@ class Lookup:
         stored = without_facts(merged, "cached", "cached_files").to_dict()
         entry: dict[str, Any] = {"result": stored}
         if self._per_file:
-            del stored["diagnostics"]  # stored once: in the files' rows, read on a replay
+            del stored["diagnostics"]  # stored once: in the folders' rows, read on a replay
             # The files whose rows hold diagnostics: the only rows a replay reads.
             entry["noted"] = sorted({d.file for d in merged.diagnostics})
             # What the next run with a few files changed starts from (_look_up_delta):
@@ -266,22 +294,119 @@ class Lookup:
             cache.put(_marker_key(self._tool_key), {"last": self._run_key})
         cache.put(self._run_key, entry)
 
+    def _group(self) -> dict[str, tuple[list[str], list[str], list[str]]]:
+        """Folder -> the names of the readable files in it, their names in it and their
+        normal names (in C rather than a step per file: a listing's files of one folder
+        come in runs)."""
+        if self._groups is None:
+            normals = self._normals
+            parts = self._parts_of  # taken by _look_up_files, in the order of _normals
+            folders = list(map(operator.itemgetter(0), parts))
+            bases = list(map(operator.itemgetter(2), parts))
+            names = list(normals)
+            full = list(normals.values())
+            groups: dict[str, tuple[list[str], list[str], list[str]]] = {}
+            start = 0
+            for folder, run in itertools.groupby(folders):
+                end = start + len(list(run))
+                known = groups.get(folder)
+                if known is None:
+                    groups[folder] = (names[start:end], bases[start:end], full[start:end])
+                else:  # the folder's files came in several runs
+                    known[0].extend(names[start:end])
+                    known[1].extend(bases[start:end])
+                    known[2].extend(full[start:end])
+                start = end
+            self._groups = groups
+        return self._groups
+
     def _folder_digests(self) -> dict[str, str]:
-        """Folder -> a digest of its files' names and ids and its configuration chain."""
-        if self._folders is None:
-            groups: dict[str, list[str]] = {}
-            before = self._before
-            for name, normal in self._normals.items():
-                groups.setdefault(normal.rpartition("/")[0], []).append(f"{normal}\0{before[name]}")
-            chains = self._chains
-            self._folders = {
-                folder: hashlib.blake2b(
-                    f"{chains[folder]}\0{chr(1).join(files)}".encode("utf-8", "surrogateescape"),
-                    digest_size=12,
-                ).hexdigest()
-                for folder, files in groups.items()
-            }
+        """Folder -> a digest of its files' names and ids and its configuration chain
+        (and, in ``_joined``, the names and the ids joined, as a folder's row has them)."""
+        with self._digesting:  # perhaps in the background thread of a first run
+            if self._folders is None:
+                self._folders = self._take_folder_digests()
         return self._folders
+
+    def _take_folder_digests(self) -> dict[str, str]:
+        before, chains, joined = self._before, self._chains, self._joined
+        folders: dict[str, str] = {}
+        for folder, (members, bases, _) in self._group().items():
+            names = "/".join(bases)
+            ids = " ".join(map(before.__getitem__, members))  # type: ignore[arg-type]
+            joined[folder] = (names, ids)
+            folders[folder] = hashlib.blake2b(
+                f"{chains[folder]}\0{names}\0{ids}".encode("utf-8", "surrogateescape"),
+                digest_size=12,
+            ).hexdigest()
+        return folders
+
+    def _whole_key(self, normals: Sequence[str], ids: Sequence[str]) -> str:
+        """The whole run's key: every file's name, content and configuration chain in
+        one digest, so that a run with nothing changed is one row, read with one query,
+        and no per-file key or object (see _replay_whole). Joined rather than formatted
+        per file: names hold no NUL, ids are hex, and each file's chain is its folder's."""
+        whole = hashlib.sha256(f"{self._tool_key}\0run\0".encode())
+        whole.update("\0".join(normals).encode("utf-8", "surrogateescape") + b"\1")
+        whole.update("\0".join(ids).encode() + b"\1")
+        whole.update("".join(f"{f}\0{c}\0" for f, c in self._chains.items()).encode())
+        return whole.hexdigest()
+
+    def _prepare_rows(self, whole: tuple[Sequence[str], Sequence[str]] | None) -> None:
+        """A first run's whole key (``whole``: the files' normal names and ids, when all
+        are readable), folder digests, and the row of each folder as it will be if all
+        its files come out clean and unchanged (most folders), encoded: taken while the
+        tool runs rather than after."""
+        if whole is not None:
+            self._run_key = self._whole_key(*whole)
+        self._folder_digests()
+        self._clean_rows = {
+            folder: encode([names, ids, {}], compress=False)
+            for folder, (names, ids) in self._joined.items()
+        }
+
+    def _folder_key(self, folder: str) -> str:
+        return _folder_key(self._tool_key, folder, self._chains[folder])
+
+    def _read_folders(self, cache: Cache, folders: Iterable[str]) -> dict[str, _Entries]:
+        """The rows of ``folders`` that the store holds and that read (one query)."""
+        keys = {folder: self._folder_key(folder) for folder in folders}
+        if not keys:
+            return {}
+        found = cache.get_many(keys.values())
+        read: dict[str, _Entries] = {}
+        for folder, key in keys.items():
+            entries = _read_folder_row(found.get(key))
+            if entries is not None:
+                read[folder] = entries
+        self._stored.update(read)
+        return read
+
+    def _names_of(self, normals: Sequence[str]) -> dict[str, str]:
+        """Normal name -> name, of the readable files of ``normals``."""
+        if self._listed:  # names from git's listing: their own normal names
+            return {normal: normal for normal in normals if normal in self._normals}
+        wanted = set(normals)
+        return {normal: name for name, normal in self._normals.items() if normal in wanted}
+
+    def _noted_states(
+        self, cache: Cache, noted: Sequence[str], by_normal: Mapping[str, str]
+    ) -> dict[str, FileState] | None:
+        """The states of the files ``noted`` (normal names) as their folders' rows hold
+        them, for their ids now; None when one is missing, not for that id, or clean."""
+        rows = self._read_folders(cache, {normal.rpartition("/")[0] for normal in noted})
+        states: dict[str, FileState] = {}
+        for normal in noted:
+            name = by_normal.get(normal)
+            folder, _, base = normal.rpartition("/")
+            entry = rows.get(folder, {}).get(base)
+            if name is None or entry is None or entry[0] != self._before[name] or entry[1] is None:
+                return None
+            state = FileState.from_row(normal, entry[1])
+            if state is None:
+                return None
+            states[normal] = state
+        return states
 
     def _look_up_delta(self, cache: Cache, last: object) -> list[str] | None:
         """The files to look up one by one, given the tool's last whole run ``last`` (the
@@ -302,28 +427,20 @@ class Lookup:
         kept = {folder for folder, digest in now.items() if folders.get(folder) == digest}
         if not kept:
             return None
-        rest = [n for n in self.misses if self._normals.get(n, "\0").rpartition("/")[0] not in kept]
+        groups = self._group()
+        rest = [n for f, group in groups.items() if f not in kept for n in group[0]]
+        if len(self._normals) < len(self.misses):  # and the files that could not be read
+            rest += [n for n in self.misses if n not in self._normals]
         noted_here = [n for n in noted if isinstance(n, str) and n.rpartition("/")[0] in kept]
-        # The noted files' rows: read by key, as on a replay of the whole run.
-        by_normal = {normal: name for name, normal in self._normals.items()}
-        self._take_keys([by_normal[n] for n in noted_here if n in by_normal])
-        if len(self._file_keys) < len(noted_here):
+        by_normal = self._names_of(noted_here)
+        states = self._noted_states(cache, noted_here, by_normal)
+        if states is None:
             return None  # that run names a file this one does not have there
-        rows = cache.get_many(self._file_keys[by_normal[n]] for n in noted_here)
-        states: dict[str, FileState] = {}
-        for normal in noted_here:
-            row = rows.get(self._file_keys[by_normal[normal]])
-            state = FileState.from_row(normal, row) if row is not None else None
-            if state is None:
-                return None
-            states[normal] = state
-        self._file_keys.clear()
         hits = dict.fromkeys(
-            (normal for name, normal in self._normals.items() if normal.rpartition("/")[0] in kept),
-            CLEAN,
+            itertools.chain.from_iterable(groups[f][2] for f in kept if f in groups), CLEAN
         )
+        unknown = [n for n, state in states.items() if state.clean is None]
         hits.update(states)
-        unknown = [n for n, state in hits.items() if state.clean is None]
         for normal in unknown:
             del hits[normal]
         if unknown:
@@ -331,103 +448,72 @@ class Lookup:
             rest += [n for n in self.misses if n in again]
         self._hits = hits
         if cache.stale(previous):
-            self._take_keys(list(self._normals))
-            cache.mark_used(self._file_keys.values())
-            self._file_keys.clear()
+            cache.mark_used(self._folder_key(folder) for folder in self._chains)
         return rest
-
-    def _keys(self) -> dict[str, str]:
-        """Every readable file's key, once the background thread (if any) took them."""
-        keying = self._keying
-        if keying is not None:
-            keying.join()
-        return self._file_keys
-
-    def _take_keys_first(self, cache: Cache, names: Sequence[str]) -> None:
-        """A first run's keys, taken while the tool runs; then every file's row written
-        as a clean file's, held (see :meth:`Cache.write`), so that its insert is done
-        while the tool runs rather than after. :meth:`part_done` writes over the rows of
-        files with findings, and :meth:`finish` keeps the clean rows of the files found
-        clean and unchanged (``_ok``); the others are deleted before the commit, as are
-        all of them if the run ends before the tool does."""
-        self._take_keys(names)
-        if self._file_keys:
-            clean = _CLEAN_ROW
-            cache.write([(key, clean) for key in self._file_keys.values()], hold=(self, "clean"))
-            self._prewritten = True
-
-    def _take_keys(self, names: Sequence[str]) -> None:
-        tool_key, chains, normals, before = (
-            self._tool_key,
-            self._chains,
-            self._normals,
-            self._before,
-        )
-        keys = self._file_keys
-        for name in names:
-            normal = normals.get(name)
-            content = before[name]
-            if normal is not None and content is not None:
-                keys[name] = _file_key(tool_key, normal, content, chains[normal.rpartition("/")[0]])
 
     def _look_up_files(self, cache: Cache, tool_key: str) -> None:
         self._per_file = True
         self._tool_key = tool_key
         names = list(self._before)
-        readable = [n for n, c in self._before.items() if c is not None]
-        ids = [c for c in self._before.values() if c is not None]
-        normals = _normals_of(readable)
+        if self._listed:  # all ids from git's listing: every file readable, every name normal
+            readable, ids = names, cast("list[str]", list(self._before.values()))
+            normals = readable
+        else:
+            readable = [n for n, c in self._before.items() if c is not None]
+            ids = [c for c in self._before.values() if c is not None]
+            normals = _normals_of(readable)
         self._normals = dict(zip(readable, normals))
         # Files in one folder share its configuration chain: taken once per folder.
         memo: dict[str, list[tuple[str, str, str | None]]] = {}
         chains = self._chains
-        for folder in sorted({normal.rpartition("/")[0] for normal in normals}):
+        self._parts_of = list(map(str.rpartition, normals, itertools.repeat("/")))
+        for folder in sorted({folder for folder, _, _ in self._parts_of}):
             nested = fingerprint.nested_config_digests(
                 self.root, folder + "/", self.spec.config_files, memo
             )
             chains[folder] = key_of(nested)
-        wanted = [_marker_key(tool_key)]
-        if len(readable) == len(names):
-            # The whole run's key: every file's name, content and configuration chain in
-            # one digest, so that a run with nothing changed is one row, read with one
-            # query, and no per-file key or object (see _replay_whole). Joined rather than
-            # formatted per file: names hold no NUL, ids are hex, and each file's chain is
-            # its folder's.
-            whole = hashlib.sha256(f"{tool_key}\0run\0".encode())
-            whole.update("\0".join(normals).encode("utf-8", "surrogateescape") + b"\1")
-            whole.update("\0".join(ids).encode() + b"\1")
-            whole.update("".join(f"{f}\0{c}\0" for f, c in chains.items()).encode())
-            self._run_key = whole.hexdigest()
-            wanted.append(self._run_key)
-        stored = cache.get_many(wanted)
-        if self._run_key in stored and self._replay_whole(cache, stored[self._run_key]):
-            return
-        if wanted[0] not in stored:
-            # The store holds nothing of this tool (a first run): every file misses, and
-            # the keys to store them under are taken while the tool runs.
-            self._keying = threading.Thread(
-                target=self._take_keys_first,
-                args=(cache, readable),
-                name="huskycat-cache-keys",
+        whole = (normals, ids) if len(readable) == len(names) else None
+        marker = _marker_key(tool_key)
+        stored = cache.get_many([marker])
+        if marker not in stored:
+            # The store holds nothing of this tool (a first run): every file misses. The
+            # whole run's key, and what its folders' rows will be made of, are taken
+            # while the tool runs (from what was read before it started).
+            self._first = True
+            self._preparing = threading.Thread(
+                target=self._prepare_rows,
+                args=(whole,),
+                name="huskycat-cache-folders",
                 daemon=True,
             )
-            self._keying.start()
+            self._preparing.start()
             cache.count(0, len(self.misses))
             return
-        rest = self._look_up_delta(cache, stored[wanted[0]])
+        if whole is not None:
+            self._run_key = self._whole_key(*whole)
+            found = cache.get_many([self._run_key])
+            if self._run_key in found and self._replay_whole(cache, found[self._run_key]):
+                return
+        rest = self._look_up_delta(cache, stored[marker])
         if rest is None:
             rest = list(self.misses)
-        self._take_keys([name for name in rest if name in self._normals])
-        found = cache.get_many(self._file_keys.values())
+        found = self._read_folders(
+            cache, {self._normals[n].rpartition("/")[0] for n in rest if n in self._normals}
+        )
         states: dict[str, FileState] = self._hits
         misses = []
+        before = self._before
         for name in rest:
-            key = self._file_keys.get(name)
-            if key is None or key not in found:
+            normal = self._normals.get(name)
+            if normal is None:
                 misses.append(name)
                 continue
-            normal = self._normals[name]
-            state = FileState.from_row(normal, found[key])
+            folder, _, base = normal.rpartition("/")
+            entry = found.get(folder, {}).get(base)
+            if entry is None or entry[0] != before[name]:
+                misses.append(name)
+                continue
+            state = CLEAN if entry[1] is None else FileState.from_row(normal, entry[1])
             if state is None:
                 misses.append(name)
             else:
@@ -436,9 +522,6 @@ class Lookup:
         if unknown:
             misses += [name for name in self.misses if self._normals.get(name) in unknown]
         self._hits = {n: state for n, state in states.items() if n not in unknown}
-        for name in misses:  # the files run again are stored under their own keys
-            if name not in self._file_keys:
-                self._take_keys([name])
         missed = set(misses)
         self.misses = tuple(name for name in self.misses if name in missed)
         self.run_needed = bool(misses)
@@ -446,40 +529,26 @@ class Lookup:
 
     def _replay_whole(self, cache: Cache, stored: object) -> bool:
         """Replay the whole run's entry ``stored``: its diagnostics are read from the
-        rows of the files it names as having any (``noted``), the only files whose keys
-        are taken. False (nothing replayed) when one of those rows is missing or does
-        not read."""
+        rows of the folders of the files it names as having any (``noted``). False
+        (nothing replayed) when one of those is missing or does not read."""
         assert self._run_key is not None
         noted = stored.get("noted") if isinstance(stored, dict) else None
         if not isinstance(noted, list) or not all(isinstance(n, str) for n in noted):
             return False
-        contents = (
-            {self._normals[n]: c for n, c in self._before.items() if c is not None} if noted else {}
-        )
-        keys: dict[str, str] = {}
-        chains = self._chains
-        for normal in noted:
-            content = contents.get(normal)
-            if content is None:
-                return False  # the entry names a file this run does not have
-            chain = chains[normal.rpartition("/")[0]]
-            keys[normal] = _file_key(self._tool_key, normal, content, chain)
-        rows = cache.get_many(keys.values()) if keys else {}
         diagnostics: list[Diagnostic] = []
-        for normal, key in keys.items():
-            state = FileState.from_row(normal, rows[key]) if key in rows else None
-            if state is None:
+        if noted:
+            states = self._noted_states(cache, noted, self._names_of(noted))
+            if states is None:
                 return False
-            diagnostics.extend(state.diagnostics)
+            diagnostics = [d for state in states.values() for d in state.diagnostics]
         result = replay(stored, diagnostics)
         if result is None:
             return False
         if cache.stale(self._run_key):
-            # Now and then (every few runs), the files' rows are marked as used too, so
+            # Now and then (every few runs), the folders' rows are marked as used too, so
             # that eviction keeps them while their whole run is replayed: they are what
             # a run with one file changed reads.
-            self._take_keys(list(self._before))
-            cache.mark_used(self._file_keys.values())
+            cache.mark_used(self._folder_key(folder) for folder in self._chains)
         self.result, self.misses, self.run_needed = result, (), False
         cache.count(self.total, 0)
         return True
@@ -509,7 +578,53 @@ class Lookup:
             cache.count(0, 1)
 
 
-_CLEAN_ROW = CLEAN.to_row()  # most files' row, made once
+# A folder's row, read: name in the folder -> (content id, row; None for a clean file).
+_Entries = Mapping[str, "tuple[str, object | None]"]
+
+
+def _folder_key(tool_key: str, folder: str, chain: str) -> str:
+    """The key of the row of ``folder`` (its normal name; "" for the top): the tool's
+    key, the folder and the digest of the configuration files in it and above it.
+    Hashed directly (no JSON)."""
+    text = f"{tool_key}\0folder\0{folder}\0{chain}"
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _folder_row(entries: _Entries) -> list[object]:
+    """The value of a folder's row: ``[names, ids, rows]``, the names of its files in
+    the folder joined by "/" (which no such name holds), their content ids in the same
+    order joined by " " (ids are hex), and ``{name: row}`` (see
+    :meth:`FileState.to_row`) for the files that are not clean and silent: most of a
+    folder's results take no bytes beyond the file's name and id."""
+    return [
+        "/".join(entries),
+        " ".join(found for found, _ in entries.values()),
+        {name: row for name, (_, row) in entries.items() if row is not None},
+    ]
+
+
+def _read_folder_row(value: object) -> dict[str, tuple[str, object | None]] | None:
+    """The entries of a folder's row (see :func:`_folder_row`); None for a value that
+    is not one (damaged, or written by something else): then every file of it misses."""
+    if not isinstance(value, list) or len(value) != 3:
+        return None
+    names, ids, rows = value
+    if not (isinstance(names, str) and isinstance(ids, str) and isinstance(rows, dict)):
+        return None
+    listed, contents = names.split("/"), ids.split(" ")
+    if len(listed) != len(contents) or "" in listed or "" in contents:
+        return None
+    entries: dict[str, tuple[str, object | None]] = dict.fromkeys(listed, ("", None))
+    if len(entries) != len(listed):
+        return None  # a name twice
+    for name, found in zip(listed, contents):
+        entries[name] = (found, None)
+    for name, row in rows.items():
+        known = entries.get(name)
+        if known is None or row is None:
+            return None
+        entries[name] = (known[0], row)
+    return entries
 
 
 def _marker_key(tool_key: str) -> str:
@@ -560,18 +675,20 @@ def changes_no_files(plan: Plan) -> bool:
     return True
 
 
-def _contents(cache: Cache, root: Path, names: Sequence[str]) -> dict[str, str | None]:
+def _contents(cache: Cache, root: Path, names: Sequence[str]) -> tuple[dict[str, str | None], bool]:
     """``name -> content id`` of ``names``: from the listing the run trusts (see
     :meth:`Cache.trust_listing`) without a look at the files, the rest as
-    :func:`fingerprint.file_digests` takes them."""
+    :func:`fingerprint.file_digests` takes them; and whether every one came from the
+    listing (then every name is one git keeps in its index: a normal one)."""
     listed = cache.listed(root)
     if listed is None:
-        return fingerprint.file_digests(root, names)
+        return fingerprint.file_digests(root, names), False
     found: dict[str, str | None] = dict(zip(names, map(listed.get, names)))
+    if None not in found.values():
+        return found, True
     rest = [name for name, content in found.items() if content is None]
-    if rest:
-        found.update(fingerprint.file_digests(root, rest))
-    return found
+    found.update(fingerprint.file_digests(root, rest))
+    return found, False
 
 
 def lookup(
@@ -634,7 +751,7 @@ def lookup_call(cache: Cache | None, call: ToolCall) -> Lookup:
     )
     found._metadata = {"argv": list(resolved.argv), "version": version, "batches": 0}
     if is_file_local(spec):
-        found._before = _contents(cache, root, found.misses)
+        found._before, found._listed = _contents(cache, root, found.misses)
         found._look_up_files(cache, tool_key)
     else:
         found._before = fingerprint.file_digests(root, found.misses)

@@ -14,10 +14,12 @@ The database is ``<folder>/results.db`` (``<git dir>/huskycat/cache/results.db``
 :func:`state_dir`), in WAL mode with a busy timeout, so that concurrent runs read while
 one writes and wait for each other's single write transaction. Its tables:
 
-- ``entries(key BLOB PRIMARY KEY, value BLOB, used INTEGER) WITHOUT ROWID``: ``key`` is
-  the last 16 bytes of a :func:`key_of` digest, ``value`` compact JSON (zlib-compressed
-  past :data:`_COMPRESS_FROM` bytes, marked by a leading ``\\x00``), ``used`` the number
-  of the last run that read or wrote the row;
+- ``entries(key BLOB PRIMARY KEY, value BLOB, used INTEGER, files INTEGER) WITHOUT
+  ROWID``: ``key`` is the last 16 bytes of a :func:`key_of` digest, ``value`` compact
+  JSON (zlib-compressed past :data:`_COMPRESS_FROM` bytes, marked by a leading
+  ``\\x00``), ``used`` the number of the last run that read or wrote the row, ``files``
+  how many files' results the row holds (a folder's row holds each of its files', see
+  :mod:`.lookup`; 1 for the others), which ``huskycat cache stats`` adds up;
 - ``meta(name TEXT PRIMARY KEY, value TEXT)``: ``format`` (:data:`FORMAT_VERSION`),
   ``run`` (the last run's number) and ``last_run`` (its hits and misses, as JSON).
 
@@ -53,7 +55,7 @@ from huskycat.tools.base import ToolSpec
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: a ``files`` column; a file-local tool's rows are per folder
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 PRUNE_TARGET = 0.75  # eviction brings the database down to this fraction of its bound
 VERSION_TTL = 3600.0  # seconds a program's version is trusted without asking it again
@@ -87,6 +89,7 @@ class Stats:
 
     entries: int
     bytes_on_disk: int
+    files: int  # files' results the entries hold (a folder's row holds many)
     last_hits: int | None  # None: no run recorded yet
     last_misses: int | None
     last_time: float | None
@@ -127,6 +130,7 @@ class Cache:
         self._unusable = False  # the folder cannot hold a database: run uncached
         self._run = 0
         self._pending: dict[bytes, bytes] = {}
+        self._files: dict[bytes, int] = {}  # pending rows holding other than 1 file's result
         self._used: set[bytes] = set()  # read by this run: never evicted by it
         self._touch: set[bytes] = set()  # read by this run and last used long ago
         self._tentative: set[bytes] = set()  # held or dropped rows: never read by this run
@@ -207,14 +211,22 @@ class Cache:
             self._used.update(shorts)
             self._touch.update(shorts)
 
-    def put(self, key: str, value: object) -> bool:
-        """Store ``value`` (JSON-ready) under ``key`` when the run ends; False when no
-        database can be kept (the run goes on uncached)."""
-        data = _encode(value)
+    def put(self, key: str, value: object, *, files: int = 1, compress: bool = True) -> bool:
+        """Store ``value`` (JSON-ready, or made by :func:`encode` ahead) under ``key``
+        when the run ends; False when no database can be kept (the run goes on
+        uncached). ``files``: how many files' results the value holds (counted by
+        :meth:`stats`); ``compress``: False to keep a long value as it is (one that would
+        not shrink by much: zlib would cost more CPU than the bytes it saves)."""
+        data = value.data if isinstance(value, Encoded) else _encode(value, compress=compress)
+        short = _short(key)
         with self._lock:
             if self._open() is None:
                 return False
-            self._pending[_short(key)] = data
+            self._pending[short] = data
+            if files != 1:
+                self._files[short] = files
+            else:
+                self._files.pop(short, None)
         return True
 
     def put_many(self, items: Iterable[tuple[str, object]]) -> bool:
@@ -369,6 +381,7 @@ class Cache:
                 self._set_aside(exc)
             finally:
                 self._pending.clear()
+                self._files.clear()
                 self._used.clear()
                 self._touch.clear()
                 self._tentative.clear()
@@ -389,6 +402,7 @@ class Cache:
         for short in doomed:
             self._pending.pop(short, None)
         touched = self._touch - self._pending.keys()
+        files = self._files
         wrote = db.in_transaction  # rows of write(), in the transaction begun early
         if not (wrote or self._pending or touched or self._hits or self._misses):
             return
@@ -397,9 +411,9 @@ class Cache:
                 db.execute("BEGIN IMMEDIATE")
             db.executemany("DELETE FROM entries WHERE key = ?", [(short,) for short in doomed])
             db.executemany(
-                "INSERT OR REPLACE INTO entries (key, value, used) VALUES (?, ?, ?)",
+                "INSERT OR REPLACE INTO entries (key, value, used, files) VALUES (?, ?, ?, ?)",
                 # In key order: each insert lands beside the last, not anywhere in the tree.
-                [(k, v, self._run) for k, v in sorted(self._pending.items())],
+                [(k, v, self._run, files.get(k, 1)) for k, v in sorted(self._pending.items())],
             )
             db.executemany(
                 "UPDATE entries SET used = ? WHERE key = ?", ((self._run, k) for k in touched)
@@ -473,6 +487,7 @@ class Cache:
         with self._lock:
             for kept in (self._pending, self._used, self._held, self._queued, self._tentative):
                 kept.clear()
+            self._files.clear()
             self._dropped.clear()
             db = self._open()
             if db is not None:
@@ -500,13 +515,15 @@ class Cache:
         with self._lock:
             db = self._open()
             if db is None:
-                return Stats(0, 0, None, None, None)
+                return Stats(0, 0, 0, None, None, None)
             try:
-                entries = db.execute("SELECT count(*) FROM entries").fetchone()[0]
+                entries, files = db.execute(
+                    "SELECT count(*), coalesce(sum(files), 0) FROM entries"
+                ).fetchone()
                 row = db.execute("SELECT value FROM meta WHERE name = 'last_run'").fetchone()
             except sqlite3.DatabaseError as exc:
                 self._set_aside(exc)
-                return Stats(0, 0, None, None, None)
+                return Stats(0, 0, 0, None, None, None)
         size = 0
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(OSError):
@@ -520,6 +537,7 @@ class Cache:
         return Stats(
             int(entries),
             size,
+            int(files),
             hits if isinstance(hits, int) else None,
             misses if isinstance(misses, int) else None,
             float(when) if isinstance(when, (int, float)) else None,
@@ -587,7 +605,8 @@ class Cache:
                     if not db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone():
                         db.execute(
                             "CREATE TABLE entries (key BLOB PRIMARY KEY, value BLOB NOT NULL,"
-                            " used INTEGER NOT NULL) WITHOUT ROWID"
+                            " used INTEGER NOT NULL, files INTEGER NOT NULL DEFAULT 1)"
+                            " WITHOUT ROWID"
                         )
                         db.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT)")
                         db.execute(
@@ -690,7 +709,20 @@ _CLEAN_ROW: list[object] = [1, []]  # a clean file's row (cache.merge.FileState.
 _CLEAN_DATA = b"[1,[]]"
 
 
-def _encode(value: object) -> bytes:
+@dataclass(frozen=True)
+class Encoded:
+    """A value as the store keeps it, made ahead by :func:`encode` (in a thread with
+    time to spare) and handed to :meth:`Cache.put` later."""
+
+    data: bytes
+
+
+def encode(value: object, *, compress: bool = True) -> Encoded:
+    """``value`` (JSON-ready) as :meth:`Cache.put` would store it."""
+    return Encoded(_encode(value, compress=compress))
+
+
+def _encode(value: object, *, compress: bool = True) -> bytes:
     if value == _CLEAN_ROW:
         return _CLEAN_DATA  # most rows of a cold run: no JSON encoder per file
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
@@ -698,7 +730,7 @@ def _encode(value: object) -> bytes:
         data = text.encode()
     except UnicodeEncodeError:  # a file name that is not UTF-8 (surrogates): escaped
         data = json.dumps(value, separators=(",", ":")).encode()
-    if len(data) >= _COMPRESS_FROM:
+    if compress and len(data) >= _COMPRESS_FROM:
         return b"\0" + zlib.compress(data, 6)
     return data
 

@@ -33,10 +33,16 @@ def cmd_cache(args: argparse.Namespace) -> int:
 def render_stats(stats: Stats, where: str) -> str:
     """The lines ``huskycat cache stats`` prints."""
     size = stats.bytes_on_disk
-    per_entry = f" ({size / stats.entries:.0f} bytes per entry)" if stats.entries else ""
+    per_entry = f" ({size / stats.entries:.0f} bytes per entry" if stats.entries else ""
+    if stats.files:
+        per_entry += f", {size / stats.files:.0f} per file result)"
+    elif per_entry:
+        per_entry += ")"
     lines = [
         f"cache:      {where}",
         f"entries:    {stats.entries}",
+        # A folder's entry holds the results of each of its files for a tool.
+        f"results:    {stats.files} (files' results the entries hold)",
         f"size:       {_size(size)} on disk{per_entry}",
     ]
     if stats.last_hits is None or stats.last_misses is None:
