@@ -78,6 +78,8 @@ class Snapshot:
     # The index file's (inode, size, modification and change times) when listed, when
     # git compares files by their change time too (see unchanged_since); else None.
     index_signature: tuple[int, int, int, int] | None = None
+    # Where the index file is (``git rev-parse --git-path index`` at the listing).
+    index_path: str | None = None
 
 
 def blob_id(data: bytes, algorithm: str = "sha1") -> str:
@@ -142,7 +144,9 @@ def take_snapshot(root: str | os.PathLike[str]) -> Snapshot | None:
         if consistent or attempt == _ATTEMPTS - 1:
             taken = _snapshot(folder, started, outputs, vouch=consistent)
             signature = _index_signature(index) if _stat_trusted(outputs[3]) else None
-            return dataclasses.replace(taken, index_signature=signature)
+            return dataclasses.replace(
+                taken, index_signature=signature, index_path=index or None
+            )
         time.sleep(INDEX_MARGIN_NS / 1e9)  # an index just written is then old enough
     raise AssertionError("unreachable")  # the last attempt returns
 
@@ -180,8 +184,10 @@ def changed_since(taken: Snapshot) -> frozenset[str] | None:
     if taken.index_signature is None or not taken.ids:
         return None
     try:
-        locations = _git(taken.root, "rev-parse", "--git-path", "index")
-        index = os.path.join(taken.root, _decode(locations).strip())
+        index = taken.index_path
+        if index is None:  # a snapshot made without it: ask git where the index is
+            locations = _git(taken.root, "rev-parse", "--git-path", "index")
+            index = os.path.join(taken.root, _decode(locations).strip())
         if _index_signature(index) != taken.index_signature:
             return None
         if max(taken.index_signature[2:]) >= taken.started_ns - RACY_NS:
