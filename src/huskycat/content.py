@@ -144,9 +144,7 @@ def take_snapshot(root: str | os.PathLike[str]) -> Snapshot | None:
         if consistent or attempt == _ATTEMPTS - 1:
             taken = _snapshot(folder, started, outputs, vouch=consistent)
             signature = _index_signature(index) if _stat_trusted(outputs[3]) else None
-            return dataclasses.replace(
-                taken, index_signature=signature, index_path=index or None
-            )
+            return dataclasses.replace(taken, index_signature=signature, index_path=index or None)
         time.sleep(INDEX_MARGIN_NS / 1e9)  # an index just written is then old enough
     raise AssertionError("unreachable")  # the last attempt returns
 

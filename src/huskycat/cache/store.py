@@ -4,11 +4,9 @@
 
     Cache.get_many(keys) --one SELECT--> rows (pending writes of this run first)
     Cache.put(key, value) ---------------> pending, in memory
-    Cache.write(rows, hold) --writer thread--> INSERT now, in the run's open transaction
-    Cache.release(hold, dropped) --------> held rows kept, but the dropped ones
-    Cache.close() --the same transaction--> DELETE held rows; INSERT pending; mark
-                                       what this run used; stats; evict least recently
-                                       used rows over the bound; COMMIT
+    Cache.close() --one transaction-------> INSERT pending; mark what this run used;
+                                       stats; evict least recently used rows over the
+                                       bound; COMMIT
 
 The database is ``<folder>/results.db`` (``<git dir>/huskycat/cache/results.db``, see
 :func:`state_dir`), in WAL mode with a busy timeout, so that concurrent runs read while
@@ -34,7 +32,6 @@ import contextlib
 import hashlib
 import json
 import os
-import queue
 import sqlite3
 import sys
 import threading
@@ -133,13 +130,6 @@ class Cache:
         self._files: dict[bytes, int] = {}  # pending rows holding other than 1 file's result
         self._used: set[bytes] = set()  # read by this run: never evicted by it
         self._touch: set[bytes] = set()  # read by this run and last used long ago
-        self._tentative: set[bytes] = set()  # held or dropped rows: never read by this run
-        self._held: dict[object, set[bytes]] = {}  # write(hold=) -> rows, until release()
-        self._dropped: set[bytes] = set()  # rows release() dropped: deleted at close
-        self._queue: queue.SimpleQueue[list[tuple[str, object]] | None] = queue.SimpleQueue()
-        self._writer: threading.Thread | None = None
-        self._queued: dict[str, object] = {}  # rows handed to write(), not yet written
-        self._early = False  # write() opened the run's transaction (and may again)
         self._hits = 0
         self._misses = 0
         self._listings: dict[str, content.Snapshot] = {}
@@ -161,18 +151,11 @@ class Cache:
         wanted = {_short(k): k for k in keys}
         found: dict[str, Any] = {}
         with self._lock:
-            queued = self._queued
-            if queued:  # this run's own rows, still on their way to the database
-                for short, key in list(wanted.items()):
-                    if key in queued:
-                        found[key] = queued[key]
-                        self._used.add(short)
-                        del wanted[short]
             rows: dict[bytes, bytes] = {}
             for short in wanted:
-                if short in self._pending and short not in self._tentative:
+                if short in self._pending:
                     rows[short] = self._pending[short]
-            rest = [k for k in wanted if k not in rows and k not in self._tentative]
+            rest = [k for k in wanted if k not in rows]
             db = self._open() if rest else None
             if db is not None:
                 try:
@@ -238,109 +221,6 @@ class Cache:
             self._pending.update(encoded)
         return True
 
-    def write(self, items: Iterable[tuple[str, object]], *, hold: object | None = None) -> bool:
-        """Store each ``(key, value)`` soon, in this run's one write transaction (begun by
-        the first of them; committed by :meth:`close`, so that a run killed before adds
-        nothing), rather than all at the run's end. The rows are encoded and inserted by
-        a writer thread, in the order given, so that the caller (a tool's thread) goes
-        on at once; they go to :meth:`close` as :meth:`put_many`'s do when that
-        transaction cannot be had at once (another run writes). ``hold``: rows kept
-        only if :meth:`release` of that group comes before :meth:`close`, which deletes
-        held rows otherwise; this run never reads them. False when no database can be
-        kept."""
-        rows = list(items)
-        if not rows:
-            return True
-        held = [_short(key) for key, _ in rows] if hold is not None else []
-        with self._lock:
-            if self._open() is None:
-                return False
-            if hold is None:
-                self._queued.update(rows)
-            else:  # known as held at once: a release may come before the insert
-                self._held.setdefault(hold, set()).update(held)
-                self._tentative.update(held)
-            if self._writer is None:
-                self._writer = threading.Thread(
-                    target=self._write_queued, name="huskycat-cache-writer", daemon=True
-                )
-                self._writer.start()
-        self._queue.put(rows)
-        return True
-
-    def release(self, hold: object, dropped: Iterable[str] = ()) -> None:
-        """Keep the rows :meth:`write` held for ``hold``, but those of ``dropped``."""
-        self._release(hold, tuple(dropped))
-
-    def _write_queued(self) -> None:
-        """The writer thread: each :meth:`write`'s rows, in order, until :meth:`close`
-        puts None."""
-        while (rows := self._queue.get()) is not None:
-            # A row not written is a miss: never a crash.
-            with contextlib.suppress(sqlite3.Error, OSError, ValueError, TypeError):
-                self._insert(rows)
-
-    def _release(self, hold: object, dropped: tuple[str, ...]) -> None:
-        doomed = {_short(key) for key in dropped}
-        with self._lock:
-            held = self._held.pop(hold, set())
-            doomed &= held
-            self._dropped |= doomed
-            kept = held - self._dropped
-            for other in self._held.values():  # still held by another group: not readable
-                kept.difference_update(other)
-            self._tentative -= kept
-
-    def _insert(self, rows: list[tuple[str, object]]) -> None:
-        encoded = sorted((_short(key), _encode(value)) for key, value in rows)
-        shorts = [short for short, _ in encoded]
-        with self._lock:
-            queued = self._queued
-            for key, value in rows:
-                if queued.get(key, queued) is value:
-                    del queued[key]
-            db = self._open()
-            if db is not None and self._begin_early(db):
-                try:  # in key order: each insert lands beside the last
-                    db.executemany(
-                        "INSERT OR REPLACE INTO entries (key, value, used) VALUES (?, ?, ?)",
-                        [(short, data, self._run) for short, data in encoded],
-                    )
-                    for short in shorts:
-                        self._pending.pop(short, None)
-                    return
-                except sqlite3.OperationalError:
-                    pass  # disk full, say: kept in memory, stored at close if it can be
-                except sqlite3.DatabaseError as exc:
-                    self._set_aside(exc)  # what was written went with it: misses
-            self._pending.update(encoded)
-
-    def _drain(self) -> None:
-        """Wait for the writer thread to write what :meth:`write` handed over."""
-        writer, self._writer = self._writer, None
-        if writer is not None:
-            self._queue.put(None)
-            writer.join()
-
-    def _begin_early(self, db: sqlite3.Connection) -> bool:
-        """Whether this run's write transaction is open, beginning it if no other run
-        holds the database's write lock right now (never waiting for it: a tool's thread
-        calls this)."""
-        if db.in_transaction:
-            return self._early
-        if self._early:
-            return False  # begun once and lost (rolled back): the rest waits for close
-        try:
-            db.execute("PRAGMA busy_timeout = 0")
-            try:
-                db.execute("BEGIN IMMEDIATE")
-            finally:
-                db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
-        except sqlite3.OperationalError:
-            return False
-        self._early = True
-        return True
-
     def trust_listing(self, root: Path | str) -> None:
         """Let this run take the content ids of ``root``'s files from git's listing at
         the run's start (the latest :func:`huskycat.content.snapshot`), without a look at
@@ -368,7 +248,6 @@ class Cache:
 
     def close(self) -> None:
         """Write this run's entries in one transaction, then keep within the bound."""
-        self._drain()
         with self._lock:
             db = self._db
             if db is None:
@@ -384,12 +263,7 @@ class Cache:
                 self._files.clear()
                 self._used.clear()
                 self._touch.clear()
-                self._tentative.clear()
-                self._held.clear()
-                self._queued.clear()
-                self._dropped.clear()
                 self._hits = self._misses = 0
-                self._early = False
                 if self._db is not None:
                     if self._db.in_transaction:
                         with contextlib.suppress(sqlite3.Error):
@@ -398,18 +272,12 @@ class Cache:
                     self._db = None
 
     def _flush(self, db: sqlite3.Connection) -> None:
-        doomed = self._dropped.union(*self._held.values())  # held and never released
-        for short in doomed:
-            self._pending.pop(short, None)
         touched = self._touch - self._pending.keys()
         files = self._files
-        wrote = db.in_transaction  # rows of write(), in the transaction begun early
-        if not (wrote or self._pending or touched or self._hits or self._misses):
+        if not (self._pending or touched or self._hits or self._misses):
             return
         with db:  # one transaction: BEGIN ... COMMIT, or ROLLBACK on an exception
-            if not wrote:
-                db.execute("BEGIN IMMEDIATE")
-            db.executemany("DELETE FROM entries WHERE key = ?", [(short,) for short in doomed])
+            db.execute("BEGIN IMMEDIATE")
             db.executemany(
                 "INSERT OR REPLACE INTO entries (key, value, used, files) VALUES (?, ?, ?, ?)",
                 # In key order: each insert lands beside the last, not anywhere in the tree.
@@ -423,9 +291,9 @@ class Cache:
                 "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
                 [("run", str(self._run)), ("last_run", json.dumps(last))],
             )
-            if self._pending or wrote:
+            if self._pending:
                 self._evict(db)
-        if self._pending or wrote:
+        if self._pending:
             with contextlib.suppress(sqlite3.DatabaseError):
                 db.execute("PRAGMA incremental_vacuum")
 
@@ -462,7 +330,6 @@ class Cache:
         """Evict least recently used rows of earlier runs until the database takes at
         most :data:`PRUNE_TARGET` of ``max_bytes`` (default: the bound); the number
         removed. Rows this run read or wrote stay."""
-        self._drain()
         with self._lock:
             db = self._open()
             if db is None:
@@ -483,16 +350,14 @@ class Cache:
         """Remove every entry; the number removed. Also removes the one-file-per-entry
         folders an older huskycat left here."""
         removed = 0
-        self._drain()
         with self._lock:
-            for kept in (self._pending, self._used, self._held, self._queued, self._tentative):
+            for kept in (self._pending, self._used, self._touch):
                 kept.clear()
             self._files.clear()
-            self._dropped.clear()
             db = self._open()
             if db is not None:
                 try:
-                    with db:  # this run's early transaction too: nothing left in it to keep
+                    with db:
                         if not db.in_transaction:
                             db.execute("BEGIN IMMEDIATE")
                         removed = db.execute("DELETE FROM entries").rowcount
