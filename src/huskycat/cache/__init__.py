@@ -27,9 +27,9 @@ version, this module's :data:`FORMAT_VERSION` and the root folder. Then:
 
 - file-local catalog tools (``scope == "file"``, file arguments, no target mapping) are
   cached per file, by the file's name and content: a file's diagnostics and whether it
-  was clean (stored in its folder's row). Changing one file re-runs the tool on that file alone, and the
-  other files' diagnostics are merged in. A whole run is also kept, so that a run with
-  nothing changed replays the tool's own output and message;
+  was clean (stored in its folder's row). Changing one file re-runs the tool on that
+  file alone, and the other files' diagnostics are merged in. A whole run is also kept,
+  so that a run with nothing changed replays the tool's own output and message;
 - every other tool (mypy, ansible-lint, helm lint) is cached as a whole, keyed also by
   every tracked and untracked (not ignored) file of the repository, and the gitignored
   files of the kinds it reads: such a tool may read any of them. A custom tool is cached
