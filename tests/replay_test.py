@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -353,3 +356,58 @@ def test_a_replay_into_a_closed_pipe_or_without_stdout_ends_quietly(repo: GitRep
     )
     assert (closed.returncode, closed.stderr) == (0, "")
     assert replays(repo) == 3  # output to nowhere, as to a file: the same run
+
+
+def test_ctrl_c_while_git_is_asked_ends_with_130_and_leaves_no_git_running(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    """Ctrl-C in the replay's first moments (its two git processes): exit 130 with one
+    line, no traceback, and neither git process left behind."""
+    slow = tmp_path / "slow-bin"
+    slow.mkdir()
+    pids = tmp_path / "pids"
+    real_git = shutil.which("git")
+    assert real_git is not None
+    # A git that says its pid, then takes its time (the same process: exec).
+    (slow / "git").write_text(
+        f'#!/bin/sh\necho $$ >> "{pids}"\nexec "{sys.executable}" -c '
+        f"\"import os, sys, time; time.sleep(30); os.execv('{real_git}', ['git'] + sys.argv[1:])\""
+        ' "$@"\n'
+    )
+    (slow / "git").chmod(0o755)
+    env = {**os.environ, "PATH": f"{slow}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "huskycat", "run", "--all-files", "--no-progress"],
+        cwd=repo.path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 20
+    while not (pids.is_file() and len(pids.read_text().split()) == 2):
+        assert time.monotonic() < deadline, "the replay did not ask git"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130
+    assert b"huskycat: interrupted" in err and b"Traceback" not in err
+    for pid in map(int, pids.read_text().split()):
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # killed and reaped, not left running
+
+
+def test_a_record_that_cannot_be_written_is_no_error_and_no_replay(repo: GitRepo) -> None:
+    """The record's place taken by a folder (os.replace fails, even for root, as on a
+    read-only .git): every run runs in full and says nothing of it."""
+    run(repo)
+    record = repo.path / ".git" / "huskycat" / replay.RECORD_FILE
+    record.unlink()
+    record.mkdir()
+    (record / "keep").write_text("")
+    for _ in range(3):
+        done = run(repo)
+        assert done.returncode == 0, done.stderr
+        assert "3 passed" in done.stdout and done.stderr == ""
+    assert replays(repo) == 0
+    assert not list((repo.path / ".git" / "huskycat").glob("*.tmp"))  # none left behind

@@ -32,7 +32,6 @@ Records live in ``<git dir>/huskycat/replay.json`` (at most :data:`_KEEP` comman
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -66,8 +65,9 @@ _FLAGS = frozenset(
 _VALUED = frozenset({"--files", "--tools", "--skip", "--jobs", "-j", "--timeout", "--project"})
 # Set by shells and terminals, not read by any tool a run starts.
 _VOLATILE = frozenset({"_", "OLDPWD", "PWD", "SHLVL", "WINDOWID", "TERM_SESSION_ID"})
-# What a staged run killed half-way leaves behind (huskycat.staged): the run must refuse.
-_SET_ASIDE = ("unstaged-", "incomplete-")
+# What a staged run killed half-way leaves in <git dir>/huskycat (huskycat.staged's
+# BACKUP_PREFIX and incomplete backups; tests/cli_run_test checks): the run must refuse.
+SET_ASIDE_PREFIXES = ("unstaged-", "incomplete-")
 
 
 class _Tee(io.TextIOBase):
@@ -264,7 +264,7 @@ def _entry_id(argv: Sequence[str]) -> str:
         "tty": sys.stdout.isatty(),
         "env": sorted((k, v) for k, v in os.environ.items() if k not in _VOLATILE),
     }
-    return _digest(json.dumps(material, sort_keys=True).encode())
+    return worktree.digest(json.dumps(material, sort_keys=True).encode())
 
 
 def _source_signature() -> list[tuple[str, int, int]]:
@@ -282,7 +282,7 @@ def _source_signature() -> list[tuple[str, int, int]]:
 
 def _set_aside(git_dir: Path) -> bool:
     try:
-        return any(name.startswith(_SET_ASIDE) for name in os.listdir(git_dir / "huskycat"))
+        return any(name.startswith(SET_ASIDE_PREFIXES) for name in os.listdir(git_dir / "huskycat"))
     except FileNotFoundError:
         return False
     except OSError:
@@ -296,10 +296,6 @@ def _stat(path: str) -> list[int] | None:
         return None
     # The change time too: a file written with its modification time put back.
     return [st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=20).hexdigest()
 
 
 # --- the records -------------------------------------------------------------------------
@@ -351,7 +347,11 @@ def main(cli: Callable[[], int] | None = None) -> int:
     for name in ("stdout", "stderr"):
         if getattr(sys, name) is None:  # started with it closed (``>&-``): no reader
             setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
-    code = attempt(sys.argv[1:])
+    try:
+        code = attempt(sys.argv[1:])
+    except KeyboardInterrupt:  # Ctrl-C (or a second one) while git was asked
+        print("huskycat: interrupted", file=sys.stderr)
+        return 130  # as huskycat.cli's EXIT_INTERRUPTED
     if code is not None:
         return code
     if cli is None:

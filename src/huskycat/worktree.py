@@ -52,14 +52,26 @@ def fingerprint(root: Path) -> str | None:
             "--ignore-submodules=none",
         ],
     )
+    procs: list[subprocess.Popen[bytes]] = []
     try:
-        procs = [
-            subprocess.Popen(c, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-            for c in commands
-        ]
+        for argv in commands:
+            procs.append(
+                subprocess.Popen(
+                    argv,
+                    cwd=root,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         outputs = [p.communicate()[0] for p in procs]
     except OSError:
         return None
+    finally:  # interrupted (Ctrl-C): no git process of ours is left running
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     if any(p.returncode != 0 for p in procs):
         return None
     staged, status = outputs
@@ -114,7 +126,7 @@ def _content(root: Path, path: bytes) -> bytes:
     full = os.path.join(os.fsencode(root), path)
     try:
         if os.path.islink(full):
-            return b"l" + _digest(os.readlink(full)).encode()
+            return b"l" + digest(os.readlink(full)).encode()
         hasher = hashlib.blake2b(digest_size=20)
         with open(full, "rb") as f:
             while chunk := f.read(1 << 20):
@@ -124,5 +136,6 @@ def _content(root: Path, path: bytes) -> bytes:
         return b"-"
 
 
-def _digest(data: bytes) -> str:
+def digest(data: bytes) -> str:
+    """A short hex digest of ``data`` (blake2b, 20 bytes)."""
     return hashlib.blake2b(data, digest_size=20).hexdigest()

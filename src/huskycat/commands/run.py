@@ -33,6 +33,7 @@ from huskycat.commands.common import (
     repo_root,
     silence_stdout,
 )
+from huskycat.replay import SET_ASIDE_PREFIXES
 from huskycat.signals import terminate_raises
 from huskycat.tools.facts import facts_of
 
@@ -62,11 +63,6 @@ class _Ran(NamedTuple):
 
     failed: bool
     modified: tuple[str, ...]
-
-
-# What a staged run leaves in .git/huskycat while unstaged changes are set aside
-# (huskycat.staged's BACKUP_PREFIX and incomplete backups; tests/cli_run_test checks).
-_SET_ASIDE_PREFIXES = ("unstaged-", "incomplete-")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -184,8 +180,8 @@ def _refuse_while_set_aside(root: Path) -> None:
     except FileNotFoundError:
         return
     except OSError:
-        names = [_SET_ASIDE_PREFIXES[0]]  # let huskycat.staged meet and report the error
-    if not any(name.startswith(_SET_ASIDE_PREFIXES) for name in names):
+        names = [SET_ASIDE_PREFIXES[0]]  # let huskycat.staged meet and report the error
+    if not any(name.startswith(SET_ASIDE_PREFIXES) for name in names):
         return  # nothing set aside: huskycat.staged need not even be imported
     from huskycat import staged
 
@@ -342,8 +338,11 @@ def _execute_on(
     if not args.no_cache:
         from huskycat import replay
 
-        # A live view's frames are not text to print again.
-        plain = view is None or type(view).__name__ == "PlainView"
+        plain = True  # a live view's frames are not text to print again
+        if view is not None:
+            from huskycat.report.console import PlainView  # imported for the view already
+
+            plain = isinstance(view, PlainView)
         replay.vouch(_replay_checks(plan, results) if plain and not modified else None)
     return _Ran(failed, tuple(modified))
 
