@@ -775,4 +775,4 @@ def test_the_runs_quick_look_for_set_aside_changes_knows_the_names_staged_gives_
     from huskycat.commands import run as run_command
 
     prefixes = (staged.BACKUP_PREFIX, staged._INCOMPLETE_PREFIX)
-    assert run_command._SET_ASIDE_PREFIXES == prefixes
+    assert run_command.SET_ASIDE_PREFIXES == prefixes  # replay's, which run uses too
