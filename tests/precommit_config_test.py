@@ -78,6 +78,20 @@ def test_other_language_is_exit_2_naming_hook_and_language(tmp_path: Path) -> No
     assert proc.stderr.count("\n") == 1
 
 
+def test_a_pygrep_entry_that_is_no_regular_expression_is_exit_2_naming_it(
+    tmp_path: Path,
+) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    text = LOCAL.format(extra="").replace('"true"', "'print\\\\(x'").replace("system", "pygrep")
+    _write(tmp_path, text)
+    (tmp_path / "a.txt").write_text("x\n")
+    proc = _huskycat(tmp_path, "run", "--no-progress")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "repos[0].hooks[0] (one).entry: 'print" in proc.stderr
+    assert "is not a regular expression: missing ), unterminated subpattern" in proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stdout
+
+
 def test_other_language_in_a_stage_that_does_not_run_is_fine(tmp_path: Path) -> None:
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     extra = "    -   id: two\n        name: two\n        entry: x\n        language: node\n"

@@ -347,6 +347,22 @@ def check_language(source: Path, where: str, language: str) -> None:
         )
 
 
+def check_pattern(source: Path, where: str, language: str, entry: str) -> None:
+    """Exit 2 (:class:`PreCommitConfigError`) for a pygrep hook whose ``entry`` is not a
+    regular expression, naming the hook and the pattern (pre-commit would print a
+    traceback as the hook's output)."""
+    if language != "pygrep":
+        return
+    import re
+
+    try:
+        re.compile(entry.encode())
+    except re.error as exc:
+        raise PreCommitConfigError(
+            source, f"{where}.entry", f"{entry!r} is not a regular expression: {exc}"
+        ) from None
+
+
 def _join(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
 

@@ -33,7 +33,12 @@ from huskycat.planning import Plan, PlannedTool, parse_exit_code, tool_env
 from huskycat.precommit import CONFIG_FILE
 from huskycat.precommit.calls import RepoState, file_index, hook_callable
 from huskycat.precommit.classify import hook_files, run_files
-from huskycat.precommit.config import PreCommitConfig, check_language, load_config
+from huskycat.precommit.config import (
+    PreCommitConfig,
+    check_language,
+    check_pattern,
+    load_config,
+)
 from huskycat.precommit.execute import HookCall
 from huskycat.precommit.meta import meta_verdict
 from huskycat.precommit.repos import Hook, resolve_hooks, unique_names
@@ -206,6 +211,7 @@ def build_plan(
     selected = [(n, h) for n, h in zip(names, hooks, strict=True) if chosen(n, h)]
     for _, hook in selected:
         check_language(config.source, f"{hook.where} ({hook.id})", hook.language)
+        check_pattern(config.source, f"{hook.where} ({hook.id})", hook.language, hook.entry)
     skipped_by_env = {s.strip() for s in os.environ.get("SKIP", "").split(",") if s.strip()}
     files = run_files(root, candidates, config)
     index = file_index(root, expected=len(files))
