@@ -468,3 +468,23 @@ def test_per_tool_records_give_timeouts_weights_and_expected_durations() -> None
 
     results = executor.execute_tools({"mypy": lambda: time.sleep(0.2), "ruff": hang})
     assert statuses(results) == {"mypy": "success", "ruff": "timeout"}
+
+
+def test_the_niceness_follows_the_longest_path_not_the_order_the_priorities_chose() -> None:
+    # The priority search may start a short tool first (it ties in the simulation); the
+    # tool heading the longest path must still not be niced when it starts second.
+    from huskycat.core.backend import ThreadBackend
+    from huskycat.core.scheduler import Scheduler, Task
+
+    def niceness() -> int:
+        return int(run([sys.executable, "-c", "import os; print(os.nice(0))"]).stdout)
+
+    base = os.nice(0)
+    seen: dict[str, int] = {}
+    tasks = [
+        Task("quick", lambda: seen.__setitem__("quick", niceness()), priority=3.0, path=0.1),
+        Task("long", lambda: seen.__setitem__("long", niceness()), priority=2.0, path=9.0),
+        Task("mid", lambda: seen.__setitem__("mid", niceness()), priority=1.0, path=1.0),
+    ]
+    Scheduler(tasks, slots=1, backend=ThreadBackend(1), background_nice=10).run()
+    assert seen == {"quick": min(19, base + 10), "long": base, "mid": base}

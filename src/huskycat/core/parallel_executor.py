@@ -225,6 +225,7 @@ class ParallelExecutor:
         priority = plan_priorities(
             combined, durations, slots=self.max_workers, weights=self.tool_resources
         )
+        path = graph.bottom_levels(combined, durations)
         level_of, barriers = self._levels_for(names)
         backend = self._backend_factory(self.max_workers)
         check_weight = getattr(backend, "check_weight", None)
@@ -240,6 +241,7 @@ class ParallelExecutor:
                 weight=self.tool_resources.get(name, 1),
                 timeout=self.tool_timeouts.get(name, self.timeout_per_tool),
                 priority=priority[name],
+                path=path[name],
                 level=level_of.get(name, 0),
                 **_shard_fields(tools[name]),
             )

@@ -76,12 +76,20 @@ class Task(NamedTuple):
     weight: int = 1
     timeout: float | None = None
     priority: float = 1.0  # higher starts first (planned by huskycat.core.priority)
+    # The longest path from its start to the end of the graph (its bottom level, in
+    # expected seconds): the tools at the head of the longest one are the critical path,
+    # whatever order the priorities chose. None: the priority stands in for it.
+    path: float | None = None
     level: int = 0  # barrier level; only used when the run has barriers
     # Sharding: split(n) returns up to n callables that together do the tool's work;
     # merge(their results, in order) returns the tool's one result.
     split: Callable[[int], Sequence[Callable[[], object]]] | None = None
     merge: Callable[[list[ToolResult]], object] | None = None
     max_shards: int = 1
+
+
+def _path(task: Task) -> float:
+    return task.priority if task.path is None else task.path
 
 
 @dataclass(slots=True)
@@ -152,7 +160,7 @@ class Scheduler:
         # Niceness for the processes of tools that are not on the critical path (0: off).
         self.background_nice = background_nice
         self._unfinished: list[tuple[float, str]] = sorted(
-            (-t.priority, t.name) for t in tasks
+            (-_path(t), t.name) for t in tasks
         )  # a heap: the longest remaining path among unfinished tools first
         self.results: dict[str, ToolResult] = {}
         self.record = RunRecord()
@@ -291,8 +299,8 @@ class Scheduler:
             return 0
         while self._unfinished and self._unfinished[0][1] in self.results:
             heapq.heappop(self._unfinished)
-        longest = -self._unfinished[0][0] if self._unfinished else task.priority
-        return 0 if task.priority >= longest else self.background_nice
+        longest = -self._unfinished[0][0] if self._unfinished else _path(task)
+        return 0 if _path(task) >= longest else self.background_nice
 
     def _next_timeout(self) -> float | None:
         now = time.monotonic()
