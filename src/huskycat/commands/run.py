@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from huskycat.planning import Plan
 
 
-BACKGROUND_NICE = 10  # CPU niceness of tools that are not on the critical path
+BACKGROUND_NICE = 19  # CPU niceness of tools that are not on the critical path
 
 
 class ReportError(UsageError):
