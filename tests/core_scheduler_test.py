@@ -3,6 +3,7 @@ behaviour is about killing them)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
@@ -419,18 +420,22 @@ def test_tools_off_the_critical_path_run_their_processes_at_a_lower_cpu_priority
 
     base = os.nice(0)
     seen: dict[str, int] = {}
+    seen_order = ("long", "short", "after")
     executor = ParallelExecutor(
         {"long": [], "short": [], "after": ["long"]},
         max_workers=2,
         expected_durations={"long": 5.0, "short": 1.0, "after": 1.0},
         background_nice=10,
     )
-    executor.execute_tools(
-        {
-            name: (lambda n=name: seen.__setitem__(n, niceness()))
-            for name in ("long", "short", "after")
-        }
-    )
+
+    def record(name: str) -> None:
+        if name == "long":  # ends after 'short' looked: it would then head the longest path
+            deadline = time.monotonic() + 20
+            while "short" not in seen and time.monotonic() < deadline:
+                time.sleep(0.01)
+        seen[name] = niceness()
+
+    executor.execute_tools({name: functools.partial(record, name) for name in seen_order})
     # 'long' heads the longest chain; 'after' is all that is left when it starts
     assert seen == {"long": base, "short": min(19, base + 10), "after": base}
     # Each result says how its processes ran: niced or not, and their CPU time.
@@ -488,3 +493,42 @@ def test_the_niceness_follows_the_longest_path_not_the_order_the_priorities_chos
     ]
     Scheduler(tasks, slots=1, backend=ThreadBackend(1), background_nice=10).run()
     assert seen == {"quick": min(19, base + 10), "long": base, "mid": base}
+
+
+# Prints its niceness once it is back at argv[2] or after 10 s; touches argv[1] first.
+WAIT_FOR_NICENESS = """
+import os, sys, time
+open(sys.argv[1], "w").close()
+end = time.monotonic() + 10
+while os.nice(0) != int(sys.argv[2]) and time.monotonic() < end:
+    time.sleep(0.02)
+print(os.nice(0))
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="lowering a niceness needs root")
+def test_a_niced_tool_that_comes_to_head_the_longest_path_gets_our_priority_back(
+    tmp_path: Path,
+) -> None:
+    from huskycat.core.backend import ThreadBackend
+    from huskycat.core.scheduler import Scheduler, Task
+
+    base = os.nice(0)
+    started = tmp_path / "started"
+    out: dict[str, str] = {}
+
+    def short() -> ToolResult:
+        argv = [sys.executable, "-c", WAIT_FOR_NICENESS, str(started), str(base)]
+        out["short"] = run(argv).stdout.strip()
+        return ToolResult("short", True, 0.0)
+
+    def long() -> ToolResult:
+        deadline = time.monotonic() + 20
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return ToolResult("long", True, 0.0)
+
+    tasks = [Task("long", long, path=9.0), Task("short", short, path=1.0)]
+    results = Scheduler(tasks, slots=2, backend=ThreadBackend(2), background_nice=10).run()
+    assert out["short"] == str(base)  # it was niced, and the end of 'long' took it back
+    assert results["short"].metadata["nice"] == 10  # how it started

@@ -191,6 +191,22 @@ class RunContext:
                 texts.extend(bytes(b).decode("utf-8", "replace") for b in bufs)
         return "".join(t if t.endswith("\n") else t + "\n" for t in texts if t)
 
+    def raise_priority(self) -> None:
+        """Give up the added niceness (the tool is now on the critical path): the commands
+        it starts from now on run at ours, and so do the running ones where the system
+        lets a process lower a niceness (root, or a raised RLIMIT_NICE); elsewhere they
+        keep theirs."""
+        with self._lock:
+            if not self.nice:
+                return
+            self.nice = 0
+            procs = list(self._procs)
+        with contextlib.suppress(OSError):
+            base = os.getpriority(os.PRIO_PROCESS, 0)
+            for proc in procs:  # each leads a group with the processes it started
+                with contextlib.suppress(OSError):
+                    os.setpriority(os.PRIO_PGRP, proc.pid, base)
+
     def cpu_seconds(self) -> float | None:
         """CPU seconds of the commands this tool ran to their end (with their children);
         None when it ran none, or any of them is unknown."""

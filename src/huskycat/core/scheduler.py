@@ -100,6 +100,7 @@ class _Running:
     timed_out_at: float | None = None  # set once the deadline passed
     shard: int = -1  # which shard of the task this call is, -1 for the whole task
     lanes: tuple[int, ...] = ()  # the worker slots it holds, numbered from 0
+    nice: int = 0  # the niceness it started with (it may be raised to 0 later)
 
 
 @dataclass(slots=True)
@@ -219,6 +220,7 @@ class Scheduler:
                     done.sort(key=lambda f: self._running[f].task.name)
                 for future in done:
                     self._collect(future, now)
+                self._promote()
                 self._check_deadlines(now)
             self._end_overruns()
         except KeyboardInterrupt:
@@ -279,7 +281,8 @@ class Scheduler:
     ) -> None:
         now = time.monotonic()
         deadline = now + task.timeout if task.timeout is not None else None
-        ctx = RunContext(deadline, kill_grace=self.kill_grace, nice=self._nice_for(task))
+        nice = self._nice_for(task)
+        ctx = RunContext(deadline, kill_grace=self.kill_grace, nice=nice)
         self._busy += weight
         self.record.peak_busy = max(self.record.peak_busy, self._busy)
         lanes = tuple(self._take_lane() for _ in range(weight))
@@ -289,7 +292,7 @@ class Scheduler:
                 self._emit(ToolEvent(task.name, ToolStatus.RUNNING, now))
         key = task.name if shard < 0 else f"{task.name}[{shard}]"
         future = self.backend.submit(call, fn, ctx, name=key, weight=weight)
-        self._running[future] = _Running(task, ctx, now, shard=shard, lanes=lanes)
+        self._running[future] = _Running(task, ctx, now, shard=shard, lanes=lanes, nice=nice)
         future.add_done_callback(self._done.put)
 
     def _nice_for(self, task: Task) -> int:
@@ -297,10 +300,21 @@ class Scheduler:
         background niceness: when the CPUs are short, the critical path gets them."""
         if not self.background_nice:
             return 0
+        return 0 if _path(task) >= self._longest_left(_path(task)) else self.background_nice
+
+    def _longest_left(self, default: float) -> float:
         while self._unfinished and self._unfinished[0][1] in self.results:
             heapq.heappop(self._unfinished)
-        longest = -self._unfinished[0][0] if self._unfinished else _path(task)
-        return 0 if _path(task) >= longest else self.background_nice
+        return -self._unfinished[0][0] if self._unfinished else default
+
+    def _promote(self) -> None:
+        """A niced tool that now heads the longest remaining path (the tools ahead of
+        it ended) gets the CPUs first from here on, as if it had started there."""
+        if not self.background_nice:
+            return
+        for run in self._running.values():
+            if run.ctx.nice and _path(run.task) >= self._longest_left(_path(run.task)):
+                run.ctx.raise_priority()
 
     def _next_timeout(self) -> float | None:
         now = time.monotonic()
@@ -339,7 +353,7 @@ class Scheduler:
         if run.shard >= 0:
             self._collect_shard(run, result, now)
         else:
-            facts = _process_facts(run.ctx.cpu_seconds(), run.ctx.nice)
+            facts = _process_facts(run.ctx.cpu_seconds(), run.nice)
             self._finish(name, _with_facts(result, facts), now)
 
     def _collect_shard(self, run: _Running, result: ToolResult, now: float) -> None:
@@ -367,7 +381,7 @@ class Scheduler:
         facts: dict[str, object] = {
             "shards": group.total,
             "wall_duration": now - group.started,
-            **_process_facts(None if None in cpu else sum(c or 0.0 for c in cpu), run.ctx.nice),
+            **_process_facts(None if None in cpu else sum(c or 0.0 for c in cpu), run.nice),
         }
         self._finish(name, _with_facts(merged, facts), now)
 
