@@ -351,6 +351,8 @@ def _replay_checks(plan: Plan, results: list[ToolResult]) -> list[str] | None:
     """What a run whose every tool is a hook depends on outside the repository, for a
     whole-run replay (:mod:`huskycat.replay`); None when it may not be replayed: a tool
     that is not a hook, one that writes a log, or one that timed out."""
+    if any(t.skip_reason is None and t.run is None for t in plan.tools.values()):
+        return None  # a catalog or custom tool ran: not a run of hooks only
     from huskycat.core.results import ToolStatus
     from huskycat.precommit.calls import outside_inputs
 
