@@ -486,13 +486,41 @@ def test_the_niceness_follows_the_longest_path_not_the_order_the_priorities_chos
 
     base = os.nice(0)
     seen: dict[str, int] = {}
+
+    def long() -> None:
+        seen["long"] = niceness()
+        deadline = time.monotonic() + 20  # ends after the others looked (see _promote)
+        while len(seen) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+
     tasks = [
         Task("quick", lambda: seen.__setitem__("quick", niceness()), priority=3.0, path=0.1),
-        Task("long", lambda: seen.__setitem__("long", niceness()), priority=2.0, path=9.0),
+        Task("long", long, priority=2.0, path=9.0),
         Task("mid", lambda: seen.__setitem__("mid", niceness()), priority=1.0, path=1.0),
     ]
-    Scheduler(tasks, slots=1, backend=ThreadBackend(1), background_nice=10).run()
-    assert seen == {"quick": min(19, base + 10), "long": base, "mid": base}
+    Scheduler(tasks, slots=2, backend=ThreadBackend(2), background_nice=10).run()
+    niced = min(19, base + 10)
+    assert seen == {"quick": niced, "long": base, "mid": niced}
+
+
+def test_one_worker_nices_nothing() -> None:
+    # No tool of the run competes with another: niceness would only cost it against the
+    # rest of the machine.
+    from huskycat.core.backend import ThreadBackend
+    from huskycat.core.scheduler import Scheduler, Task
+
+    def niceness() -> int:
+        return int(run([sys.executable, "-c", "import os; print(os.nice(0))"]).stdout)
+
+    base = os.nice(0)
+    seen: dict[str, int] = {}
+    tasks = [  # 'short' starts first, off the longest path
+        Task(n, functools.partial(lambda n: seen.__setitem__(n, niceness()), n), priority=x, path=p)
+        for n, x, p in (("long", 1.0, 9.0), ("short", 2.0, 1.0))
+    ]
+    results = Scheduler(tasks, slots=1, backend=ThreadBackend(1), background_nice=10).run()
+    assert seen == {"long": base, "short": base}
+    assert "nice" not in results["short"].metadata
 
 
 # Prints its niceness once it is back at argv[2] or after 10 s; touches argv[1] first.

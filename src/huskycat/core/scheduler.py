@@ -297,8 +297,9 @@ class Scheduler:
 
     def _nice_for(self, task: Task) -> int:
         """0 for a tool on the longest remaining path of what is left, else the
-        background niceness: when the CPUs are short, the critical path gets them."""
-        if not self.background_nice:
+        background niceness: when the CPUs are short, the critical path gets them. With
+        one slot no tool of the run competes with another: none is niced."""
+        if not self.background_nice or self.slots < 2:
             return 0
         return 0 if _path(task) >= self._longest_left(_path(task)) else self.background_nice
 
