@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,10 @@ from huskycat.tools.catalog import CATALOG
 from huskycat.tools.programs import find_executable
 from tests.conftest import GitRepo
 
-pytestmark = pytest.mark.skipif(not find_executable("ruff"), reason="ruff is not installed")
+pytestmark = [
+    pytest.mark.skipif(not find_executable("ruff"), reason="ruff is not installed"),
+    pytest.mark.usefixtures("fresh_content"),
+]
 
 FILES = {
     "pyproject.toml": '[tool.ruff.lint]\nselect = ["F401"]\n',
@@ -40,13 +43,6 @@ FILES = {
     "top.py": "import sys\n",  # F401
 }
 RUFF_FILES = ["pkg/a.py", "pkg/b.py", "pkg/c.py", "top.py"]
-
-
-@pytest.fixture(autouse=True)
-def _forget() -> Iterator[None]:
-    content.forget()
-    yield
-    content.forget()
 
 
 @pytest.fixture

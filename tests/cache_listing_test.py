@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -40,11 +40,7 @@ FILES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _forget() -> Iterator[None]:
-    content.forget()
-    yield
-    content.forget()
+pytestmark = pytest.mark.usefixtures("fresh_content")
 
 
 @pytest.fixture

@@ -201,15 +201,36 @@ def run_in_terminal(args: list[str], *, cwd: Path) -> tuple[int, str]:
         env={**os.environ, "TERM": "xterm", "COLUMNS": "100"},
     )
     os.close(secondary)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(primary, 65536)
-        except OSError:  # the terminal closed: the command ended
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
+    drawn, _ = read_terminal(primary)
     os.close(primary)
     code = proc.wait(timeout=60)
-    return code, re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode())
+    return code, re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", drawn.decode())
+
+
+def read_terminal(fd: int, deadline: float | None = None) -> tuple[bytes, bool]:
+    """What the program on the other side of the pseudo-terminal ``fd`` writes, until it
+    closes the terminal (it ended) or until ``deadline`` (``time.monotonic()``); and
+    whether it closed it."""
+    import time
+
+    chunks = []
+    while deadline is None or time.monotonic() < deadline:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # the terminal closed: the command ended
+            return b"".join(chunks), True
+        if not chunk:
+            return b"".join(chunks), True
+        chunks.append(chunk)
+    return b"".join(chunks), False
+
+
+@pytest.fixture
+def fresh_content() -> Iterator[None]:
+    """No snapshot or remembered content id of an earlier test: :mod:`huskycat.content`
+    keeps them for the life of the process."""
+    from huskycat import content
+
+    content.forget()
+    yield
+    content.forget()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,11 +19,7 @@ if TYPE_CHECKING:  # tests/ may or may not be a package; only mypy imports this
 ODD_NAMES = ["with space.py", "ünïcode.py", "-dash.py", "new\nline.py", "*.py", "tab\there.py"]
 
 
-@pytest.fixture(autouse=True)
-def _forget() -> Iterator[None]:
-    content.forget()
-    yield
-    content.forget()
+pytestmark = pytest.mark.usefixtures("fresh_content")
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,11 +17,7 @@ if TYPE_CHECKING:  # tests/ may or may not be a package; only mypy imports this
     from tests.conftest import GitRepo
 
 
-@pytest.fixture(autouse=True)
-def _forget() -> Iterator[None]:
-    content.forget()
-    yield
-    content.forget()
+pytestmark = pytest.mark.usefixtures("fresh_content")
 
 
 @pytest.fixture

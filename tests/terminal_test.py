@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import GitRepo
+from tests.conftest import GitRepo, read_terminal
 
 CONFIG = """\
 [tool.huskycat.tools.tty-reader]
@@ -30,21 +30,12 @@ def run_with_controlling_terminal(args: list[str], cwd: Path, limit: float) -> t
             os.execv(sys.executable, [sys.executable, "-m", "huskycat", *args])
         finally:
             os._exit(127)
-    chunks = []
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:  # the terminal closed: the command ended
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    else:
+    drawn, ended = read_terminal(fd, time.monotonic() + limit)
+    if not ended:
         os.kill(pid, 9)
     os.close(fd)
     _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status), b"".join(chunks).decode("utf-8", "replace")
+    return os.waitstatus_to_exitcode(status), drawn.decode("utf-8", "replace")
 
 
 def test_a_tool_reading_the_terminal_fails_at_once(git_repo: GitRepo) -> None:
