@@ -776,3 +776,28 @@ def test_the_runs_quick_look_for_set_aside_changes_knows_the_names_staged_gives_
 
     prefixes = (staged.BACKUP_PREFIX, staged._INCOMPLETE_PREFIX)
     assert run_command.SET_ASIDE_PREFIXES == prefixes  # replay's, which run uses too
+
+
+NICENESS_TOOLS = """\
+[tool.huskycat.tools.slow]
+command = ["{python}", "-c", "import time; time.sleep(1.5)"]
+pass_filenames = false
+
+[tool.huskycat.tools.quick]
+command = ["{python}", "-c", "import os; print('niceness', os.nice(0))"]
+pass_filenames = false
+"""
+
+
+def test_a_tool_off_the_critical_path_runs_at_niceness_19(git_repo: GitRepo) -> None:
+    git_repo.write("pyproject.toml", NICENESS_TOOLS.format(python=sys.executable))
+    git_repo.commit("two tools")
+    args = ("--tools", "slow,quick", "--jobs", "2", "--no-progress", "-v")
+    first = run_json(git_repo.path, *args)  # no history yet: neither is known to be longer
+    assert first.proc.returncode == 0, first.proc.stderr
+    assert "nice" not in first.results["quick"]["metadata"]
+    second = run_json(git_repo.path, *args)  # the history says 'slow' is the critical path
+    assert second.proc.returncode == 0, second.proc.stderr
+    assert second.results["quick"]["metadata"]["nice"] == 19
+    assert "nice" not in second.results["slow"]["metadata"]
+    assert f"niceness {min(19, os.nice(0) + 19)}" in second.proc.stdout
